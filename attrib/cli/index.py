@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``attrib index add|list|remove|update``."""
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from .common import index_option, max_bytes_option, progress
+
+
+@click.group()
+def index() -> None:
+    """Build and curate the index of known upstream projects.
+
+    \b
+    Examples:
+      attrib index add examples/minicpmv --name MiniCPM-V
+      attrib index add https://github.com/OpenBMB/MiniCPM-V --ref v2.5
+      attrib index list
+      attrib index update MiniCPM-V --ref main
+      attrib index remove MiniCPM-V
+
+    Every subcommand takes --index (a SQLite file path or redis://host:port/db).
+    """
+
+
+@index.command()
+@click.argument("location", metavar="PATH|GIT-URL")
+@click.option("--ref", metavar="REF", help="Index this git ref (default: the files as they are; "
+                                           "HEAD for a URL).")
+@click.option("--name", metavar="NAME", help="Upstream name (default: directory or repo name).")
+@click.option("--license", "license_id", metavar="SPDX",
+              help="The upstream's licence as an SPDX id (default: detected).")
+@click.option("--url", metavar="URL", help="Where people find the upstream (default: detected).")
+@index_option
+@max_bytes_option
+def add(location: str, ref: str | None, name: str | None, license_id: str | None,
+        url: str | None, index_location: str | None, max_file_bytes: int) -> None:
+    """Index the upstream at PATH or GIT-URL, replacing one of the same name.
+
+    Blobs the index already holds are not parsed again, so re-adding an
+    upstream at a new ref costs only its changed files. A URL is cloned bare
+    into a temporary directory with hooks disabled; nothing in it is run.
+
+    \b
+    Examples:
+      attrib index add examples/minicpmv --name MiniCPM-V --license Apache-2.0
+      attrib index add ../transformers --ref v4.40.0 --index team.sqlite
+    """
+    from ..index import open_store
+
+    store = open_store(index_location, create=True)
+    try:
+        info = _add(store, location, ref, name, license_id, url, max_file_bytes)
+    finally:
+        store.close()
+    click.echo(f"indexed {info.name}: {info.files} files, {info.lines} lines, "
+               f"licence {info.license or 'unknown'}"
+               + (f", commit {info.commit[:10]}" if info.commit else "") + f" -> {store.location}")
+
+
+def _add(store, location: str, ref: str | None, name: str | None, license_id: str | None,
+         url: str | None, max_file_bytes: int):
+    from pathlib import Path
+
+    from ..errors import SourceError
+    from ..indexing import index_source
+    from ..licenses import detect_source
+    from ..model import UpstreamInfo
+    from ..sources import Limits, head_info, open_source, read_git
+    from ..upstreams import is_url, local_repo, remote_url
+
+    limits = Limits(max_file_bytes=max_file_bytes)
+    with local_repo(location) as path:
+        if is_url(location):
+            source = read_git(path, ref or "HEAD", limits)
+            default_name = location.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+        else:
+            if not path.exists():
+                raise SourceError(f"{location}: no such file or directory")
+            source = open_source(path, ref, limits)
+            default_name = path.resolve().name
+            if ref is None and path.is_dir():
+                _, commit = head_info(path)
+                if commit:
+                    source = _with_dates(source, path, commit)
+        info = UpstreamInfo(
+            name=name or default_name,
+            location=location if is_url(location) else str(Path(location).resolve()),
+            ref=ref, commit=source.commit, license=license_id or detect_source(source),
+            url=url or (location if is_url(location) else remote_url(path)))
+        with progress(f"Indexing {info.name}", len(source.files)) as bar:
+            info, _ = index_source(store, source, info, progress=bar)
+    return info
+
+
+def _with_dates(source, path, commit):
+    """A work tree's files, dated by the history of HEAD where their blob is unchanged."""
+    from dataclasses import replace
+
+    from ..sources import blob_dates, open_repo
+
+    dates = blob_dates(open_repo(path), commit)
+    files = tuple(replace(f, date=d[0], commit=d[1], author=d[2]) if (d := dates.get(f.blob_id))
+                  else f for f in source.files)
+    return replace(source, files=files, commit=commit)
+
+
+@index.command(name="list")
+@index_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def list_(index_location: str | None, fmt: str) -> None:
+    """List the indexed upstreams.
+
+    \b
+    Example:
+      attrib index list --format json
+    """
+    from dataclasses import asdict
+
+    from ..index import open_store
+
+    store = open_store(index_location)
+    try:
+        ups = store.upstreams()
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps({"schema_version": 1, "index": store.location,
+                               "upstreams": [asdict(u) for u in ups]}, indent=2))
+        return
+    if not ups:
+        click.echo(f"{store.location}: no upstreams indexed yet (attrib index add PATH)")
+        return
+    for u in ups:
+        when = time.strftime("%Y-%m-%d", time.gmtime(u.indexed_at)) if u.indexed_at else "?"
+        at = f"{u.ref or 'files'}" + (f" @ {u.commit[:10]}" if u.commit else "")
+        click.echo(f"{u.name:<20} {u.license or 'licence?':<14} {u.files:>6} files "
+                   f"{u.lines:>9} lines  {at}  indexed {when}  {u.url or u.location}")
+
+
+@index.command()
+@click.argument("name")
+@index_option
+def remove(name: str, index_location: str | None) -> None:
+    """Remove upstream NAME from the index.
+
+    \b
+    Example:
+      attrib index remove MiniCPM-V
+    """
+    from ..index import open_store
+
+    store = open_store(index_location)
+    try:
+        store.remove_upstream(name)
+    finally:
+        store.close()
+    click.echo(f"removed {name}")
+
+
+@index.command()
+@click.argument("name")
+@click.option("--ref", metavar="REF", help="Move the upstream to this ref (default: the ref it "
+                                           "was indexed at; for files, the files as they are now).")
+@index_option
+@max_bytes_option
+def update(name: str, ref: str | None, index_location: str | None, max_file_bytes: int) -> None:
+    """Re-index upstream NAME from where it was added; only changed blobs are parsed.
+
+    \b
+    Examples:
+      attrib index update MiniCPM-V
+      attrib index update MiniCPM-V --ref v2.6
+    """
+    from ..errors import IndexError_
+    from ..index import open_store
+
+    store = open_store(index_location)
+    try:
+        old = next((u for u in store.upstreams() if u.name == name), None)
+        if old is None:
+            raise IndexError_(f"{store.location}: no upstream named {name!r}")
+        info = _add(store, old.location, ref or old.ref, name, old.license, old.url,
+                    max_file_bytes)
+    finally:
+        store.close()
+    click.echo(f"updated {name}: {info.files} files, {info.lines} lines"
+               + (f", commit {info.commit[:10]}" if info.commit else ""))

@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: Apache-2.0
+"""JSON report: stable keys, sorted, with ``schema_version``."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from .. import __version__
+from ..model import Match, Report
+
+
+def match_dict(m: Match) -> dict:
+    d = asdict(m)
+    d["renames"] = dict(m.renames)
+    d["evidence"] = [asdict(e) for e in m.evidence]
+    d["names"] = list(m.names)
+    d["upstream_names"] = list(m.upstream_names)
+    d["also_in"] = list(m.also_in)
+    return d
+
+
+def report_dict(report: Report) -> dict:
+    from . import SCHEMA_VERSION
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "attrib", "version": __version__},
+        "target": report.target,
+        "matches": [match_dict(m) for m in report.matches],
+        "files": [{"path": f.path, "lines": f.lines, "derived_lines": f.derived_lines,
+                   "share": round(f.derived_lines / f.lines, 3) if f.lines else 0.0,
+                   "upstreams": dict(f.upstreams)} for f in report.files],
+        "upstreams": [asdict(u) for u in report.upstreams],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+        "stats": {k: round(v, 4) for k, v in sorted(report.stats.items())},
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2, sort_keys=False) + "\n"

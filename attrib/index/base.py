@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The contract every index store keeps, and the serialisation they share."""
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from typing import Iterable, Protocol
+
+import numpy as np
+
+from ..errors import IndexError_
+from ..fingerprint import Params
+from ..model import Fragment, ParsedFile, TokenStream, UpstreamInfo
+
+SCHEMA = "1"
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """A file of an upstream as the index knows it."""
+
+    upstream: str
+    path: str
+    blob_id: str
+    date: int | None
+    commit: str | None
+    author: str | None
+
+
+@dataclass(frozen=True)
+class BlobRecord:
+    """A parsed blob, fingerprinted: what ``add`` writes once per distinct blob."""
+
+    parsed: ParsedFile
+    fragment_rows: list[int]  # indexes into parsed.fragments that carry a MinHash
+    minhashes: np.ndarray  # uint32[len(fragment_rows), num_perm]
+    band_keys: np.ndarray  # int64[len(fragment_rows), bands]
+
+
+class Store(Protocol):
+    """What matching and the CLI need from an index."""
+
+    location: str
+    params: Params
+
+    def upstreams(self) -> list[UpstreamInfo]: ...
+
+    def known_blobs(self, blob_ids: Iterable[str]) -> set[str]: ...
+
+    def add_upstream(self, info: UpstreamInfo, files: list[IndexedFile],
+                     blobs: list[BlobRecord]) -> None: ...
+
+    def remove_upstream(self, name: str) -> None: ...
+
+    def query(self, keys: np.ndarray, min_bands: int) -> dict[int, dict[tuple[str, int], int]]:
+        """For each query row, the indexed fragments (blob id, fragment index) sharing >= min_bands bands."""
+        ...
+
+    def load_blob(self, blob_id: str) -> ParsedFile: ...
+
+    def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]: ...
+
+    def close(self) -> None: ...
+
+
+def check_params(stored: dict[str, str], params: Params, location: str) -> None:
+    """Refuse an index built with other fingerprint parameters."""
+    wanted = params.as_dict()
+    diff = sorted(k for k in wanted if stored.get(k) != wanted[k])
+    if diff:
+        got = ", ".join(f"{k}={stored.get(k)!r} (this attrib: {wanted[k]!r})" for k in diff)
+        raise IndexError_(f"{location}: index was built with other fingerprint parameters: {got}; "
+                          "rebuild it with this version of attrib")
+
+
+def encode_blob(parsed: ParsedFile) -> bytes:
+    """A parsed blob as compressed JSON (never pickle: index files get shared)."""
+    s = parsed.stream
+    doc = {"language": parsed.language, "lines": parsed.line_count,
+           "texts": s.texts, "raw": s.raw, "line": s.lines,
+           "ren": "".join("1" if r else "0" for r in s.renameable),
+           "fragments": [[f.kind, f.name, f.start_line, f.end_line, f.tok_start, f.tok_end]
+                         for f in parsed.fragments]}
+    return zlib.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), 6)
+
+
+def decode_blob(blob_id: str, data: bytes, path: str = "") -> ParsedFile:
+    try:
+        doc = json.loads(zlib.decompress(data))
+        stream = TokenStream(tuple(doc["texts"]), tuple(doc["raw"]), tuple(doc["line"]),
+                             tuple(c == "1" for c in doc["ren"]))
+        frags = tuple(Fragment(*f) for f in doc["fragments"])
+        return ParsedFile(path, blob_id, doc["language"], stream, frags, doc["lines"])
+    except (ValueError, KeyError, TypeError, zlib.error) as exc:
+        raise IndexError_(f"index entry for blob {blob_id[:12]} is corrupt ({exc})") from None

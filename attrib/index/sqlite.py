@@ -1,0 +1,234 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The embedded index: one SQLite file, LSH band tables included.
+
+datasketch 2.0 keeps LSH tables in memory (~8.8 KB per fragment), Redis or
+Cassandra; an index of a million upstream lines would not fit a pre-commit
+hook's budget that way, so the band table lives here as an indexed
+``(key, fragment)`` table.  Every ``add``/``remove`` is one ``BEGIN IMMEDIATE``
+transaction in WAL mode: an interrupted write leaves the file as it was, and
+a second writer waits (``busy_timeout``) instead of corrupting it.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from ..errors import IndexError_
+from ..fingerprint import Params, default_params
+from ..model import ParsedFile, UpstreamInfo
+from .base import SCHEMA, BlobRecord, IndexedFile, check_params, decode_blob, encode_blob
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS upstreams (
+    id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, location TEXT NOT NULL, url TEXT,
+    ref TEXT, commit_sha TEXT, license TEXT, indexed_at INTEGER,
+    files INTEGER, fragments INTEGER, lines INTEGER);
+CREATE TABLE IF NOT EXISTS blobs (
+    id INTEGER PRIMARY KEY, blob_id TEXT UNIQUE NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    upstream INTEGER NOT NULL REFERENCES upstreams(id), path TEXT NOT NULL,
+    blob INTEGER NOT NULL REFERENCES blobs(id), date INTEGER, commit_sha TEXT, author TEXT,
+    PRIMARY KEY (upstream, path));
+CREATE INDEX IF NOT EXISTS files_blob ON files(blob);
+CREATE TABLE IF NOT EXISTS fragments (
+    id INTEGER PRIMARY KEY, blob INTEGER NOT NULL REFERENCES blobs(id), idx INTEGER NOT NULL,
+    minhash BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS fragments_blob ON fragments(blob);
+CREATE TABLE IF NOT EXISTS lsh (key INTEGER NOT NULL, fragment INTEGER NOT NULL,
+    PRIMARY KEY (key, fragment)) WITHOUT ROWID;
+"""
+
+
+class SqliteStore:
+    """An index in one SQLite file."""
+
+    def __init__(self, location: str, conn: sqlite3.Connection, params: Params) -> None:
+        self.location = location
+        self.conn = conn
+        self.params = params
+
+    @classmethod
+    def open(cls, location: str, create: bool = False, params: Params | None = None) -> "SqliteStore":
+        params = params or default_params()
+        path = Path(location)
+        if not path.exists() and not create:
+            raise IndexError_(f"{location}: no index here (build one with `attrib index add`)")
+        if path.is_dir():
+            raise IndexError_(f"{location}: is a directory, not an index file")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(location, timeout=60, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            stored = dict(conn.execute("SELECT key, value FROM meta").fetchall()) \
+                if _has_table(conn, "meta") else {}
+            if not stored:
+                _initialise(conn, params)
+            else:
+                if stored.get("schema") != SCHEMA:
+                    raise IndexError_(f"{location}: index schema {stored.get('schema')!r} "
+                                      f"is not {SCHEMA!r}; rebuild it")
+                check_params(stored, params, location)
+        except sqlite3.DatabaseError as exc:
+            raise IndexError_(f"{location}: not a readable attrib index ({exc})") from None
+        return cls(location, conn, params)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def upstreams(self) -> list[UpstreamInfo]:
+        rows = self._read("SELECT name, location, ref, commit_sha, license, url, files, "
+                          "fragments, lines, indexed_at FROM upstreams ORDER BY name")
+        return [UpstreamInfo(*r) for r in rows]
+
+    def known_blobs(self, blob_ids: Iterable[str]) -> set[str]:
+        ids = list(blob_ids)
+        known: set[str] = set()
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            known.update(r[0] for r in self._read(
+                f"SELECT blob_id FROM blobs WHERE blob_id IN ({marks})", chunk))
+        return known
+
+    def add_upstream(self, info: UpstreamInfo, files: list[IndexedFile],
+                     blobs: list[BlobRecord]) -> None:
+        """Add or replace upstream ``info.name`` in one transaction."""
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            self._delete_upstream(info.name)
+            cur = c.execute(
+                "INSERT INTO upstreams (name, location, url, ref, commit_sha, license, indexed_at, "
+                "files, fragments, lines) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (info.name, info.location, info.url, info.ref, info.commit, info.license,
+                 info.indexed_at or int(time.time()), info.files, info.fragments, info.lines))
+            upstream_id = cur.lastrowid
+            for record in blobs:
+                self._insert_blob(record)
+            ids = dict(self._blob_rowids([f.blob_id for f in files]))
+            c.executemany(
+                "INSERT INTO files (upstream, path, blob, date, commit_sha, author) "
+                "VALUES (?,?,?,?,?,?)",
+                [(upstream_id, f.path, ids[f.blob_id], f.date, f.commit, f.author) for f in files])
+            c.execute("COMMIT")
+        except BaseException:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            raise
+
+    def _insert_blob(self, record: BlobRecord) -> None:
+        c = self.conn
+        cur = c.execute("INSERT OR IGNORE INTO blobs (blob_id, data) VALUES (?, ?)",
+                        (record.parsed.blob_id, encode_blob(record.parsed)))
+        if not cur.rowcount:
+            return  # an identical blob is already indexed, with its fragments
+        blob = cur.lastrowid
+        for row, idx in enumerate(record.fragment_rows):
+            fid = c.execute("INSERT INTO fragments (blob, idx, minhash) VALUES (?,?,?)",
+                            (blob, idx, record.minhashes[row].tobytes())).lastrowid
+            c.executemany("INSERT OR IGNORE INTO lsh (key, fragment) VALUES (?, ?)",
+                          ((int(k), fid) for k in record.band_keys[row]))
+
+    def remove_upstream(self, name: str) -> None:
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            if not self._delete_upstream(name):
+                raise IndexError_(f"{self.location}: no upstream named {name!r}")
+            c.execute("COMMIT")
+        except BaseException:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            raise
+
+    def _delete_upstream(self, name: str) -> bool:
+        c = self.conn
+        row = c.execute("SELECT id FROM upstreams WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return False
+        c.execute("DELETE FROM files WHERE upstream = ?", row)
+        c.execute("DELETE FROM upstreams WHERE id = ?", row)
+        orphans = "SELECT id FROM blobs WHERE id NOT IN (SELECT blob FROM files)"
+        c.execute("DELETE FROM lsh WHERE fragment IN (SELECT id FROM fragments "
+                  f"WHERE blob IN ({orphans}))")
+        c.execute(f"DELETE FROM fragments WHERE blob IN ({orphans})")
+        c.execute(f"DELETE FROM blobs WHERE id IN ({orphans})")
+        return True
+
+    def query(self, keys: np.ndarray, min_bands: int) -> dict[int, dict[tuple[str, int], int]]:
+        c = self.conn
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS q (key INTEGER, row INTEGER)")
+        c.execute("DELETE FROM q")
+        rows = keys.shape[0]
+        c.executemany("INSERT INTO q VALUES (?, ?)",
+                      ((int(k), r) for r in range(rows) for k in keys[r]))
+        hits = self._read(
+            "SELECT q.row, b.blob_id, f.idx, count(*) FROM q JOIN lsh ON lsh.key = q.key "
+            "JOIN fragments f ON f.id = lsh.fragment JOIN blobs b ON b.id = f.blob "
+            "GROUP BY q.row, lsh.fragment HAVING count(*) >= ?", (min_bands,))
+        out: dict[int, dict[tuple[str, int], int]] = {}
+        for row, blob_id, idx, n in hits:
+            out.setdefault(row, {})[(blob_id, idx)] = n
+        return out
+
+    def load_blob(self, blob_id: str) -> ParsedFile:
+        row = self._read("SELECT data FROM blobs WHERE blob_id = ?", (blob_id,))
+        if not row:
+            raise IndexError_(f"{self.location}: blob {blob_id[:12]} is missing from the index")
+        return decode_blob(blob_id, row[0][0])
+
+    def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]:
+        out: dict[str, list[IndexedFile]] = {}
+        for chunk in _chunks(list(blob_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for blob_id, *rest in self._read(
+                    "SELECT b.blob_id, u.name, f.path, f.date, f.commit_sha, f.author "
+                    "FROM files f JOIN blobs b ON b.id = f.blob JOIN upstreams u ON u.id = f.upstream "
+                    f"WHERE b.blob_id IN ({marks}) ORDER BY u.name, f.path", chunk):
+                out.setdefault(blob_id, []).append(IndexedFile(rest[0], rest[1], blob_id, *rest[2:]))
+        return out
+
+    def _blob_rowids(self, blob_ids: list[str]) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        for chunk in _chunks(sorted(set(blob_ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            out += self.conn.execute(
+                f"SELECT blob_id, id FROM blobs WHERE blob_id IN ({marks})", chunk).fetchall()
+        return out
+
+    def _read(self, sql: str, args: tuple | list = ()) -> list[tuple]:
+        try:
+            return self.conn.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise IndexError_(f"{self.location}: index is corrupt ({exc})") from None
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                        (name,)).fetchone() is not None
+
+
+def _initialise(conn: sqlite3.Connection, params: Params) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not _has_table(conn, "meta") or not conn.execute("SELECT 1 FROM meta").fetchone():
+            for statement in _DDL.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                             [("schema", SCHEMA), *params.as_dict().items()])
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Languages without a grammar here: pygments tokens, at file and window granularity.
+
+Every name becomes ``$`` (pygments cannot tell a project's own names from a
+library's) except builtins; strings become ``S``, numbers ``N``; comments and
+layout are dropped.  Fragments are the whole file plus overlapping windows of
+:data:`WINDOW` lines, so a copied part of a long file still has a unit of its size.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..model import Fragment, TokenStream
+
+VERSION = 1
+WINDOW = 40  # lines per window fragment; windows start every WINDOW // 2 lines
+
+_LEXERS = {"javascript": "javascript", "typescript": "typescript", "c": "c", "cpp": "cpp",
+           "java": "java", "go": "go", "rust": "rust"}
+
+
+@lru_cache(maxsize=None)
+def _lexer(language: str):
+    from pygments.lexers import get_lexer_by_name
+
+    return get_lexer_by_name(_LEXERS[language], stripnl=False, ensurenl=False)
+
+
+def parse(text: str, language: str) -> tuple[TokenStream, list[Fragment]]:
+    from pygments.token import Comment, Name, Number, String, Text, Whitespace
+
+    texts: list[str] = []
+    raw: list[str] = []
+    lines: list[int] = []
+    renameable: list[bool] = []
+    line = 1
+    for ttype, value in _lexer(language).get_tokens(text):
+        here = line
+        line += value.count("\n")
+        if ttype in Comment or ttype in Whitespace or ttype in Text or not value.strip():
+            continue
+        if ttype in String:
+            if texts and texts[-1] == "S" and lines[-1] >= here - 1:
+                continue  # one literal, lexed in pieces
+            token, abstract = "S", False
+        elif ttype in Number:
+            token, abstract = "N", False
+        elif ttype in Name and ttype not in Name.Builtin:
+            token, abstract = "$", True
+        else:
+            token, abstract = value.strip(), False
+        texts.append(token)
+        raw.append(value.strip())
+        lines.append(here)
+        renameable.append(abstract)
+    stream = TokenStream(tuple(texts), tuple(raw), tuple(lines), tuple(renameable))
+    return stream, _fragments(stream)
+
+
+def _fragments(stream: TokenStream) -> list[Fragment]:
+    n = len(stream.lines)
+    if not n:
+        return [Fragment("module", "<file>", 1, 1, 0, 0)]
+    frags = [Fragment("module", "<file>", stream.lines[0], stream.lines[-1], 0, n)]
+    last = stream.lines[-1]
+    start_line = stream.lines[0]
+    i = 0
+    while start_line + WINDOW <= last + WINDOW // 2:
+        end_line = start_line + WINDOW - 1
+        while i < n and stream.lines[i] < start_line:
+            i += 1
+        j = i
+        while j < n and stream.lines[j] <= end_line:
+            j += 1
+        if j > i and (start_line, min(end_line, last)) != (frags[0].start_line, last):
+            frags.append(Fragment("window", f"lines {start_line}-{min(end_line, last)}",
+                                  stream.lines[i], stream.lines[j - 1], i, j))
+        start_line += WINDOW // 2
+    return frags

@@ -1,0 +1,235 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Python through tree-sitter: fragments (module, class, function) and normalised tokens.
+
+Normalisation abstracts only what a copier can rename: identifiers that the
+file itself binds (definitions, parameters, assignment targets, attributes
+assigned on objects, relative-import and alias names) become ``$``.  Names it
+cannot rename without breaking the code stay verbatim as evidence: builtins,
+imported library names, attributes and keyword arguments of external APIs
+(``F.interpolate(x, mode="bicubic")``).  Literals become ``S``/``N`` except
+short identifier-like strings (dictionary keys, mode names).  Comments,
+docstrings, imports, type annotations, redundant parentheses and trailing
+commas are dropped, so reformatting changes nothing.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..model import Fragment, TokenStream
+
+VERSION = 1
+
+# kinds of emitted identifier tokens
+_NAME, _ATTR, _KWARG = 1, 2, 3
+_KEEP_NAMES = frozenset({"self", "cls"})
+_DROP = frozenset({"comment", "import_statement", "import_from_statement",
+                   "future_import_statement", "line_continuation", "type"})
+_STRINGS = frozenset({"string", "concatenated_string"})
+_NUMBERS = frozenset({"integer", "float"})
+_GROUPING = frozenset({"parenthesized_expression", "tuple", "tuple_pattern"})
+_BINDING_CONTAINERS = frozenset({"pattern_list", "tuple_pattern", "list_pattern", "tuple",
+                                 "list", "parenthesized_expression", "list_splat_pattern",
+                                 "expression_list", "as_pattern_target", "typed_parameter",
+                                 "list_splat", "dictionary_splat_pattern", "pattern"})
+_PARAM_NODES = frozenset({"parameters", "lambda_parameters"})
+_DEFS = frozenset({"function_definition", "class_definition"})
+_CLOSERS = frozenset({")", "]", "}"})
+_DUNDER = re.compile(r"__\w+__\Z")
+_KEYLIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,30}\Z")
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    import tree_sitter
+    import tree_sitter_python
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_python.language()))
+
+
+def parse(text: str, language: str = "python") -> tuple[TokenStream, list[Fragment]]:
+    data = text.encode("utf-8")
+    tree = _parser().parse(data)
+    walker = _Walker(data)
+    walker.walk(tree.root_node)
+    return walker.finish()
+
+
+class _Walker:
+    """One pre-order pass: raw tokens with their kind, the bound names, the fragments."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.kinds: list[int] = []  # 0 keyword/operator, _NAME, _ATTR, _KWARG, 4 literal
+        self.texts: list[str] = []
+        self.raw: list[str] = []
+        self.lines: list[int] = []
+        self.bound: set[str] = set()
+        self.bound_attrs: set[str] = set()
+        self.fragments: list[Fragment] = []
+        self.callee_of: dict[int, str] = {}  # kwarg token index -> called function name
+        self.pending_callee = ""
+
+    def emit(self, kind: int, text: str, raw: str, line: int) -> None:
+        self.kinds.append(kind)
+        self.texts.append(text)
+        self.raw.append(raw)
+        self.lines.append(line)
+
+    def text_of(self, node) -> str:
+        return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def walk(self, root) -> None:
+        # stack items: (node, binding, tag) or ("exit", payload)
+        stack: list = [(root, False, 0, "")]
+        while stack:
+            item = stack.pop()
+            if item[0] == "exit":
+                self._exit(item)
+                continue
+            node, binding, tag, prefix = item
+            t = node.type
+            if t in _DROP:
+                if t != "comment" and t != "line_continuation":
+                    self._imports(node)
+                continue
+            if not node.child_count or t in _STRINGS:
+                self._leaf(node, t, binding, tag)
+                continue
+            if t == "expression_statement" and node.named_child_count == 1 \
+                    and node.named_children[0].type in _STRINGS:
+                continue  # docstring or bare string
+            self._push_children(stack, node, t, binding, prefix)
+
+    def _push_children(self, stack: list, node, t: str, binding: bool, prefix: str) -> None:
+        if t == "decorated_definition":
+            inner = node.child_by_field_name("definition")
+            if inner is not None:
+                self._enter(stack, inner, node, prefix)
+                return
+        elif t in _DEFS:
+            self._enter(stack, node, node, prefix)
+            return
+        children = node.children
+        items: list = []
+        if t == "keyword_argument":
+            self.pending_callee = self._callee(node)
+        if t == "block":
+            self.emit(0, "{", "{", node.start_point[0] + 1)
+            stack.append(("exit", "}", node.end_point[0] + 1, None))
+        n = len(children)
+        for i, child in enumerate(children):
+            ct = child.type
+            if t in _GROUPING and ct in ("(", ")"):
+                continue
+            if ct == "," and i + 1 < n and children[i + 1].type in _CLOSERS:
+                continue  # trailing comma
+            items.append((child, *self._context(node, t, i, child, binding), prefix))
+        stack.extend(reversed(items))
+
+    def _context(self, node, t: str, i: int, child, binding: bool) -> tuple[bool, int]:
+        """(binding, tag) for a child: does it bind names, and what kind of identifier is it."""
+        if t == "attribute":
+            return binding, (_ATTR if node.field_name_for_child(i) == "attribute" else 0)
+        if t == "keyword_argument":
+            return False, (_KWARG if node.field_name_for_child(i) == "name" else 0)
+        field = None
+        if t in ("assignment", "augmented_assignment", "for_statement", "for_in_clause",
+                 "named_expression", "default_parameter", "typed_default_parameter",
+                 "function_definition", "class_definition", "as_pattern"):
+            field = node.field_name_for_child(i)
+            return field in ("left", "name", "alias"), 0
+        if t in _PARAM_NODES or t in ("global_statement", "nonlocal_statement"):
+            return True, 0
+        if t == "except_clause" and child.type == "identifier":
+            return True, 0
+        if t in _BINDING_CONTAINERS:
+            return binding, 0
+        return False, 0
+
+    def _callee(self, keyword_argument) -> str:
+        """The name of the function a keyword argument is passed to (last dotted part)."""
+        call = keyword_argument.parent.parent if keyword_argument.parent else None
+        func = call.child_by_field_name("function") if call is not None else None
+        if func is not None and func.type == "attribute":
+            func = func.child_by_field_name("attribute")
+        return self.text_of(func) if func is not None and func.type == "identifier" else ""
+
+    def _enter(self, stack: list, definition, outer, prefix: str) -> None:
+        """Start a class or function fragment (decorators included) and walk it."""
+        name_node = definition.child_by_field_name("name")
+        name = self.text_of(name_node) if name_node is not None else "?"
+        kind = "class" if definition.type == "class_definition" else "function"
+        stack.append(("exit", (kind, prefix + name, outer.start_point[0] + 1,
+                               outer.end_point[0] + 1, len(self.texts)), 0, None))
+        items: list = []
+        if outer is not definition:
+            items += [(c, False, 0, prefix) for c in outer.children if c.type == "decorator"]
+        inner = prefix + name + "."
+        t = definition.type
+        items += [(c, *self._context(definition, t, i, c, False), inner)
+                  for i, c in enumerate(definition.children)]
+        stack.extend(reversed(items))
+
+    def _exit(self, item) -> None:
+        _, payload, line, _ = item
+        if payload == "}":
+            self.emit(0, "}", "}", line)
+            return
+        kind, name, start_line, end_line, start = payload
+        self.fragments.append(Fragment(kind, name, start_line, end_line, start, len(self.texts)))
+
+    def _leaf(self, node, t: str, binding: bool, tag: int) -> None:
+        line = node.start_point[0] + 1
+        if t == "identifier":
+            text = self.text_of(node)
+            if tag == _KWARG:
+                self.callee_of[len(self.texts)] = self.pending_callee
+            if binding and text not in _KEEP_NAMES and not _DUNDER.match(text):
+                (self.bound_attrs if tag == _ATTR else self.bound).add(text)
+            self.emit(tag or _NAME, text, text, line)
+        elif t in _STRINGS:
+            raw = self.text_of(node)
+            body = raw.lstrip("rRbBuUfF")[1:-1].strip("'\"") if len(raw) >= 2 else raw
+            key = _KEYLIKE.match(body) is not None and not raw[:1] in "fF"
+            self.emit(4, f"'{body}'" if key else "S", raw, line)
+        elif t in _NUMBERS:
+            self.emit(4, "N", self.text_of(node), line)
+        else:
+            text = t if not node.is_named else self.text_of(node)
+            self.emit(0, text, text, line)
+
+    def _imports(self, node) -> None:
+        """Names an import binds that a copier can rename: aliases and relative-import names."""
+        relative = any(c.type == "relative_import" for c in node.children)
+        for child in node.children:
+            if child.type == "aliased_import":
+                alias = child.child_by_field_name("alias")
+                if alias is not None:
+                    self.bound.add(self.text_of(alias))
+            elif relative and child.type == "dotted_name" and child is not node.children[1]:
+                self.bound.add(self.text_of(child).split(".")[-1])
+
+    def finish(self) -> tuple[TokenStream, list[Fragment]]:
+        bound, attrs = self.bound, self.bound_attrs | self.bound
+        texts = self.texts
+        renameable = [False] * len(texts)
+        for i, kind in enumerate(self.kinds):
+            if kind == _NAME:
+                hit = texts[i] in bound
+            elif kind == _ATTR:
+                hit = texts[i] in attrs
+            elif kind == _KWARG:
+                callee = self.callee_of.get(i, "")
+                hit = texts[i] in bound and (callee in bound or callee in attrs)
+            else:
+                continue
+            if hit:
+                texts[i] = "$"
+                renameable[i] = True
+        n = len(texts)
+        module = Fragment("module", "<module>", self.lines[0] if n else 1,
+                          self.lines[-1] if n else 1, 0, n)
+        fragments = [module] + sorted(self.fragments, key=lambda f: (f.tok_start, -f.tok_end))
+        stream = TokenStream(tuple(texts), tuple(self.raw), tuple(self.lines), tuple(renameable))
+        return stream, fragments

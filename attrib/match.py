@@ -1,0 +1,330 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Matching: LSH candidates, then verification by greedy string tiling.
+
+1. Every eligible suspect fragment's band keys go to the index; a fragment of
+   an upstream blob sharing ``min_bands`` bands makes that blob a candidate.
+2. Each (suspect file, candidate blob) pair is tiled as whole token streams, so
+   moved, reordered and split code is aligned wherever it went.
+3. The suspect's *units* (top-level functions and methods; a class without
+   methods; a file without either) are scored by the share of their tokens the
+   tiles cover.  A unit matches alone when enough of it is covered; once one
+   unit has confirmed a file pair, smaller units of the same pair may match
+   too (a reviewer trusts the neighbours of a proven copy).
+4. Adjacent units that derive from the same upstream file, in the same order,
+   merge into one region.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fingerprint import Params, band_keys, minhashes, token_ids
+from .index.base import IndexedFile, Store
+from .model import Evidence, FileSummary, Fragment, Match, ParsedFile, Tile
+from .tiling import greedy_tiles
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """Thresholds of verification; defaults are tuned on ``benchmarks/accuracy.py``."""
+
+    min_tile: int = 8  # tokens in the shortest tile
+    min_tokens: int = 30  # covered tokens a unit needs to match on its own
+    context_min_tokens: int = 15  # ... once its file pair is confirmed
+    min_coverage: float = 0.5  # share of a unit's tokens covered by tiles
+    min_bands: int = 2  # LSH bands a candidate must share
+    max_candidates: int = 24  # upstream blobs tiled per suspect file
+
+
+@dataclass(frozen=True)
+class _Unit:
+    index: int  # position in the file's fragments
+    fragment: Fragment
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """One suspect unit aligned to one upstream blob."""
+
+    unit: _Unit
+    blob_id: str
+    covered: int
+    similarity: float
+    u_fragment: Fragment | None
+    u_start_line: int
+    u_end_line: int
+    pairs: tuple[tuple[int, int], ...]  # (suspect token, upstream token) aligned in this unit
+
+
+def units(parsed: ParsedFile) -> list[_Unit]:
+    """Top-level functions and methods; classes without methods; else the whole file."""
+    frags = parsed.fragments
+    out: list[_Unit] = []
+    for i, f in enumerate(frags):
+        if f.kind == "function":
+            if not any(_inside(f, g) and g.kind == "function" for g in frags if g is not f):
+                out.append(_Unit(i, f))
+        elif f.kind == "class":
+            if not any(_inside(g, f) and g.kind == "function" for g in frags):
+                out.append(_Unit(i, f))
+    if not out and frags:
+        out.append(_Unit(0, frags[0]))
+    return out
+
+
+def _inside(inner: Fragment, outer: Fragment) -> bool:
+    return (outer.tok_start <= inner.tok_start and inner.tok_end <= outer.tok_end
+            and (outer.tok_start, outer.tok_end) != (inner.tok_start, inner.tok_end))
+
+
+def candidates(store: Store, files: list[ParsedFile], params: Params,
+               options: MatchOptions) -> dict[int, list[str]]:
+    """For each suspect file index, the upstream blob ids worth tiling, best first."""
+    rows: list[int] = []
+    keys: list[np.ndarray] = []
+    for fi, parsed in enumerate(files):
+        _, values = minhashes(parsed, params)
+        if len(values):
+            keys.append(band_keys(values, params))
+            rows += [fi] * len(values)
+    if not keys:
+        return {}
+    hits = store.query(np.vstack(keys), options.min_bands)
+    best: dict[int, Counter[str]] = defaultdict(Counter)
+    for row, found in hits.items():
+        counter = best[rows[row]]
+        for (blob_id, _idx), n in found.items():
+            counter[blob_id] = max(counter[blob_id], n)
+    return {fi: [b for b, _ in c.most_common(options.max_candidates)] for fi, c in best.items()}
+
+
+def match_files(store: Store, files: list[ParsedFile],
+                options: MatchOptions = MatchOptions()) -> tuple[list[Match], list[FileSummary], dict[str, float]]:
+    """Match suspect files against the index: regions, per-file summaries, timings."""
+    t0 = time.perf_counter()
+    cands = candidates(store, files, store.params, options)
+    t1 = time.perf_counter()
+    blobs: dict[str, ParsedFile] = {}
+    where = store.files_of_blobs({b for bs in cands.values() for b in bs})
+    matches: list[Match] = []
+    summaries: list[FileSummary] = []
+    for fi, parsed in enumerate(files):
+        file_matches: list[Match] = []
+        if fi in cands:
+            for b in cands[fi]:
+                if b not in blobs:
+                    blobs[b] = store.load_blob(b)
+            hits = _hits(parsed, [blobs[b] for b in cands[fi]], options)
+            file_matches = _regions(parsed, hits, blobs, where)
+        matches += file_matches
+        summaries.append(summarise(parsed, file_matches))
+    t2 = time.perf_counter()
+    stats = {"candidate_seconds": t1 - t0, "verify_seconds": t2 - t1,
+             "upstream_blobs_tiled": float(len(blobs))}
+    return matches, summaries, stats
+
+
+def _hits(parsed: ParsedFile, uploads: list[ParsedFile], options: MatchOptions) -> list[_Hit]:
+    """The best alignment of each suspect unit, with the other blobs that hold it as well."""
+    s_ids = token_ids(parsed.stream.texts)
+    file_units = units(parsed)
+    per_unit: dict[int, list[_Hit]] = defaultdict(list)
+    for upstream in uploads:
+        tiles = greedy_tiles(s_ids, token_ids(upstream.stream.texts), options.min_tile)
+        if not tiles:
+            continue
+        unit_hits = [h for h in (_score(u, upstream, tiles) for u in file_units) if h]
+        strong = any(h.covered >= options.min_tokens
+                     and h.covered >= options.min_coverage * h.unit.fragment.size for h in unit_hits)
+        floor = options.context_min_tokens if strong else options.min_tokens
+        for h in unit_hits:
+            if h.covered >= floor and h.covered >= options.min_coverage * h.unit.fragment.size:
+                per_unit[h.unit.index].append(h)
+    chosen: list[_Hit] = []
+    for hits in per_unit.values():
+        hits.sort(key=lambda h: (-h.similarity, -h.covered, h.blob_id))
+        chosen.append(hits[0])
+        chosen += [h for h in hits[1:] if h.similarity >= hits[0].similarity - 0.02]
+    return chosen
+
+
+def _score(unit: _Unit, upstream: ParsedFile, tiles: list[Tile]) -> _Hit | None:
+    f = unit.fragment
+    pairs = [(tile.s_start + k, tile.u_start + k)
+             for tile in tiles
+             if tile.s_start < f.tok_end and tile.s_start + tile.length > f.tok_start
+             for k in range(tile.length)
+             if f.tok_start <= tile.s_start + k < f.tok_end]
+    if not pairs:
+        return None
+    u_frag = _home(upstream, [u for _, u in pairs])
+    if u_frag is not None:
+        inside = [(s, u) for s, u in pairs if u_frag.tok_start <= u < u_frag.tok_end]
+        size_u = u_frag.size
+        lo, hi = u_frag.start_line, u_frag.end_line
+    else:
+        inside = pairs
+        lines = [upstream.stream.lines[u] for _, u in pairs]
+        size_u = len(pairs)
+        lo, hi = min(lines), max(lines)
+    similarity = 2 * len(inside) / (f.size + size_u)
+    return _Hit(unit, upstream.blob_id, len(inside), round(similarity, 4), u_frag, lo, hi,
+                tuple(inside))
+
+
+def _home(upstream: ParsedFile, u_tokens: list[int]) -> Fragment | None:
+    """The upstream unit holding most of the aligned upstream tokens."""
+    best, best_n = None, 0
+    for unit in units(upstream):
+        f = unit.fragment
+        if f.kind == "module":
+            continue
+        n = sum(1 for u in u_tokens if f.tok_start <= u < f.tok_end)
+        if n > best_n:
+            best, best_n = f, n
+    return best if best_n * 2 >= len(u_tokens) else None
+
+
+def _regions(parsed: ParsedFile, hits: list[_Hit], blobs: dict[str, ParsedFile],
+             where: dict[str, list[IndexedFile]]) -> list[Match]:
+    by_unit: dict[int, list[_Hit]] = defaultdict(list)
+    for h in hits:
+        by_unit[h.unit.index].append(h)
+    parts: list[tuple[_Hit, IndexedFile, tuple[str, ...]]] = []
+    for unit_hits in by_unit.values():
+        holders = [(f, h) for h in unit_hits for f in where.get(h.blob_id, [])]
+        if not holders:
+            continue
+        holders.sort(key=lambda fh: (fh[0].date is None, fh[0].date or 0, fh[0].upstream,
+                                     fh[0].path))
+        first, hit = holders[0]
+        others = tuple(sorted({f.upstream for f, _ in holders} - {first.upstream}))
+        parts.append((hit, first, others))
+    parts.sort(key=lambda p: p[0].unit.fragment.tok_start)
+    all_units = [u.index for u in units(parsed)]
+    groups: list[list[tuple[_Hit, IndexedFile, tuple[str, ...]]]] = []
+    for part in parts:
+        if groups and _continues(groups[-1][-1], part, all_units):
+            groups[-1].append(part)
+        else:
+            groups.append([part])
+    return [_region(parsed, g, blobs) for g in groups]
+
+
+def _continues(prev, nxt, all_units: list[int]) -> bool:
+    (ph, pf, _), (nh, nf, _) = prev, nxt
+    if (pf.upstream, pf.path) != (nf.upstream, nf.path):
+        return False
+    gap = all_units.index(nh.unit.index) - all_units.index(ph.unit.index)
+    return gap == 1 and nh.u_start_line >= ph.u_start_line
+
+
+def _region(parsed: ParsedFile, group, blobs: dict[str, ParsedFile]) -> Match:
+    hits = [h for h, _, _ in group]
+    first_file = group[0][1]
+    upstream = blobs[hits[0].blob_id]
+    sizes = [h.unit.fragment.size for h in hits]
+    similarity = sum(h.similarity * n for h, n in zip(hits, sizes)) / sum(sizes)
+    pairs = [p for h in hits for p in h.pairs]
+    return Match(
+        path=parsed.path,
+        start_line=hits[0].unit.fragment.start_line,
+        end_line=max(h.unit.fragment.end_line for h in hits),
+        upstream=first_file.upstream,
+        upstream_path=first_file.path,
+        upstream_start_line=min(h.u_start_line for h in hits),
+        upstream_end_line=max(h.u_end_line for h in hits),
+        similarity=round(similarity, 3),
+        clone_type=_clone_type(parsed, upstream, hits),
+        renames=rename_map(parsed, upstream, pairs),
+        names=tuple(h.unit.fragment.name for h in hits),
+        upstream_names=tuple(h.u_fragment.name if h.u_fragment else "<module>" for h in hits),
+        evidence=_evidence(parsed, upstream, pairs),
+        also_in=tuple(sorted({o for _, _, others in group for o in others})),
+        upstream_date=first_file.date,
+        upstream_commit=first_file.commit,
+        excerpt=excerpt(parsed, hits[0].unit.fragment.start_line,
+                        max(h.unit.fragment.end_line for h in hits)),
+        upstream_excerpt=excerpt(upstream, min(h.u_start_line for h in hits),
+                                 max(h.u_end_line for h in hits)),
+    )
+
+
+def _clone_type(parsed: ParsedFile, upstream: ParsedFile, hits: list[_Hit]) -> str:
+    kinds = set()
+    for h in hits:
+        f, u = h.unit.fragment, h.u_fragment
+        if u is None or h.covered < f.size or f.size != u.size:
+            kinds.add("edited")
+        elif parsed.stream.raw[f.tok_start:f.tok_end] == upstream.stream.raw[u.tok_start:u.tok_end]:
+            kinds.add("exact")
+        else:
+            kinds.add("renamed")
+    return "edited" if "edited" in kinds else "renamed" if "renamed" in kinds else "exact"
+
+
+def rename_map(parsed: ParsedFile, upstream: ParsedFile,
+               pairs: list[tuple[int, int]]) -> tuple[tuple[str, str], ...]:
+    """Upstream identifier -> suspect identifier, by majority over aligned positions."""
+    s, u = parsed.stream, upstream.stream
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for si, ui in pairs:
+        if s.renameable[si] and u.renameable[ui]:
+            votes[u.raw[ui]][s.raw[si]] += 1
+    out = []
+    for old, counter in votes.items():
+        new, _ = counter.most_common(1)[0]
+        if new != old:
+            out.append((old, new))
+    return tuple(sorted(out))
+
+
+def _evidence(parsed: ParsedFile, upstream: ParsedFile,
+              pairs: list[tuple[int, int]]) -> tuple[Evidence, ...]:
+    """Runs of aligned tokens as line spans on both sides."""
+    runs: list[list[int]] = []
+    prev = None
+    for si, ui in sorted(pairs):
+        if prev is not None and si == prev[0] + 1 and ui == prev[1] + 1:
+            runs[-1][1], runs[-1][3] = si, ui
+        else:
+            runs.append([si, si, ui, ui])
+        prev = (si, ui)
+    sl, ul = parsed.stream.lines, upstream.stream.lines
+    return tuple(Evidence(sl[a], sl[b], ul[c], ul[d]) for a, b, c, d in runs)
+
+
+def summarise(parsed: ParsedFile, matches: list[Match]) -> FileSummary:
+    lines_by: dict[str, set[int]] = defaultdict(set)
+    for m in matches:
+        lines_by[m.upstream].update(range(m.start_line, m.end_line + 1))
+    derived = set().union(*lines_by.values()) if lines_by else set()
+    return FileSummary(parsed.path, parsed.line_count, len(derived),
+                       tuple(sorted((k, len(v)) for k, v in lines_by.items())))
+
+
+_NO_SPACE_BEFORE = frozenset(") ] } , . : ;".split())
+_NO_SPACE_AFTER = frozenset("( [ { . @".split())
+
+
+def excerpt(parsed: ParsedFile, start: int, end: int,
+            limit: int = 60) -> tuple[tuple[int, str], ...]:
+    """Lines ``start..end`` rebuilt from raw tokens (comments and layout are not kept)."""
+    by_line: dict[int, list[str]] = defaultdict(list)
+    s = parsed.stream
+    for text, raw, line in zip(s.texts, s.raw, s.lines):
+        if start <= line <= end and text not in ("{", "}"):
+            by_line[line].append(raw)
+    out = []
+    for line in sorted(by_line)[:limit]:
+        words = by_line[line]
+        text = words[0]
+        for prev, word in zip(words, words[1:]):
+            tight = word in _NO_SPACE_BEFORE or prev in _NO_SPACE_AFTER or (
+                word in ("(", "[") and (prev[-1:].isalnum() or prev[-1:] in "_)]"))
+            text += word if tight else " " + word
+        out.append((line, text))
+    return tuple(out)

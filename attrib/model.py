@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The records that flow through the pipeline, all frozen.
+
+Vocabulary: a *fragment* here is an extracted code unit (module, class,
+function or token window) with its line span; Dolos uses the word for a
+matched run, which we call a *tile*.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file read from a directory or a git tree."""
+
+    path: str  # posix path relative to the source root
+    blob_id: str  # git blob id (computed the way `git hash-object` does for plain files)
+    data: bytes
+    date: int | None = None  # unix time of the commit that introduced the blob, if known
+    commit: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A file that was not analysed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a source yielded: readable files, recorded skips, and where it came from."""
+
+    root: str
+    files: tuple[SourceFile, ...]
+    skipped: tuple[Skip, ...]
+    ref: str | None = None
+    commit: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenStream:
+    """A file's normalised tokens.
+
+    ``texts`` are what fingerprints and alignment see (identifiers a copier can
+    rename become ``$``, literals ``S``/``N``); ``raw`` keeps the original text
+    of every token, so a rename map and the clone type can be told.
+    """
+
+    texts: tuple[str, ...]
+    raw: tuple[str, ...]
+    lines: tuple[int, ...]
+    renameable: tuple[bool, ...]  # True where texts[i] abstracts an identifier
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A code unit: a slice ``[tok_start, tok_end)`` of its file's token stream."""
+
+    kind: str  # module | class | function | window
+    name: str  # qualified name within the file (``Resampler.forward``)
+    start_line: int
+    end_line: int
+    tok_start: int
+    tok_end: int
+
+    @property
+    def size(self) -> int:
+        return self.tok_end - self.tok_start
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """A source file after parsing and normalisation."""
+
+    path: str
+    blob_id: str
+    language: str
+    stream: TokenStream
+    fragments: tuple[Fragment, ...]
+    line_count: int
+    date: int | None = None
+    commit: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A run of identical normalised tokens on both sides (greedy string tiling)."""
+
+    s_start: int  # token index in the suspect stream
+    u_start: int  # token index in the upstream stream
+    length: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Line-level evidence of one tile: suspect lines beside upstream lines."""
+
+    start_line: int
+    end_line: int
+    upstream_start_line: int
+    upstream_end_line: int
+
+
+@dataclass(frozen=True)
+class Match:
+    """A region of a suspect file derived from a region of an upstream file."""
+
+    path: str
+    start_line: int
+    end_line: int
+    upstream: str
+    upstream_path: str
+    upstream_start_line: int
+    upstream_end_line: int
+    similarity: float
+    clone_type: str  # exact | renamed | edited
+    renames: tuple[tuple[str, str], ...]  # (upstream name, suspect name), sorted
+    names: tuple[str, ...] = ()  # suspect fragment names the region covers
+    upstream_names: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    also_in: tuple[str, ...] = ()  # other upstreams holding the same code
+    upstream_date: int | None = None
+    upstream_commit: str | None = None
+    excerpt: tuple[tuple[int, str], ...] = ()  # suspect lines, rebuilt from tokens
+    upstream_excerpt: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What share of a suspect file derives from which upstream."""
+
+    path: str
+    lines: int
+    derived_lines: int
+    upstreams: tuple[tuple[str, int], ...]  # (upstream name, lines derived from it)
+
+
+@dataclass(frozen=True)
+class UpstreamInfo:
+    """An indexed upstream project."""
+
+    name: str
+    location: str  # path or URL it was indexed from
+    ref: str | None
+    commit: str | None
+    license: str | None
+    url: str | None = None
+    files: int = 0
+    fragments: int = 0
+    lines: int = 0
+    indexed_at: int | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of a scan or compare."""
+
+    target: str
+    matches: tuple[Match, ...]
+    files: tuple[FileSummary, ...]
+    skipped: tuple[Skip, ...]
+    upstreams: tuple[UpstreamInfo, ...] = ()
+    stats: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
