@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fingerprint import Params, band_keys, minhashes, token_ids
+from .background import common_shingles, is_common
+from .fingerprint import Params, band_keys, minhashes, shingle_hashes, token_ids
 from .index.base import IndexedFile, Store
 from .model import Evidence, FileSummary, Fragment, Match, ParsedFile, Tile
 from .tiling import greedy_tiles
@@ -52,21 +53,35 @@ class _Hit:
     unit: _Unit
     blob_id: str
     covered: int
+    informative: int  # covered tokens that some uncommon shingle vouches for
     similarity: float
     u_fragment: Fragment | None
+    u_position: int  # order of u_fragment among the upstream's units (-1: none)
     u_start_line: int
     u_end_line: int
     pairs: tuple[tuple[int, int], ...]  # (suspect token, upstream token) aligned in this unit
 
 
 def units(parsed: ParsedFile) -> list[_Unit]:
-    """Top-level functions and methods; classes without methods; else the whole file."""
+    """Top-level functions and methods; classes without methods; else the whole file.
+
+    A class's header (its name, bases and class attributes) belongs to the unit
+    of its first method, so the class's rename is part of the evidence.
+    """
     frags = parsed.fragments
     out: list[_Unit] = []
+    headed: set[int] = set()
     for i, f in enumerate(frags):
         if f.kind == "function":
-            if not any(_inside(f, g) and g.kind == "function" for g in frags if g is not f):
-                out.append(_Unit(i, f))
+            if any(_inside(f, g) and g.kind == "function" for g in frags if g is not f):
+                continue
+            owner = next((j for j, g in enumerate(frags) if g.kind == "class" and _inside(f, g)
+                          and not any(_inside(f, h) and _inside(h, g) for h in frags)), None)
+            if owner is not None and owner not in headed:
+                headed.add(owner)
+                c = frags[owner]
+                f = Fragment(f.kind, f.name, c.start_line, f.end_line, c.tok_start, f.tok_end)
+            out.append(_Unit(i, f))
         elif f.kind == "class":
             if not any(_inside(g, f) and g.kind == "function" for g in frags):
                 out.append(_Unit(i, f))
@@ -117,7 +132,7 @@ def match_files(store: Store, files: list[ParsedFile],
             for b in cands[fi]:
                 if b not in blobs:
                     blobs[b] = store.load_blob(b)
-            hits = _hits(parsed, [blobs[b] for b in cands[fi]], options)
+            hits = _hits(parsed, [blobs[b] for b in cands[fi]], store.params, options)
             file_matches = _regions(parsed, hits, blobs, where)
         matches += file_matches
         summaries.append(summarise(parsed, file_matches))
@@ -127,21 +142,25 @@ def match_files(store: Store, files: list[ParsedFile],
     return matches, summaries, stats
 
 
-def _hits(parsed: ParsedFile, uploads: list[ParsedFile], options: MatchOptions) -> list[_Hit]:
+def _hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
+          options: MatchOptions) -> list[_Hit]:
     """The best alignment of each suspect unit, with the other blobs that hold it as well."""
     s_ids = token_ids(parsed.stream.texts)
+    rare = ~is_common(shingle_hashes(parsed.stream, params.k),
+                      common_shingles(params.normaliser, params.k))
     file_units = units(parsed)
     per_unit: dict[int, list[_Hit]] = defaultdict(list)
     for upstream in uploads:
         tiles = greedy_tiles(s_ids, token_ids(upstream.stream.texts), options.min_tile)
         if not tiles:
             continue
-        unit_hits = [h for h in (_score(u, upstream, tiles) for u in file_units) if h]
-        strong = any(h.covered >= options.min_tokens
+        vouched = _vouched(tiles, rare, params.k, len(s_ids))
+        unit_hits = [h for h in (_score(u, upstream, tiles, vouched) for u in file_units) if h]
+        strong = any(h.informative >= options.min_tokens
                      and h.covered >= options.min_coverage * h.unit.fragment.size for h in unit_hits)
         floor = options.context_min_tokens if strong else options.min_tokens
         for h in unit_hits:
-            if h.covered >= floor and h.covered >= options.min_coverage * h.unit.fragment.size:
+            if h.informative >= floor and h.covered >= options.min_coverage * h.unit.fragment.size:
                 per_unit[h.unit.index].append(h)
     chosen: list[_Hit] = []
     for hits in per_unit.values():
@@ -151,7 +170,18 @@ def _hits(parsed: ParsedFile, uploads: list[ParsedFile], options: MatchOptions) 
     return chosen
 
 
-def _score(unit: _Unit, upstream: ParsedFile, tiles: list[Tile]) -> _Hit | None:
+def _vouched(tiles: list[Tile], rare: np.ndarray, k: int, n: int) -> np.ndarray:
+    """Tokens covered by a tile through at least one uncommon shingle wholly inside it."""
+    delta = np.zeros(n + 1, dtype=np.int32)
+    for t in tiles:
+        starts = np.flatnonzero(rare[t.s_start:t.s_start + t.length - k + 1]) + t.s_start
+        np.add.at(delta, starts, 1)
+        np.add.at(delta, starts + k, -1)
+    return np.cumsum(delta[:n]) > 0
+
+
+def _score(unit: _Unit, upstream: ParsedFile, tiles: list[Tile],
+           vouched: np.ndarray) -> _Hit | None:
     f = unit.fragment
     pairs = [(tile.s_start + k, tile.u_start + k)
              for tile in tiles
@@ -160,7 +190,7 @@ def _score(unit: _Unit, upstream: ParsedFile, tiles: list[Tile]) -> _Hit | None:
              if f.tok_start <= tile.s_start + k < f.tok_end]
     if not pairs:
         return None
-    u_frag = _home(upstream, [u for _, u in pairs])
+    u_pos, u_frag = _home(upstream, [u for _, u in pairs])
     if u_frag is not None:
         inside = [(s, u) for s, u in pairs if u_frag.tok_start <= u < u_frag.tok_end]
         size_u = u_frag.size
@@ -171,21 +201,22 @@ def _score(unit: _Unit, upstream: ParsedFile, tiles: list[Tile]) -> _Hit | None:
         size_u = len(pairs)
         lo, hi = min(lines), max(lines)
     similarity = 2 * len(inside) / (f.size + size_u)
-    return _Hit(unit, upstream.blob_id, len(inside), round(similarity, 4), u_frag, lo, hi,
+    informative = int(sum(vouched[si] for si, _ in inside))
+    return _Hit(unit, upstream.blob_id, len(inside), informative, round(similarity, 4), u_frag, u_pos, lo, hi,
                 tuple(inside))
 
 
-def _home(upstream: ParsedFile, u_tokens: list[int]) -> Fragment | None:
-    """The upstream unit holding most of the aligned upstream tokens."""
-    best, best_n = None, 0
-    for unit in units(upstream):
+def _home(upstream: ParsedFile, u_tokens: list[int]) -> tuple[int, Fragment | None]:
+    """The upstream unit holding most of the aligned upstream tokens, and its position."""
+    best, best_n, best_pos = None, 0, -1
+    for pos, unit in enumerate(units(upstream)):
         f = unit.fragment
         if f.kind == "module":
             continue
         n = sum(1 for u in u_tokens if f.tok_start <= u < f.tok_end)
         if n > best_n:
-            best, best_n = f, n
-    return best if best_n * 2 >= len(u_tokens) else None
+            best, best_n, best_pos = f, n, pos
+    return (best_pos, best) if best_n * 2 >= len(u_tokens) else (-1, None)
 
 
 def _regions(parsed: ParsedFile, hits: list[_Hit], blobs: dict[str, ParsedFile],
@@ -219,7 +250,7 @@ def _continues(prev, nxt, all_units: list[int]) -> bool:
     if (pf.upstream, pf.path) != (nf.upstream, nf.path):
         return False
     gap = all_units.index(nh.unit.index) - all_units.index(ph.unit.index)
-    return gap == 1 and nh.u_start_line >= ph.u_start_line
+    return gap == 1 and ph.u_position >= 0 and nh.u_position == ph.u_position + 1
 
 
 def _region(parsed: ParsedFile, group, blobs: dict[str, ParsedFile]) -> Match:

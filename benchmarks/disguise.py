@@ -20,7 +20,9 @@ Given one upstream source file, produce a disguised copy at one of four levels:
 
 For every function or method in the output the ground truth records its line
 span there, the upstream file, its upstream qualname and upstream line span.
-Only functions of at least ``MIN_POSITIVE_LINES`` upstream lines are positives.
+Positives are functions with at least ``MIN_POSITIVE_LINES`` lines of code
+upstream (blank, comment and docstring lines not counted); the truth also keeps
+the plain span length (``upstream_lines``) for scorers that count that way.
 
 Run ``python benchmarks/disguise.py FILE --level rewrite --diff`` to see one.
 """
@@ -31,12 +33,14 @@ import ast
 import builtins
 import copy
 import difflib
+import importlib
 import json
 import keyword
 import random
 import re
 import sys
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterator
 
 LEVELS = ("rename", "edit10", "edit25", "rewrite")
@@ -150,7 +154,28 @@ DUNDER = re.compile(r"__\w+__\Z")
 
 _BUILTIN_TYPES = (str, bytes, bytearray, list, dict, set, frozenset, tuple, int, float,
                   complex, object, type, BaseException, memoryview, range, slice)
-BUILTIN_ATTRS = frozenset(a for t in _BUILTIN_TYPES for a in dir(t))
+# stdlib modules whose classes' attribute names count as "external API": an
+# attribute of that name on anything but self/cls/a class of the file is left alone
+_API_MODULES = ("io", "socket", "threading", "logging", "collections", "pathlib", "subprocess",
+                "re", "datetime", "email.message", "argparse", "queue", "selectors", "tempfile",
+                "zipfile", "tarfile", "json", "codecs", "types", "asyncio", "unittest", "enum",
+                "functools", "contextlib", "string", "struct", "array", "weakref", "http.client",
+                "urllib.request", "xml.etree.ElementTree", "decimal", "fractions", "ast",
+                "inspect", "os", "configparser", "csv", "shlex", "optparse", "textwrap", "ssl")
+
+
+@lru_cache(maxsize=1)
+def external_api_attrs() -> frozenset[str]:
+    names = {a for t in _BUILTIN_TYPES for a in dir(t)}
+    for module_name in _API_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, type):
+                names.update(dir(value))
+    return frozenset(names)
 
 
 # --------------------------------------------------------------------------
@@ -163,6 +188,7 @@ class Origin:
     qualname: str
     start_line: int
     end_line: int
+    code_lines: int  # lines of the span that hold code: no blank, comment or docstring line
     kind: str = "function"  # function | extracted (statements lifted out of a function)
 
     @property
@@ -182,6 +208,8 @@ class FunctionTruth:
     upstream_qualname: str
     upstream_start_line: int
     upstream_end_line: int
+    upstream_lines: int
+    upstream_code_lines: int
     origin: str
     positive: bool
 
@@ -221,10 +249,33 @@ def walk_functions(tree: ast.AST) -> list[tuple[str, ast.AST]]:
     return found
 
 
-def tag_origins(tree: ast.Module) -> None:
+def docstring_lines(node: ast.AST) -> set[int]:
+    """Lines of the docstrings of ``node`` and of the definitions nested in it."""
+    lines: set[int] = set()
+    for sub in ast.walk(node):
+        body = getattr(sub, "body", None) if isinstance(sub, (ast.Module, *DEF_TYPES)) else None
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            lines.update(range(body[0].lineno, (body[0].end_lineno or body[0].lineno) + 1))
+    return lines
+
+
+def code_line_count(node: ast.AST, source_lines: list[str]) -> int:
+    skip = docstring_lines(node)
+    end = node.end_lineno or node.lineno
+    return sum(1 for number in range(node.lineno, end + 1)
+               if number not in skip and number <= len(source_lines)
+               and source_lines[number - 1].strip()
+               and not source_lines[number - 1].lstrip().startswith("#"))
+
+
+def tag_origins(tree: ast.Module, source: str) -> None:
     """Remember each function's upstream qualname and span on the node itself."""
+    source_lines = source.splitlines()
     for qualname, node in walk_functions(tree):
-        setattr(node, ORIGIN_ATTR, Origin(qualname, node.lineno, node.end_lineno or node.lineno))
+        end = node.end_lineno or node.lineno
+        setattr(node, ORIGIN_ATTR, Origin(qualname, node.lineno, end,
+                                          code_line_count(node, source_lines)))
 
 
 def child_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
@@ -441,7 +492,7 @@ def collect_symbols(tree: ast.Module) -> Symbols:
     sym.names = {n for n in sym.names if n not in excluded and not DUNDER.match(n)}
     sym.attrs = {a for a in sym.attrs if not DUNDER.match(a) and a not in ("self", "cls")}
     sym.callables &= sym.names
-    sym.external_attrs |= BUILTIN_ATTRS
+    sym.external_attrs |= external_api_attrs()
     return sym
 
 
@@ -575,14 +626,21 @@ def loaded_names(node: ast.AST) -> list[str]:
 
 
 def stmt_loaded_names(stmt: ast.stmt) -> list[str]:
-    return [n for expr in own_exprs(stmt) if isinstance(expr, ast.Name)
-            and isinstance(expr.ctx, ast.Load) for n in [expr.id]]
+    names = [e.id for e in own_exprs(stmt) if isinstance(e, ast.Name) and isinstance(e.ctx, ast.Load)]
+    return list(dict.fromkeys(names))
 
 
-def _insert_near(block: list[ast.stmt], stmt: ast.stmt, new: ast.stmt, rng: random.Random) -> None:
-    index = next(i for i, s in enumerate(block) if s is stmt)
+def index_in(block: list[ast.stmt], stmt: ast.stmt) -> int | None:
+    return next((i for i, s in enumerate(block) if s is stmt), None)
+
+
+def _insert_near(block: list[ast.stmt], stmt: ast.stmt, new: ast.stmt, rng: random.Random) -> bool:
+    index = index_in(block, stmt)
+    if index is None:
+        return False
     ends_flow = isinstance(stmt, (ast.Return, ast.Raise, ast.Continue, ast.Break))
     block.insert(index if ends_flow or rng.random() < 0.3 else index + 1, new)
+    return True
 
 
 def op_insert_log(ctx: EditContext, block: list[ast.stmt], stmt: ast.stmt, func: ast.AST) -> bool:
@@ -595,8 +653,7 @@ def op_insert_log(ctx: EditContext, block: list[ast.stmt], stmt: ast.stmt, func:
         call = f"{ctx.logger}.{level}('{func.name}: {var}=%r', {var})"
     else:
         call = f"{ctx.logger}.{level}('{func.name}: step reached')"
-    _insert_near(block, stmt, parse_stmt(call), ctx.rng)
-    return True
+    return _insert_near(block, stmt, parse_stmt(call), ctx.rng)
 
 
 def op_insert_assign(ctx: EditContext, block: list[ast.stmt], stmt: ast.stmt, func: ast.AST) -> bool:
@@ -606,8 +663,7 @@ def op_insert_assign(ctx: EditContext, block: list[ast.stmt], stmt: ast.stmt, fu
     templates = [f"{new} = 0", f"{new} = None", f"{new} = []", f"{new} = False"]
     if var:
         templates += [f"{new} = {var}", f"{new} = {var} is not None", f"{new} = bool({var})"]
-    _insert_near(block, stmt, parse_stmt(ctx.rng.choice(templates)), ctx.rng)
-    return True
+    return _insert_near(block, stmt, parse_stmt(ctx.rng.choice(templates)), ctx.rng)
 
 
 def _changed_constant(value: object, rng: random.Random) -> object:
@@ -620,9 +676,14 @@ def _changed_constant(value: object, rng: random.Random) -> object:
     return None
 
 
+def _fstring_parts(stmt: ast.stmt) -> set[int]:
+    return {id(n) for e in own_exprs(stmt) if isinstance(e, ast.JoinedStr) for n in ast.walk(e)}
+
+
 def op_change_constant(ctx: EditContext, block: list[ast.stmt], stmt: ast.stmt, func: ast.AST) -> bool:
+    inside_fstrings = _fstring_parts(stmt)
     consts = [n for n in own_exprs(stmt) if isinstance(n, ast.Constant)
-              and _changed_constant(n.value, ctx.rng) is not None]
+              and id(n) not in inside_fstrings and _changed_constant(n.value, ctx.rng) is not None]
     if not consts:
         return False
     const = ctx.rng.choice(consts)
@@ -639,11 +700,12 @@ def _load_copy(target: ast.expr) -> ast.expr:
 
 
 def op_augassign(ctx: EditContext, block: list[ast.stmt], stmt: ast.stmt, func: ast.AST) -> bool:
-    if not isinstance(stmt, ast.AugAssign):
+    index = index_in(block, stmt)
+    if not isinstance(stmt, ast.AugAssign) or index is None:
         return False
     value = ast.BinOp(left=_load_copy(stmt.target), op=stmt.op, right=stmt.value)
-    new = ast.Assign(targets=[stmt.target], value=value, lineno=stmt.lineno)
-    block[next(i for i, s in enumerate(block) if s is stmt)] = new
+    block[index] = ast.Assign(targets=[stmt.target], value=value, type_comment=None,
+                              lineno=stmt.lineno, end_lineno=stmt.end_lineno)
     return True
 
 
@@ -685,7 +747,7 @@ def op_change_operator(ctx: EditContext, block: list[ast.stmt], stmt: ast.stmt, 
 
 
 def op_delete(ctx: EditContext, block: list[ast.stmt], stmt: ast.stmt, func: ast.AST) -> bool:
-    if len(block) < 2 or not isinstance(stmt, SIMPLE_TYPES) or not any(s is stmt for s in block):
+    if len(block) < 2 or not isinstance(stmt, SIMPLE_TYPES) or index_in(block, stmt) is None:
         return False
     block[:] = [s for s in block if s is not stmt]
     return True
@@ -798,7 +860,8 @@ def _inlinable_calls(tree: ast.Module, func: ast.AST, method: bool) -> bool:
                 any(isinstance(a, ast.Starred) for a in call.args) or \
                 (method and not isinstance(ref.value, ast.Name)):
             return False
-    recursive = any(r in ast.walk(func) for r in refs)
+    inside = {id(n) for n in ast.walk(func)}
+    recursive = any(id(r) in inside for r in refs)
     return bool(refs) and not recursive and len(refs) <= 6
 
 
@@ -865,9 +928,10 @@ def _extraction_io(func: ast.AST, run: list[ast.stmt]) -> tuple[list[str], list[
     params = {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)}
     local = params | stored_names([s for s in func.body])
     reads = {n for s in run for n in loaded_names(s)}
-    reads |= {s.target.id for s in run for s in ast.walk(s)
-              if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name)}
-    rest = [s for s in func.body if not any(s is r for r in run)]
+    reads |= {node.target.id for stmt in run for node in ast.walk(stmt)
+              if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)}
+    run_ids = {id(stmt) for stmt in run}
+    rest = [stmt for stmt in func.body if id(stmt) not in run_ids]
     used_elsewhere = {n for s in rest for n in loaded_names(s)}
     inputs = sorted(reads & local)
     outputs = sorted(stored_names(run) & used_elsewhere)
@@ -891,8 +955,8 @@ def _extraction_origin(func: ast.AST, run: list[ast.stmt]) -> Origin:
     starts = [s.lineno for s in run if hasattr(s, "lineno")]
     ends = [s.end_lineno for s in run if getattr(s, "end_lineno", None)]
     if not starts or not ends:
-        return Origin(host.qualname, host.start_line, host.end_line, "extracted")
-    return Origin(host.qualname, min(starts), max(ends), "extracted")
+        return Origin(host.qualname, host.start_line, host.end_line, 0, "extracted")
+    return Origin(host.qualname, min(starts), max(ends), 0, "extracted")
 
 
 def extract_helper(tree: ast.Module, slot: int, func: ast.AST, rng: random.Random,
@@ -1036,8 +1100,9 @@ def render(tree: ast.Module, upstream_path: str, suffix: str) -> DisguisedFile:
             path="", qualname=qualname, start_line=out_node.lineno,
             end_line=out_node.end_lineno or out_node.lineno, upstream_path=upstream_path,
             upstream_qualname=origin.qualname, upstream_start_line=origin.start_line,
-            upstream_end_line=origin.end_line, origin=origin.kind,
-            positive=origin.kind == "function" and origin.lines >= MIN_POSITIVE_LINES))
+            upstream_end_line=origin.end_line, upstream_lines=origin.lines,
+            upstream_code_lines=origin.code_lines, origin=origin.kind,
+            positive=origin.kind == "function" and origin.code_lines >= MIN_POSITIVE_LINES))
     return DisguisedFile(suffix=suffix, source=text, functions=truths)
 
 
@@ -1057,7 +1122,7 @@ def disguise_source(source: str, upstream_path: str, level: str, seed: int) -> l
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     rng = random.Random(f"{seed}:{level}:{upstream_path}")
     tree = ast.parse(source)
-    tag_origins(tree)
+    tag_origins(tree, source)
     strip_docstrings(tree)
     pool = NamePool(rng, all_identifiers(tree))
     rename_identifiers(tree, pool)

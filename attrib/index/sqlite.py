@@ -101,7 +101,8 @@ class SqliteStore:
         c = self.conn
         try:
             c.execute("BEGIN IMMEDIATE")
-            self._delete_upstream(info.name)
+            # keep the old blobs until the new file rows are in: the new version reuses them
+            self._delete_upstream(info.name, clean=False)
             cur = c.execute(
                 "INSERT INTO upstreams (name, location, url, ref, commit_sha, license, indexed_at, "
                 "files, fragments, lines) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -115,6 +116,7 @@ class SqliteStore:
                 "INSERT INTO files (upstream, path, blob, date, commit_sha, author) "
                 "VALUES (?,?,?,?,?,?)",
                 [(upstream_id, f.path, ids[f.blob_id], f.date, f.commit, f.author) for f in files])
+            self._delete_orphans()
             c.execute("COMMIT")
         except BaseException:
             if c.in_transaction:
@@ -146,19 +148,25 @@ class SqliteStore:
                 c.execute("ROLLBACK")
             raise
 
-    def _delete_upstream(self, name: str) -> bool:
+    def _delete_upstream(self, name: str, clean: bool = True) -> bool:
         c = self.conn
         row = c.execute("SELECT id FROM upstreams WHERE name = ?", (name,)).fetchone()
         if row is None:
             return False
         c.execute("DELETE FROM files WHERE upstream = ?", row)
         c.execute("DELETE FROM upstreams WHERE id = ?", row)
+        if clean:
+            self._delete_orphans()
+        return True
+
+    def _delete_orphans(self) -> None:
+        """Blobs no upstream's file refers to any more, with their fragments and bands."""
+        c = self.conn
         orphans = "SELECT id FROM blobs WHERE id NOT IN (SELECT blob FROM files)"
         c.execute("DELETE FROM lsh WHERE fragment IN (SELECT id FROM fragments "
                   f"WHERE blob IN ({orphans}))")
         c.execute(f"DELETE FROM fragments WHERE blob IN ({orphans})")
         c.execute(f"DELETE FROM blobs WHERE id IN ({orphans})")
-        return True
 
     def query(self, keys: np.ndarray, min_bands: int) -> dict[int, dict[tuple[str, int], int]]:
         c = self.conn

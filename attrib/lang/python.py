@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from ..model import Fragment, TokenStream
 
-VERSION = 1
+VERSION = 2
 
 # kinds of emitted identifier tokens
 _NAME, _ATTR, _KWARG = 1, 2, 3
@@ -34,6 +34,8 @@ _BINDING_CONTAINERS = frozenset({"pattern_list", "tuple_pattern", "list_pattern"
                                  "list_splat", "dictionary_splat_pattern", "pattern"})
 _PARAM_NODES = frozenset({"parameters", "lambda_parameters"})
 _DEFS = frozenset({"function_definition", "class_definition"})
+# the punctuation of type annotations, dropped with the annotations themselves
+_ANNOTATION_PUNCT = frozenset({("typed_parameter", ":"), ("typed_default_parameter", ":")})
 _CLOSERS = frozenset({")", "]", "}"})
 _DUNDER = re.compile(r"__\w+__\Z")
 _KEYLIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,30}\Z")
@@ -120,7 +122,7 @@ class _Walker:
         n = len(children)
         for i, child in enumerate(children):
             ct = child.type
-            if t in _GROUPING and ct in ("(", ")"):
+            if t in _GROUPING and ct in ("(", ")") or (t, ct) in _ANNOTATION_PUNCT:
                 continue
             if ct == "," and i + 1 < n and children[i + 1].type in _CLOSERS:
                 continue  # trailing comma
@@ -168,7 +170,7 @@ class _Walker:
         inner = prefix + name + "."
         t = definition.type
         items += [(c, *self._context(definition, t, i, c, False), inner)
-                  for i, c in enumerate(definition.children)]
+                  for i, c in enumerate(definition.children) if c.type != "->"]
         stack.extend(reversed(items))
 
     def _exit(self, item) -> None:
@@ -200,14 +202,19 @@ class _Walker:
             self.emit(0, text, text, line)
 
     def _imports(self, node) -> None:
-        """Names an import binds that a copier can rename: aliases and relative-import names."""
-        relative = any(c.type == "relative_import" for c in node.children)
-        for child in node.children:
+        """Names a relative import binds: the project's own, so a copier can rename them.
+
+        Absolute imports (``import torch.nn as nn``, ``from numpy import pi``)
+        name libraries; they stay verbatim wherever they are used.
+        """
+        if not any(c.type == "relative_import" for c in node.children):
+            return
+        for child in node.children[2:]:
             if child.type == "aliased_import":
                 alias = child.child_by_field_name("alias")
                 if alias is not None:
                     self.bound.add(self.text_of(alias))
-            elif relative and child.type == "dotted_name" and child is not node.children[1]:
+            elif child.type == "dotted_name":
                 self.bound.add(self.text_of(child).split(".")[-1])
 
     def finish(self) -> tuple[TokenStream, list[Fragment]]:

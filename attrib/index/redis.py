@@ -1,0 +1,375 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The shared index: a Redis database, LSH band tables kept by datasketch.
+
+``redis://host:port/db`` (also ``rediss://`` and ``unix:///path?db=N``); all
+keys start with a basename, ``attrib:`` unless the location says
+``?basename=NAME``, so several indexes can share one database.
+
+Band tables go through datasketch's storage layer: one
+``unordered_storage({"type": "redis", ...}, name=b"<basename>:lsh:")``, a
+set of fragment ids per band key, queried with its ``getmany``.  We do not
+use ``MinHashLSH`` itself: it hashes bands its own way (the SQLite store must
+agree with this one, so attrib computes band keys in
+:func:`attrib.fingerprint.band_keys`, band number mixed in, hence one table
+for all bands), it answers a Jaccard threshold where matching wants a count
+of shared bands, and its ``insertion_session`` flushes every 50,000
+commands, which would make an ``add`` visible half-way.  So band entries are
+queued with the storage's ``_insert(pipe, key, *values)`` (what its
+``insert`` does with its own client) on *our* transaction pipeline.
+
+Other keys (redis-py): ``meta`` (schema and fingerprint parameters),
+``gen`` (bumped by every write), ``upstreams`` (name -> JSON),
+``files:<name>`` (path -> JSON), ``where:<blob>`` (the files holding a
+blob), ``blobs`` (blob id -> encoded blob), ``frags:<blob>`` (fragment rows,
+MinHash values, band keys: what a removal needs to find its band entries).
+A fragment id in a band set is the blob's 20-byte git id plus a 4-byte index.
+
+What an interrupted write leaves: every ``add_upstream``/``remove_upstream``
+reads what it replaces, then queues all its writes in one MULTI/EXEC that
+Redis applies as a unit, unseen by readers until complete.  Anything that
+fails before EXEC is sent (a blob that does not encode, Ctrl-C, a lost
+connection; redis-py drops a half-sent connection, so the server discards the
+queued MULTI) leaves the index as it was.  Writers WATCH ``gen``: one whose
+reads went stale while another committed starts over, so concurrent adds and
+removes never lose each other's blob references.  Not covered: Redis has no
+rollback, so a command failing *inside* EXEC (someone else wrote a key of
+another type under our basename) does not undo the rest; a connection lost
+after EXEC was sent may leave the add applied though we report an error (an
+add is a replace: run it again); and durability is the server's
+(``appendonly``/RDB settings).  A big upstream is one big transaction: the
+server queues it in memory and blocks other clients while it runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+
+from ..errors import IndexError_
+from ..fingerprint import Params, default_params
+from ..model import ParsedFile, UpstreamInfo
+from .base import SCHEMA, BlobRecord, IndexedFile, check_params, decode_blob, encode_blob
+
+DEFAULT_BASENAME = "attrib"
+_CHUNK = 5000  # commands per read pipeline
+T = TypeVar("T")
+
+
+def _import_redis() -> Any:
+    try:
+        import redis
+    except ImportError:
+        raise IndexError_("a redis:// index needs the Redis client: "
+                          "pip install 'attrib[redis]'") from None
+    return redis
+
+
+def _redact(location: str) -> str:
+    parts = urlsplit(location)
+    if not parts.password:
+        return location
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def connection(location: str) -> tuple[dict[str, Any], bytes]:
+    """``redis.Redis`` keyword arguments and the key prefix for ``location``."""
+    redis = _import_redis()
+    parts = urlsplit(location)
+    query = parse_qsl(parts.query)
+    basename = next((v for k, v in query if k == "basename"), DEFAULT_BASENAME)
+    rest = urlencode([(k, v) for k, v in query if k != "basename"])
+    try:
+        kwargs = redis.connection.parse_url(urlunsplit(parts._replace(query=rest)))
+    except ValueError as exc:
+        raise IndexError_(f"{_redact(location)}: not a Redis location ({exc})") from None
+    kind = kwargs.pop("connection_class", None)
+    if "path" in kwargs:
+        kwargs["unix_socket_path"] = kwargs.pop("path")
+    if kind is redis.connection.SSLConnection:
+        kwargs["ssl"] = True
+    kwargs.setdefault("socket_connect_timeout", 5)
+    kwargs.setdefault("socket_timeout", 300)  # an add is one EXEC; give it time
+    kwargs["retry"] = redis.retry.Retry(redis.backoff.ExponentialBackoff(0.5, 0.05), 1)
+    return kwargs, f"{basename}:".encode()
+
+
+class _Keys:
+    """Every key of one index, under its prefix."""
+
+    def __init__(self, prefix: bytes) -> None:
+        self.prefix = prefix
+        self.meta, self.gen = prefix + b"meta", prefix + b"gen"
+        self.upstreams, self.blobs = prefix + b"upstreams", prefix + b"blobs"
+        self.lsh = prefix + b"lsh:"  # datasketch's storage name: its key table, then one set per key
+
+    def of(self, kind: str, name: str) -> bytes:  # files:<upstream>, where:<blob>, frags:<blob>
+        return self.prefix + f"{kind}:{name}".encode()
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A blob ready to write: encoded before any write, so a bad one changes nothing."""
+
+    data: bytes
+    fragments: dict[str, bytes]
+    bands: dict[bytes, list[bytes]]
+
+
+def _guarded(method: Callable[..., T]) -> Callable[..., T]:
+    """Turn redis-py's errors into one-line IndexError_s."""
+    @functools.wraps(method)
+    def wrapper(self: "RedisStore", *args: Any, **kwargs: Any) -> T:
+        errors = self.redis.exceptions
+        try:
+            return method(self, *args, **kwargs)
+        except (errors.ConnectionError, errors.TimeoutError) as exc:
+            raise IndexError_(f"{self.location}: cannot connect ({exc})") from None
+        except errors.RedisError as exc:
+            raise IndexError_(f"{self.location}: Redis refused a command ({exc})") from None
+    return wrapper
+
+
+class RedisStore:
+    """An index in a Redis database, shared by everyone who can reach it."""
+
+    def __init__(self, location: str, client: Any, kwargs: dict[str, Any], prefix: bytes,
+                 params: Params) -> None:
+        from datasketch.storage import unordered_storage
+
+        self.location = location
+        self.params = params
+        self.redis = _import_redis()
+        self.client = client
+        self.keys = _Keys(prefix)
+        self.lsh = unordered_storage({"type": "redis", "redis": kwargs}, name=self.keys.lsh)
+
+    @classmethod
+    def open(cls, location: str, create: bool = False, params: Params | None = None) -> "RedisStore":
+        redis = _import_redis()
+        kwargs, prefix = connection(location)
+        try:
+            store = cls(_redact(location), redis.Redis(**kwargs), kwargs, prefix,
+                        params or default_params())
+        except TypeError as exc:  # an option redis-py does not know, from the URL's query
+            raise IndexError_(f"{_redact(location)}: not a Redis location ({exc})") from None
+        try:
+            store._attach(create)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @_guarded
+    def _attach(self, create: bool) -> None:
+        self.client.ping()
+        stored = self._meta()
+        if not stored:
+            if not create:
+                raise IndexError_(f"{self.location}: no index here (build one with `attrib index add`)")
+            fields = {"schema": SCHEMA, **self.params.as_dict()}
+            self.client.transaction(lambda pipe: self._initialise(pipe, fields), self.keys.meta)
+            stored = self._meta()
+        if stored.get("schema") != SCHEMA:
+            raise IndexError_(f"{self.location}: index schema {stored.get('schema')!r} "
+                              f"is not {SCHEMA!r}; rebuild it")
+        check_params(stored, self.params, self.location)
+
+    def _meta(self) -> dict[str, str]:
+        return {k.decode(): v.decode() for k, v in self.client.hgetall(self.keys.meta).items()}
+
+    def _initialise(self, pipe: Any, fields: dict[str, str]) -> None:
+        exists = pipe.exists(self.keys.meta)  # another creator may have been first
+        pipe.multi()
+        if not exists:
+            pipe.hset(self.keys.meta, mapping=fields)
+
+    def close(self) -> None:
+        self.client.close()
+        self.lsh._redis.close()  # datasketch's own client, made from the same settings
+
+    @_guarded
+    def upstreams(self) -> list[UpstreamInfo]:
+        rows = self.client.hgetall(self.keys.upstreams)
+        return [UpstreamInfo(**json.loads(rows[k])) for k in sorted(rows)]
+
+    @_guarded
+    def known_blobs(self, blob_ids: Iterable[str]) -> set[str]:
+        ids = sorted(set(blob_ids))
+        return {b for b, there in zip(ids, self._each(ids, lambda p, b: p.hexists(self.keys.blobs, b)))
+                if there}
+
+    @_guarded
+    def load_blob(self, blob_id: str) -> ParsedFile:
+        data = self.client.hget(self.keys.blobs, blob_id)
+        if data is None:
+            raise IndexError_(f"{self.location}: blob {blob_id[:12]} is missing from the index")
+        return decode_blob(blob_id, data)
+
+    @_guarded
+    def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]:
+        ids = sorted(set(blob_ids))
+        out: dict[str, list[IndexedFile]] = {}
+        for blob_id, members in zip(ids, self._each(ids, lambda p, b: p.smembers(self.keys.of("where", b)))):
+            rows = sorted(json.loads(m) for m in members)
+            if rows:
+                out[blob_id] = [IndexedFile(name, path, blob_id, date, commit, author)
+                                for name, path, date, commit, author in rows]
+        return out
+
+    @_guarded
+    def query(self, keys: np.ndarray, min_bands: int) -> dict[int, dict[tuple[str, int], int]]:
+        fields = [_field(k) for k in np.unique(keys).tolist()]
+        found: dict[bytes, set[bytes]] = {}
+        for chunk in _chunks(fields, _CHUNK):
+            found.update(zip(chunk, self.lsh.getmany(*chunk)))
+        out: dict[int, dict[tuple[str, int], int]] = {}
+        for row in range(keys.shape[0]):
+            counts = Counter(m for k in keys[row].tolist() for m in found[_field(k)])
+            hits = {_fragment(m): n for m, n in counts.items() if n >= min_bands}
+            if hits:
+                out[row] = hits
+        return out
+
+    @_guarded
+    def add_upstream(self, info: UpstreamInfo, files: list[IndexedFile],
+                     blobs: list[BlobRecord]) -> None:
+        """Add or replace upstream ``info.name`` in one MULTI/EXEC."""
+        info = dataclasses.replace(info, indexed_at=info.indexed_at or int(time.time()))
+        staged = {r.parsed.blob_id: _stage(r) for r in blobs}
+        self.client.transaction(lambda pipe: self._replace(pipe, info.name, info, files, staged),
+                                self.keys.gen)
+
+    @_guarded
+    def remove_upstream(self, name: str) -> None:
+        self.client.transaction(lambda pipe: self._replace(pipe, name, None, [], {}), self.keys.gen)
+
+    def _replace(self, pipe: Any, name: str, info: UpstreamInfo | None,
+                 files: list[IndexedFile], staged: dict[str, _Staged]) -> None:
+        """Read what upstream ``name`` holds, then queue its replacement (``info`` None: removal)."""
+        if info is None and not self.client.hexists(self.keys.upstreams, name):
+            raise IndexError_(f"{self.location}: no upstream named {name!r}")
+        old = {p.decode(): json.loads(v) for p, v in self.client.hgetall(self.keys.of("files", name)).items()}
+        wanted = {f.blob_id for f in files}
+        present = self.known_blobs(wanted)
+        missing = wanted - present - staged.keys()
+        if missing:
+            raise IndexError_(f"{self.location}: blob {min(missing)[:12]} left the index while "
+                              f"{name!r} was being added (a concurrent removal); add it again")
+        orphans = self._orphans(old, wanted)
+        removals = self._band_removals(orphans)
+        emptied = self._emptied(removals)
+        pipe.multi()
+        self._queue_drop(pipe, name, old, orphans, removals, emptied)
+        if info is not None:
+            new = {b: s for b, s in staged.items() if b in wanted and b not in present}
+            self._queue_add(pipe, info, files, new)
+        pipe.incr(self.keys.gen)
+
+    def _orphans(self, old: dict[str, list], keep: set[str]) -> list[str]:
+        """Blobs of the replaced files that no other file will hold."""
+        mine = Counter(blob for blob, *_ in old.values() if blob not in keep)
+        blobs = sorted(mine)
+        held = self._each(blobs, lambda p, b: p.scard(self.keys.of("where", b)))
+        return [b for b, n in zip(blobs, held) if n <= mine[b]]
+
+    def _band_removals(self, orphans: list[str]) -> dict[bytes, list[bytes]]:
+        removals: dict[bytes, list[bytes]] = defaultdict(list)
+        for blob_id, doc in zip(orphans, self._each(
+                orphans, lambda p, b: p.hmget(self.keys.of("frags", b), "rows", "keys"))):
+            rows, keys = json.loads(doc[0] or "[]"), np.frombuffer(doc[1] or b"", dtype="<i8")
+            for row, idx in enumerate(rows):
+                member = _member(blob_id, idx)
+                for k in keys.reshape(len(rows), -1)[row].tolist():
+                    removals[_field(k)].append(member)
+        return removals
+
+    def _emptied(self, removals: dict[bytes, list[bytes]]) -> list[bytes]:
+        """Band keys left without fragments: their field in datasketch's key table goes too."""
+        fields = sorted(removals)
+        sizes = self._each(fields, lambda p, k: p.scard(self.lsh.redis_key(k)))
+        return [k for k, n in zip(fields, sizes) if n <= len(set(removals[k]))]
+
+    def _queue_drop(self, pipe: Any, name: str, old: dict[str, list], orphans: list[str],
+                    removals: dict[bytes, list[bytes]], emptied: list[bytes]) -> None:
+        for path, (blob, date, commit, author) in old.items():
+            pipe.srem(self.keys.of("where", blob), _where(name, path, date, commit, author))
+        pipe.delete(self.keys.of("files", name))
+        pipe.hdel(self.keys.upstreams, name)
+        for blob in orphans:
+            pipe.hdel(self.keys.blobs, blob)
+            pipe.delete(self.keys.of("frags", blob), self.keys.of("where", blob))
+        for key, members in removals.items():
+            pipe.srem(self.lsh.redis_key(key), *members)
+        if emptied:
+            pipe.hdel(self.keys.lsh, *emptied)
+
+    def _queue_add(self, pipe: Any, info: UpstreamInfo, files: list[IndexedFile],
+                   new: dict[str, _Staged]) -> None:
+        pipe.hset(self.keys.upstreams, info.name, json.dumps(dataclasses.asdict(info)))
+        if files:
+            pipe.hset(self.keys.of("files", info.name), mapping={
+                f.path: json.dumps([f.blob_id, f.date, f.commit, f.author]) for f in files})
+        for f in files:
+            pipe.sadd(self.keys.of("where", f.blob_id), _where(info.name, f.path, f.date, f.commit, f.author))
+        bands: dict[bytes, list[bytes]] = defaultdict(list)
+        for blob_id, s in new.items():
+            pipe.hset(self.keys.blobs, blob_id, s.data)
+            pipe.hset(self.keys.of("frags", blob_id), mapping=s.fragments)
+            for key, members in s.bands.items():
+                bands[key] += members
+        for key, members in bands.items():
+            self.lsh._insert(pipe, key, *members)  # datasketch's insert(), on our transaction
+
+    def _each(self, items: list, command: Callable[[Any, Any], Any]) -> list:
+        """``command(pipe, item)`` for every item, pipelined in chunks."""
+        out: list = []
+        for chunk in _chunks(items, _CHUNK):
+            pipe = self.client.pipeline(transaction=False)
+            for item in chunk:
+                command(pipe, item)
+            out += pipe.execute()
+        return out
+
+
+def _stage(record: BlobRecord) -> _Staged:
+    blob_id = record.parsed.blob_id
+    bands: dict[bytes, list[bytes]] = defaultdict(list)
+    for row, idx in enumerate(record.fragment_rows):
+        for k in record.band_keys[row].tolist():
+            bands[_field(k)].append(_member(blob_id, idx))
+    fragments = {"rows": json.dumps(list(record.fragment_rows)).encode(),
+                 "minhash": np.ascontiguousarray(record.minhashes, dtype="<u4").tobytes(),
+                 "keys": np.ascontiguousarray(record.band_keys, dtype="<i8").tobytes()}
+    return _Staged(encode_blob(record.parsed), fragments, dict(bands))
+
+
+def _field(key: int) -> bytes:
+    return b"%d" % key
+
+
+def _member(blob_id: str, idx: int) -> bytes:
+    try:
+        return bytes.fromhex(blob_id) + idx.to_bytes(4, "big")
+    except ValueError:
+        raise IndexError_(f"blob id {blob_id!r} is not a git object id") from None
+
+
+def _fragment(member: bytes) -> tuple[str, int]:
+    return member[:-4].hex(), int.from_bytes(member[-4:], "big")
+
+
+def _where(name: str, path: str, date: int | None, commit: str | None, author: str | None) -> str:
+    return json.dumps([name, path, date, commit, author])
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

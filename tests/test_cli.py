@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The command line, as a user runs it: exit codes, JSON fields, one-line errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from attrib.cli.main import cli, main
+
+from helpers import COPY_PY, UNRELATED_PY, UPSTREAM_PY, git_repo, write_tree
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Run ``attrib`` through its real entry point (error boundary included)."""
+    done = subprocess.run([sys.executable, "-c", "from attrib.cli.main import main; main()", *args],
+                          capture_output=True, text=True)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.fixture()
+def index(tmp_path):
+    idx = str(tmp_path / "idx.sqlite")
+    up = write_tree(tmp_path / "up", {"grid.py": UPSTREAM_PY,
+                                      "LICENSE": "Permission is hereby granted, free of charge, "
+                                                 "to any person obtaining a copy\n"})
+    code, out, err = run("index", "add", str(up), "--name", "grid", "--index", idx)
+    assert code == 0, err
+    assert "indexed grid" in out and "MIT" in out
+    return idx
+
+
+def test_quick_start_on_the_bundled_example(tmp_path):
+    idx = str(tmp_path / "ex.sqlite")
+    assert run("index", "add", str(EXAMPLES / "minicpmv"), "--name", "MiniCPM-V",
+               "--index", idx)[0] == 0
+    code, out, _ = run("scan", str(EXAMPLES / "llama3v"), "--index", idx, "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    found = {(m["path"], m["upstream_path"]) for m in report["matches"]}
+    assert ("llama3v/projection.py", "minicpmv/resampler.py") in found
+    assert ("llama3v/positional.py", "minicpmv/resampler.py") in found
+    assert ("llama3v/vision_patches.py", "minicpmv/image_slicer.py") in found
+    renames = {k: v for m in report["matches"] for k, v in m["renames"].items()}
+    assert renames.get("Resampler") == "Projection"
+    assert not any(m["path"].endswith(("train_utils.py", "eval_metrics.py"))
+                   for m in report["matches"])
+    assert {u["name"]: u["license"] for u in report["upstreams"]} == {"MiniCPM-V": "Apache-2.0"}
+
+
+def test_json_report_has_the_documented_fields(tmp_path, index):
+    suspect = write_tree(tmp_path / "s", {"pool.py": COPY_PY})
+    code, out, _ = run("scan", str(suspect), "--index", index, "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["schema_version"] == 1
+    m = report["matches"][0]
+    for key in ("path", "start_line", "end_line", "upstream", "upstream_path",
+                "upstream_start_line", "upstream_end_line", "similarity", "clone_type",
+                "renames"):
+        assert key in m
+    assert m["upstream"] == "grid" and m["path"] == "pool.py"
+
+
+def test_text_report_shows_both_sides_and_renames(tmp_path, index):
+    suspect = write_tree(tmp_path / "s", {"pool.py": COPY_PY})
+    code, out, _ = run("scan", str(suspect), "--index", index)
+    assert code == 1
+    assert "pool.py:" in out and "<-  grid:grid.py:" in out
+    assert "renamed: " in out and "sincos_table -> make_table" in out
+    assert " | " in out  # side by side
+
+
+def test_clean_tree_exits_zero(tmp_path, index):
+    suspect = write_tree(tmp_path / "s", {"inv.py": UNRELATED_PY})
+    code, out, _ = run("scan", str(suspect), "--index", index)
+    assert code == 0
+    assert "no matches" in out
+
+
+def test_compare_needs_no_index(tmp_path):
+    a = write_tree(tmp_path / "a", {"pool.py": COPY_PY})
+    b = write_tree(tmp_path / "b", {"grid.py": UPSTREAM_PY})
+    code, out, _ = run("compare", str(a), str(b), "--format", "json")
+    assert code == 1
+    assert json.loads(out)["matches"][0]["upstream"] == "b"
+    code, _, _ = run("compare", str(a / "pool.py"), str(b / "grid.py"))
+    assert code == 1
+
+
+def test_index_list_update_remove(tmp_path, index):
+    code, out, _ = run("index", "list", "--index", index, "--format", "json")
+    [up] = json.loads(out)["upstreams"]
+    assert (up["name"], up["license"], up["files"]) == ("grid", "MIT", 1)  # code files
+    assert run("index", "update", "grid", "--index", index)[0] == 0
+    assert len(json.loads(run("index", "list", "--index", index, "--format", "json")[1])
+               ["upstreams"]) == 1
+    assert run("index", "remove", "grid", "--index", index)[0] == 0
+    code, out, _ = run("index", "list", "--index", index)
+    assert "no upstreams" in out
+
+
+def test_index_add_git_url_at_a_ref(tmp_path):
+    repo = tmp_path / "repo"
+    git_repo(repo, [({"grid.py": UPSTREAM_PY}, "v1", 1_600_000_000),
+                    ({"other.py": UNRELATED_PY}, "v2", 1_700_000_000)])
+    git_repo_tag = __import__("git").Repo(repo)
+    git_repo_tag.create_tag("v1", ref="HEAD~1")
+    idx = str(tmp_path / "i.sqlite")
+    code, out, err = run("index", "add", f"file://{repo}", "--ref", "v1", "--index", idx)
+    assert code == 0, err
+    up = json.loads(run("index", "list", "--index", idx, "--format", "json")[1])["upstreams"][0]
+    assert up["name"] == "repo" and up["ref"] == "v1" and up["files"] == 1
+    assert up["url"] == f"file://{repo}"
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["scan", "/no/such/dir"], "does not exist"),
+    (["scan", ".", "--format", "xml"], "xml"),
+    (["index", "remove", "ghost"], "no upstream named 'ghost'"),
+    (["scan", ".", "--ref", "HEAD"], "not a git repository"),
+])
+def test_usage_and_input_errors_exit_2_with_one_line(tmp_path, index, args, needle, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(*args, "--index", index)
+    assert code == 2
+    assert needle in err
+    assert "Traceback" not in err
+
+
+def test_corrupt_or_foreign_index_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not sqlite at all" * 100)
+    code, _, err = run("scan", str(tmp_path), "--index", str(bad))
+    assert code == 2 and str(bad) in err and "Traceback" not in err
+    missing = tmp_path / "missing.sqlite"
+    code, _, err = run("scan", str(tmp_path), "--index", str(missing))
+    assert code == 2 and "no index" in err
+
+
+def test_index_built_with_other_parameters_is_refused(tmp_path, index):
+    import sqlite3
+
+    with sqlite3.connect(index) as conn:
+        conn.execute("UPDATE meta SET value = '9' WHERE key = 'k'")
+    code, _, err = run("scan", str(tmp_path), "--index", index)
+    assert code == 2 and "other fingerprint parameters" in err
+
+
+def test_help_teaches_with_examples():
+    runner = CliRunner()
+    for args in ([], ["index"], ["index", "add"], ["scan"], ["compare"]):
+        result = runner.invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0
+        assert "attrib" in result.output and "Example" in result.output or not args
+
+
+def test_main_maps_bugs_to_exit_3(monkeypatch, capsys):
+    import attrib.cli.main as m
+
+    def boom(*a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(m.cli, "main", boom)
+    monkeypatch.delenv("ATTRIB_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 3
+    assert "internal error" in capsys.readouterr().err

@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Matching: disguised copies are found with evidence; unrelated code and boilerplate are not."""
+from __future__ import annotations
+
+import textwrap
+
+from attrib.index.sqlite import SqliteStore
+from attrib.indexing import index_source
+from attrib.model import UpstreamInfo
+from attrib.scan import compare_sources, scan_source
+from attrib.sources import open_source
+
+from helpers import COPY_PY, UNRELATED_PY, UPSTREAM_PY, git_repo, write_tree
+
+
+def compare(tmp_path, suspect: dict, upstream: dict):
+    s = write_tree(tmp_path / "suspect", suspect)
+    u = write_tree(tmp_path / "upstream", upstream)
+    return compare_sources(open_source(s), open_source(u), "up")
+
+
+def by_name(report):
+    return {n: m for m in report.matches for n in m.names}
+
+
+def test_renamed_reformatted_reordered_copy_is_found_function_by_function(tmp_path):
+    report = compare(tmp_path, {"pool.py": COPY_PY}, {"grid.py": UPSTREAM_PY})
+    found = by_name(report)
+    assert {"Pooler.__init__", "Pooler.aggregate", "Pooler.grow", "make_table",
+            "mesh_points"} <= set(found)
+    m = found["make_table"]
+    assert (m.upstream, m.upstream_path) == ("up", "grid.py")
+    upstream_lines = UPSTREAM_PY.splitlines()
+    assert upstream_lines[m.upstream_start_line - 1].startswith("def sincos_table")
+    assert COPY_PY.splitlines()[m.start_line - 1].startswith("def make_table")
+    renames = dict(m.renames)
+    assert renames["embed_dim"] == "dim" and renames["omega"] == "freq"
+    assert dict(found["Pooler.aggregate"].renames)["ensure_cache"] == "grow"
+    assert m.evidence and m.evidence[0].upstream_start_line >= m.upstream_start_line
+
+
+def test_clone_types(tmp_path):
+    exact = compare(tmp_path / "a", {"g.py": UPSTREAM_PY}, {"g.py": UPSTREAM_PY})
+    assert {m.clone_type for m in exact.matches} == {"exact"}
+    renamed_only = UPSTREAM_PY.replace("sincos_table", "table_of").replace("omega", "w")
+    renamed = compare(tmp_path / "b", {"g.py": renamed_only}, {"g.py": UPSTREAM_PY})
+    assert "renamed" in {m.clone_type for m in renamed.matches}
+    assert ("sincos_table", "table_of") in {r for m in renamed.matches for r in m.renames}
+    edited = compare(tmp_path / "c", {"p.py": COPY_PY}, {"g.py": UPSTREAM_PY})
+    assert "edited" in {m.clone_type for m in edited.matches}
+
+
+def test_unrelated_code_does_not_match(tmp_path):
+    report = compare(tmp_path, {"inv.py": UNRELATED_PY}, {"grid.py": UPSTREAM_PY})
+    assert report.matches == ()
+
+
+BOILERPLATE_A = textwrap.dedent('''\
+    import argparse
+    from .core import run, Config, Runner, load, save
+
+    MIRRORS = [
+        "https://a.example.org/data/v1/archive.tar.gz",
+        "https://b.example.org/data/v1/archive.tar.gz",
+        "https://c.example.org/data/v1/archive.tar.gz",
+        "https://d.example.org/data/v1/archive.tar.gz",
+        "https://e.example.org/data/v1/archive.tar.gz",
+    ]
+
+
+    class Options:
+        def __init__(self, path, verbose=False):
+            self.path = path
+            self.verbose = verbose
+
+
+    def parse_args(argv=None):
+        parser = argparse.ArgumentParser(description="Fetch the data set.")
+        parser.add_argument("--output", type=str, default="out", help="where to write")
+        parser.add_argument("--verbose", action="store_true", help="say more")
+        parser.add_argument("--retries", type=int, default=3, help="how often to retry")
+        return parser.parse_args(argv)
+
+
+    def main():
+        args = parse_args()
+        print(args.output)
+
+
+    if __name__ == "__main__":
+        main()
+''')
+BOILERPLATE_B = textwrap.dedent('''\
+    import argparse
+    from .engine import start, Settings, Worker, read, write
+
+    LABELS = [
+        "cat: a small domesticated carnivorous mammal",
+        "dog: a domesticated descendant of the wolf",
+        "owl: a solitary and nocturnal bird of prey",
+        "eel: an elongated ray-finned fish species",
+        "elk: one of the largest species of deer",
+    ]
+
+
+    class Settings:
+        def __init__(self, root, debug=False):
+            self.root = root
+            self.debug = debug
+
+
+    def cli(argv=None):
+        p = argparse.ArgumentParser(description="Train the classifier.")
+        p.add_argument("--epochs", type=int, default=10, help="passes over the data")
+        p.add_argument("--debug", action="store_true", help="print internals")
+        p.add_argument("--rate", type=float, default=0.1, help="learning rate")
+        return p.parse_args(argv)
+
+
+    def run():
+        options = cli()
+        print(options.epochs)
+
+
+    if __name__ == "__main__":
+        run()
+''')
+
+
+def test_boilerplate_alone_makes_no_match(tmp_path):
+    report = compare(tmp_path, {"b/__init__.py": BOILERPLATE_B, "b/x.py": BOILERPLATE_B},
+                     {"a/__init__.py": BOILERPLATE_A, "a/y.py": BOILERPLATE_A})
+    assert report.matches == ()
+
+
+def test_file_summary_reports_the_derived_share(tmp_path):
+    report = compare(tmp_path, {"pool.py": COPY_PY, "inv.py": UNRELATED_PY},
+                     {"grid.py": UPSTREAM_PY})
+    [summary] = report.files
+    assert summary.path == "pool.py"
+    assert summary.derived_lines / summary.lines > 0.7
+    assert summary.upstreams[0][0] == "up"
+
+
+def test_the_upstream_that_had_the_code_first_gets_the_credit(tmp_path):
+    older = tmp_path / "older"
+    newer = tmp_path / "newer"
+    git_repo(older, [({"grid.py": UPSTREAM_PY}, "add grid", 1_500_000_000)])
+    git_repo(newer, [({"README.md": "x\n"}, "init", 1_400_000_000),
+                     ({"vendored_grid.py": UPSTREAM_PY}, "take grid", 1_650_000_000)])
+    store = SqliteStore.open(str(tmp_path / "idx.sqlite"), create=True)
+    for name, root in (("newer", newer), ("older", older)):
+        index_source(store, open_source(root, ref="HEAD"), UpstreamInfo(name, str(root), "HEAD",
+                                                                         None, "MIT"))
+    suspect = write_tree(tmp_path / "s", {"pool.py": COPY_PY})
+    report = scan_source(store, open_source(suspect))
+    store.close()
+    assert report.matches
+    for m in report.matches:
+        assert m.upstream == "older"
+        assert m.also_in == ("newer",)
+        assert m.upstream_date == 1_500_000_000
+
+
+def test_undecodable_and_unparsable_files_are_skips_and_the_scan_goes_on(tmp_path):
+    report = compare(tmp_path, {"pool.py": COPY_PY, "latin.py": "x = 'caf\xe9'\n".encode("latin-1"),
+                                "broken.py": "def f(:\n"},
+                     {"grid.py": UPSTREAM_PY})
+    assert any(s.path == "latin.py" and "UTF-8" in s.reason for s in report.skipped)
+    assert report.matches
