@@ -151,23 +151,80 @@ def _hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     file_units = units(parsed)
     per_unit: dict[int, list[_Hit]] = defaultdict(list)
     for upstream in uploads:
-        tiles = greedy_tiles(s_ids, token_ids(upstream.stream.texts), options.min_tile)
-        if not tiles:
-            continue
-        vouched = _vouched(tiles, rare, params.k, len(s_ids))
-        unit_hits = [h for h in (_score(u, upstream, tiles, vouched) for u in file_units) if h]
-        strong = any(h.informative >= options.min_tokens
-                     and h.covered >= options.min_coverage * h.unit.fragment.size for h in unit_hits)
-        floor = options.context_min_tokens if strong else options.min_tokens
-        for h in unit_hits:
-            if h.informative >= floor and h.covered >= options.min_coverage * h.unit.fragment.size:
-                per_unit[h.unit.index].append(h)
+        for h in _pair_hits(parsed, upstream, s_ids, rare, file_units, params, options):
+            per_unit[h.unit.index].append(h)
     chosen: list[_Hit] = []
     for hits in per_unit.values():
         hits.sort(key=lambda h: (-h.similarity, -h.covered, h.blob_id))
         chosen.append(hits[0])
         chosen += [h for h in hits[1:] if h.similarity >= hits[0].similarity - 0.02]
     return chosen
+
+
+def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare: np.ndarray,
+               file_units: list[_Unit], params: Params, options: MatchOptions) -> list[_Hit]:
+    """Units of one suspect file that derive from one upstream file.
+
+    First pass: tiles over the abstracted tokens.  If some unit matches on its
+    own, the file pair is confirmed; the second pass then learns the pair's
+    rename map and tiles again with each renamed identifier standing for its
+    upstream name, so structurally identical twins (``setnframes`` beside
+    ``setframerate``) are told apart by which names they use, and a consistent
+    rename counts as evidence of its own.
+    """
+    tiles = greedy_tiles(s_ids, token_ids(upstream.stream.texts), options.min_tile)
+    if not tiles:
+        return []
+    vouched = _vouched(tiles, rare, params.k, len(s_ids))
+    hits = [h for h in (_score(parsed, u, upstream, tiles, vouched) for u in file_units) if h]
+    if not any(_alone(h, options) for h in hits):
+        return []
+    names = _name_votes(parsed, upstream, [h for h in hits if _covered_enough(h, options)])
+    s_named, u_named = _named_ids(parsed, upstream, names)
+    tiles = greedy_tiles(s_named, u_named, options.min_tile)
+    vouched = _vouched(tiles, rare, params.k, len(s_ids))
+    hits = [h for h in (_score(parsed, u, upstream, tiles, vouched, names) for u in file_units) if h]
+    return [h for h in hits if h.informative >= options.context_min_tokens
+            and _covered_enough(h, options)]
+
+
+def _covered_enough(h: _Hit, options: MatchOptions) -> bool:
+    return h.covered >= options.min_coverage * h.unit.fragment.size
+
+
+def _alone(h: _Hit, options: MatchOptions) -> bool:
+    """Strong enough to match with no help from its neighbours."""
+    return h.informative >= options.min_tokens and _covered_enough(h, options)
+
+
+def _name_votes(parsed: ParsedFile, upstream: ParsedFile, hits: list[_Hit]) -> dict[str, str]:
+    """The pair's rename map (upstream name -> suspect name), identity included, by majority."""
+    s, u = parsed.stream, upstream.stream
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for h in hits:
+        for si, ui in h.pairs:
+            if s.renameable[si] and u.renameable[ui]:
+                votes[u.raw[ui]][s.raw[si]] += 1
+    taken: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for old, counter in sorted(votes.items(), key=lambda kv: -sum(kv[1].values())):
+        new = counter.most_common(1)[0][0]
+        if new not in taken:  # a rename is a bijection: first (best-supported) claim wins
+            taken[new] = old
+            out[old] = new
+    return out
+
+
+def _named_ids(parsed: ParsedFile, upstream: ParsedFile,
+               names: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids where each mapped identifier carries its upstream name on both sides."""
+    back = {new: old for old, new in names.items()}
+    s, u = parsed.stream, upstream.stream
+    s_texts = [f"${back[r]}" if ren and r in back else t
+               for t, r, ren in zip(s.texts, s.raw, s.renameable)]
+    u_texts = [f"${r}" if ren and r in names else t
+               for t, r, ren in zip(u.texts, u.raw, u.renameable)]
+    return token_ids(tuple(s_texts)), token_ids(tuple(u_texts))
 
 
 def _vouched(tiles: list[Tile], rare: np.ndarray, k: int, n: int) -> np.ndarray:
@@ -180,8 +237,13 @@ def _vouched(tiles: list[Tile], rare: np.ndarray, k: int, n: int) -> np.ndarray:
     return np.cumsum(delta[:n]) > 0
 
 
-def _score(unit: _Unit, upstream: ParsedFile, tiles: list[Tile],
-           vouched: np.ndarray) -> _Hit | None:
+def _score(parsed: ParsedFile, unit: _Unit, upstream: ParsedFile, tiles: list[Tile], vouched: np.ndarray,
+           names: dict[str, str] | None = None) -> _Hit | None:
+    """How much of ``unit`` the tiles cover, and where in the upstream it lands.
+
+    With the pair's rename map ``names``, an aligned identifier renamed the way
+    the rest of the file renames it counts as informative too.
+    """
     f = unit.fragment
     pairs = [(tile.s_start + k, tile.u_start + k)
              for tile in tiles
@@ -202,6 +264,10 @@ def _score(unit: _Unit, upstream: ParsedFile, tiles: list[Tile],
         lo, hi = min(lines), max(lines)
     similarity = 2 * len(inside) / (f.size + size_u)
     informative = int(sum(vouched[si] for si, _ in inside))
+    if names:
+        s_raw, s_ren, u_raw = parsed.stream.raw, parsed.stream.renameable, upstream.stream.raw
+        informative += sum(1 for si, ui in inside
+                           if not vouched[si] and s_ren[si] and names.get(u_raw[ui]) == s_raw[si])
     return _Hit(unit, upstream.blob_id, len(inside), informative, round(similarity, 4), u_frag, u_pos, lo, hi,
                 tuple(inside))
 

@@ -90,7 +90,8 @@ QUEUE_PY = textwrap.dedent('''\
                 self.lock.notify_all()
                 return item
 ''')
-ALPHA = {"pkg/shapes.py": SHAPES_PY, "pkg/words.py": WORDS_PY}
+INIT_PY = '__version__ = "1.0"\n'  # too small for a fragment: a blob with none
+ALPHA = {"pkg/__init__.py": INIT_PY, "pkg/shapes.py": SHAPES_PY, "pkg/words.py": WORDS_PY}
 BETA = {"lib/geometry.py": SHAPES_PY, "lib/queue.py": QUEUE_PY}  # shares shapes.py with ALPHA
 
 
@@ -130,26 +131,20 @@ def beta(tmp_path: Path) -> Path:
     return write_tree(tmp_path / "beta", BETA)
 
 
-def xfail_on_sqlite(store: Store) -> None:
-    if type(store).__name__ == "SqliteStore":
-        pytest.xfail("SqliteStore.add_upstream drops the blobs it is about to reuse "
-                     "(orphan sweep before the new files are inserted): KeyError on re-add")
-
-
 def test_added_upstream_is_listed_with_its_licence_ref_and_counts(store, alpha):
     added = add(store, alpha, "alpha", license="Apache-2.0", ref="v2.1")
     [listed] = store.upstreams()
     assert (listed.name, listed.license, listed.ref) == ("alpha", "Apache-2.0", "v2.1")
     assert listed.url == "https://example.invalid/alpha"
-    assert listed.files == 2
-    assert listed.lines == SHAPES_PY.count("\n") + WORDS_PY.count("\n")
+    assert listed.files == 3
+    assert listed.lines == sum(text.count("\n") for text in ALPHA.values())
     assert listed.fragments == added.fragments > 0
     assert listed.indexed_at
 
 
 def test_known_blobs_are_the_indexed_files(store, alpha):
     add(store, alpha, "alpha")
-    ids = {blob_id(SHAPES_PY.encode()), blob_id(WORDS_PY.encode())}
+    ids = {blob_id(text.encode()) for text in ALPHA.values()}
     assert store.known_blobs(ids | {blob_id(b"print(1)\n")}) == ids
 
 
@@ -158,7 +153,8 @@ def test_renamed_copy_of_a_file_matches_its_upstream_path_and_lines(store, alpha
     matches = scan(store, tmp_path, {"src/mine/util.py": WORDS_PY})
     assert matches
     for m in matches:
-        assert (m.path, m.upstream, m.upstream_path) == ("src/mine/util.py", "alpha", "pkg/words.py")
+        assert (m.path, m.upstream) == ("src/mine/util.py", "alpha")
+        assert m.upstream_path == "pkg/words.py"
         assert (m.start_line, m.end_line) == (m.upstream_start_line, m.upstream_end_line)
     covered = {line for m in matches for line in range(m.start_line, m.end_line + 1)}
     assert {6, 10, 13, 19} <= covered  # inside both functions
@@ -185,7 +181,6 @@ def test_loaded_blob_keeps_its_fragments(store, alpha):
 
 
 def test_adding_the_same_upstream_again_replaces_it(store, alpha, tmp_path):
-    xfail_on_sqlite(store)
     add(store, alpha, "alpha")
     add(store, alpha, "alpha", license="BSD-3-Clause")
     [listed] = store.upstreams()
@@ -196,7 +191,6 @@ def test_adding_the_same_upstream_again_replaces_it(store, alpha, tmp_path):
 
 
 def test_replacing_an_upstream_drops_the_blobs_it_no_longer_has(store, alpha, tmp_path):
-    xfail_on_sqlite(store)
     add(store, alpha, "alpha")
     (alpha / "pkg" / "words.py").unlink()
     add(store, alpha, "alpha")
@@ -302,9 +296,19 @@ def test_interrupted_add_leaves_the_index_as_it_was(store, alpha, beta, tmp_path
     assert store.known_blobs([blob_id(QUEUE_PY.encode())]) == set()
 
 
-def test_interrupted_redis_transaction_applies_nothing(store, alpha, beta, tmp_path, monkeypatch):
-    if type(store).__name__ != "RedisStore":
-        pytest.skip("Redis only: the MULTI is queued, then dropped before EXEC")
+@pytest.fixture
+def redis_store(redis_server):
+    from conftest import fresh_redis_location
+
+    s = open_store(fresh_redis_location(redis_server), create=True)
+    yield s
+    s.close()
+
+
+def test_interrupted_redis_transaction_applies_nothing(redis_store, alpha, beta, tmp_path,
+                                                        monkeypatch):
+    """Interrupted after band entries were queued in the MULTI: Redis never sees EXEC."""
+    store = redis_store
     add(store, alpha, "alpha")
     gen = store.client.get(store.keys.gen)
     real_insert, calls = store.lsh._insert, []
@@ -392,7 +396,8 @@ def test_redis_basenames_keep_indexes_apart(redis_server, alpha):
     second = open_store(f"{location}?basename=team", create=True)
     try:
         add(first, alpha, "alpha")
-        assert second.upstreams() == [] and second.known_blobs([blob_id(SHAPES_PY.encode())]) == set()
+        assert second.upstreams() == []
+        assert second.known_blobs([blob_id(SHAPES_PY.encode())]) == set()
         assert [u.name for u in first.upstreams()] == ["alpha"]
     finally:
         first.close()
@@ -403,3 +408,57 @@ def test_redis_password_is_not_shown(redis_server):
     with pytest.raises(IndexError_) as err:
         open_store(f"redis://user:s3cret@127.0.0.1:{redis_server.port}/0")
     assert "s3cret" not in str(err.value) and "***" in str(err.value)
+
+
+def test_a_write_that_lands_mid_removal_is_not_lost(redis_store, alpha, beta, tmp_path,
+                                                     monkeypatch):
+    """WATCH: beta is added (reusing alpha's shapes blob) while alpha's removal reads."""
+    store = redis_store
+    add(store, alpha, "alpha")
+    other = open_store(store.location, create=True)
+    real_emptied = store._emptied
+
+    def emptied_after_a_concurrent_add(removals):
+        if "beta" not in [u.name for u in other.upstreams()]:
+            add(other, beta, "beta")
+        return real_emptied(removals)
+
+    monkeypatch.setattr(store, "_emptied", emptied_after_a_concurrent_add)
+    try:
+        store.remove_upstream("alpha")
+    finally:
+        other.close()
+    assert [u.name for u in store.upstreams()] == ["beta"]
+    assert store.known_blobs([blob_id(SHAPES_PY.encode()), blob_id(WORDS_PY.encode())]) == \
+        {blob_id(SHAPES_PY.encode())}
+    matches = scan(store, tmp_path, {"copy.py": SHAPES_PY})
+    assert matches and all(m.upstream == "beta" for m in matches)
+
+
+def test_a_blob_removed_while_indexing_is_not_a_traceback(request, store, beta, tmp_path,
+                                                          store_location):
+    """Between ``known_blobs`` and ``add_upstream`` another writer drops a blob the add reuses."""
+    if type(store).__name__ == "SqliteStore":  # strict: once fixed, the XPASS says drop this
+        request.applymarker(pytest.mark.xfail(raises=KeyError, strict=True, reason=(
+            "SqliteStore.add_upstream looks up the reused blob's row id: KeyError")))
+    add(store, beta, "beta")
+    other = open_store(store_location)
+    real_known = store.known_blobs
+
+    def known_then_removed(ids):
+        known = real_known(ids)
+        if other.upstreams():
+            other.remove_upstream("beta")
+        return known
+
+    store.known_blobs = known_then_removed
+    root = write_tree(tmp_path / "gamma", {"q.py": QUEUE_PY, "w.py": WORDS_PY})
+    try:
+        add(store, root, "gamma")
+    except IndexError_ as exc:
+        assert "add it again" in str(exc)
+    else:
+        assert store.known_blobs([blob_id(QUEUE_PY.encode())]) == {blob_id(QUEUE_PY.encode())}
+    finally:
+        del store.known_blobs
+        other.close()

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The shared index: a Redis database, LSH band tables kept by datasketch.
 
-``redis://host:port/db`` (also ``rediss://`` and ``unix:///path?db=N``); all
-keys start with a basename, ``attrib:`` unless the location says
+``redis://host:port/db`` (also ``rediss://`` and ``unix:///path?db=N``) on
+one Redis server (not Cluster: a write is one transaction over many keys).
+All keys start with a basename, ``attrib:`` unless the location says
 ``?basename=NAME``, so several indexes can share one database.
 
 Band tables go through datasketch's storage layer: one
@@ -108,7 +109,7 @@ class _Keys:
         self.prefix = prefix
         self.meta, self.gen = prefix + b"meta", prefix + b"gen"
         self.upstreams, self.blobs = prefix + b"upstreams", prefix + b"blobs"
-        self.lsh = prefix + b"lsh:"  # datasketch's storage name: its key table, then one set per key
+        self.lsh = prefix + b"lsh:"  # datasketch's name: its key table; + key: a band's set
 
     def of(self, kind: str, name: str) -> bytes:  # files:<upstream>, where:<blob>, frags:<blob>
         return self.prefix + f"{kind}:{name}".encode()
@@ -134,6 +135,8 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
             raise IndexError_(f"{self.location}: cannot connect ({exc})") from None
         except errors.RedisError as exc:
             raise IndexError_(f"{self.location}: Redis refused a command ({exc})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise IndexError_(f"{self.location}: index is corrupt ({exc})") from None
     return wrapper
 
 
@@ -152,7 +155,8 @@ class RedisStore:
         self.lsh = unordered_storage({"type": "redis", "redis": kwargs}, name=self.keys.lsh)
 
     @classmethod
-    def open(cls, location: str, create: bool = False, params: Params | None = None) -> "RedisStore":
+    def open(cls, location: str, create: bool = False,
+             params: Params | None = None) -> "RedisStore":
         redis = _import_redis()
         kwargs, prefix = connection(location)
         try:
@@ -173,7 +177,8 @@ class RedisStore:
         stored = self._meta()
         if not stored:
             if not create:
-                raise IndexError_(f"{self.location}: no index here (build one with `attrib index add`)")
+                raise IndexError_(f"{self.location}: no index here "
+                                  "(build one with `attrib index add`)")
             fields = {"schema": SCHEMA, **self.params.as_dict()}
             self.client.transaction(lambda pipe: self._initialise(pipe, fields), self.keys.meta)
             stored = self._meta()
@@ -203,8 +208,8 @@ class RedisStore:
     @_guarded
     def known_blobs(self, blob_ids: Iterable[str]) -> set[str]:
         ids = sorted(set(blob_ids))
-        return {b for b, there in zip(ids, self._each(ids, lambda p, b: p.hexists(self.keys.blobs, b)))
-                if there}
+        there = self._each(ids, lambda p, b: p.hexists(self.keys.blobs, b))
+        return {b for b, yes in zip(ids, there) if yes}
 
     @_guarded
     def load_blob(self, blob_id: str) -> ParsedFile:
@@ -217,7 +222,8 @@ class RedisStore:
     def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]:
         ids = sorted(set(blob_ids))
         out: dict[str, list[IndexedFile]] = {}
-        for blob_id, members in zip(ids, self._each(ids, lambda p, b: p.smembers(self.keys.of("where", b)))):
+        holders = self._each(ids, lambda p, b: p.smembers(self.keys.of("where", b)))
+        for blob_id, members in zip(ids, holders):
             rows = sorted(json.loads(m) for m in members)
             if rows:
                 out[blob_id] = [IndexedFile(name, path, blob_id, date, commit, author)
@@ -253,10 +259,11 @@ class RedisStore:
 
     def _replace(self, pipe: Any, name: str, info: UpstreamInfo | None,
                  files: list[IndexedFile], staged: dict[str, _Staged]) -> None:
-        """Read what upstream ``name`` holds, then queue its replacement (``info`` None: removal)."""
+        """Read what ``name`` holds, then queue its replacement (``info`` None: a removal)."""
         if info is None and not self.client.hexists(self.keys.upstreams, name):
             raise IndexError_(f"{self.location}: no upstream named {name!r}")
-        old = {p.decode(): json.loads(v) for p, v in self.client.hgetall(self.keys.of("files", name)).items()}
+        rows = self.client.hgetall(self.keys.of("files", name))
+        old = {path.decode(): json.loads(row) for path, row in rows.items()}
         wanted = {f.blob_id for f in files}
         present = self.known_blobs(wanted)
         missing = wanted - present - staged.keys()
@@ -282,12 +289,15 @@ class RedisStore:
 
     def _band_removals(self, orphans: list[str]) -> dict[bytes, list[bytes]]:
         removals: dict[bytes, list[bytes]] = defaultdict(list)
-        for blob_id, doc in zip(orphans, self._each(
-                orphans, lambda p, b: p.hmget(self.keys.of("frags", b), "rows", "keys"))):
-            rows, keys = json.loads(doc[0] or "[]"), np.frombuffer(doc[1] or b"", dtype="<i8")
-            for row, idx in enumerate(rows):
+        docs = self._each(orphans, lambda p, b: p.hmget(self.keys.of("frags", b), "rows", "keys"))
+        for blob_id, (rows_doc, keys_doc) in zip(orphans, docs):
+            rows = json.loads(rows_doc or "[]")
+            if not rows:
+                continue
+            keys = np.frombuffer(keys_doc, dtype="<i8").reshape(len(rows), -1)
+            for idx, row_keys in zip(rows, keys.tolist()):
                 member = _member(blob_id, idx)
-                for k in keys.reshape(len(rows), -1)[row].tolist():
+                for k in row_keys:
                     removals[_field(k)].append(member)
         return removals
 
@@ -318,7 +328,8 @@ class RedisStore:
             pipe.hset(self.keys.of("files", info.name), mapping={
                 f.path: json.dumps([f.blob_id, f.date, f.commit, f.author]) for f in files})
         for f in files:
-            pipe.sadd(self.keys.of("where", f.blob_id), _where(info.name, f.path, f.date, f.commit, f.author))
+            member = _where(info.name, f.path, f.date, f.commit, f.author)
+            pipe.sadd(self.keys.of("where", f.blob_id), member)
         bands: dict[bytes, list[bytes]] = defaultdict(list)
         for blob_id, s in new.items():
             pipe.hset(self.keys.blobs, blob_id, s.data)

@@ -7,7 +7,8 @@ assigned on objects, relative-import and alias names) become ``$``.  Names it
 cannot rename without breaking the code stay verbatim as evidence: builtins,
 imported library names, attributes and keyword arguments of external APIs
 (``F.interpolate(x, mode="bicubic")``).  Literals become ``S``/``N`` except
-short identifier-like strings (dictionary keys, mode names).  Comments,
+identifier-like strings (dictionary keys, mode names) and very short ones
+(``'>l'`` against ``'>f'`` is what tells two struct readers apart).  Comments,
 docstrings, imports, type annotations, redundant parentheses and trailing
 commas are dropped, so reformatting changes nothing.
 """
@@ -18,7 +19,7 @@ from functools import lru_cache
 
 from ..model import Fragment, TokenStream
 
-VERSION = 2
+VERSION = 3
 
 # kinds of emitted identifier tokens
 _NAME, _ATTR, _KWARG = 1, 2, 3
@@ -38,6 +39,7 @@ _DEFS = frozenset({"function_definition", "class_definition"})
 _ANNOTATION_PUNCT = frozenset({("typed_parameter", ":"), ("typed_default_parameter", ":")})
 _CLOSERS = frozenset({")", "]", "}"})
 _DUNDER = re.compile(r"__\w+__\Z")
+_SHORT = 6  # strings this short (format codes, separators) are kept: they tell twins apart
 _KEYLIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,30}\Z")
 
 
@@ -193,7 +195,8 @@ class _Walker:
         elif t in _STRINGS:
             raw = self.text_of(node)
             body = raw.lstrip("rRbBuUfF")[1:-1].strip("'\"") if len(raw) >= 2 else raw
-            key = _KEYLIKE.match(body) is not None and not raw[:1] in "fF"
+            key = not raw[:1] in "fF" and (_KEYLIKE.match(body) is not None
+                                             or (len(body) <= _SHORT and "\n" not in body))
             self.emit(4, f"'{body}'" if key else "S", raw, line)
         elif t in _NUMBERS:
             self.emit(4, "N", self.text_of(node), line)
