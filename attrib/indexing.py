@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from .fingerprint import Params, band_keys, minhashes
-from .index.base import BlobRecord, IndexedFile, Store
+from .index.base import BlobRecord, IndexedFile, StaleBlobs, Store
 from .lang import ParseFailure, language_of, parse_file
 from .model import ParsedFile, Skip, Source, SourceFile, UpstreamInfo
 
@@ -76,5 +76,12 @@ def index_source(store: Store, source: Source, info: UpstreamInfo,
                         files=len(kept), fragments=fragment_count, lines=lines,
                         indexed_at=int(time.time()))
     indexed = [IndexedFile(info.name, f.path, f.blob_id, f.date, f.commit, f.author) for f in kept]
-    store.add_upstream(info, indexed, records)
+    try:
+        store.add_upstream(info, indexed, records)
+    except StaleBlobs as exc:
+        # another writer dropped blobs we meant to reuse: parse those too and try once more
+        again = [f for f in kept if f.blob_id in exc.missing]
+        more = parse_source(Source(source.root, tuple(again), ()))
+        records += [fingerprint(p, store.params) for p in more.files]
+        store.add_upstream(info, indexed, records)
     return info, result

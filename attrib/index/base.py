@@ -16,6 +16,15 @@ from ..model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 SCHEMA = "1"
 
 
+class StaleBlobs(IndexError_):
+    """Blobs an add meant to reuse were removed by another writer meanwhile."""
+
+    def __init__(self, location: str, missing: set[str]) -> None:
+        super().__init__(f"{location}: {len(missing)} indexed blob(s) were removed by another "
+                         "writer during this add; add it again")
+        self.missing = missing
+
+
 @dataclass(frozen=True)
 class IndexedFile:
     """A file of an upstream as the index knows it."""

@@ -56,7 +56,8 @@ import numpy as np
 from ..errors import IndexError_
 from ..fingerprint import Params, default_params
 from ..model import ParsedFile, UpstreamInfo
-from .base import SCHEMA, BlobRecord, IndexedFile, check_params, decode_blob, encode_blob
+from .base import (SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
+                   encode_blob)
 
 DEFAULT_BASENAME = "attrib"
 _CHUNK = 5000  # commands per read pipeline
@@ -265,11 +266,10 @@ class RedisStore:
         rows = self.client.hgetall(self.keys.of("files", name))
         old = {path.decode(): json.loads(row) for path, row in rows.items()}
         wanted = {f.blob_id for f in files}
-        present = self.known_blobs(wanted)
+        present = RedisStore.known_blobs(self, wanted)  # the store's own view, not a caller's
         missing = wanted - present - staged.keys()
         if missing:
-            raise IndexError_(f"{self.location}: blob {min(missing)[:12]} left the index while "
-                              f"{name!r} was being added (a concurrent removal); add it again")
+            raise StaleBlobs(self.location, missing)
         orphans = self._orphans(old, wanted)
         removals = self._band_removals(orphans)
         emptied = self._emptied(removals)

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import IndexError_
 from ..fingerprint import Params, default_params
 from ..model import ParsedFile, UpstreamInfo
-from .base import SCHEMA, BlobRecord, IndexedFile, check_params, decode_blob, encode_blob
+from .base import SCHEMA, BlobRecord, StaleBlobs, IndexedFile, check_params, decode_blob, encode_blob
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -112,6 +112,9 @@ class SqliteStore:
             for record in blobs:
                 self._insert_blob(record)
             ids = dict(self._blob_rowids([f.blob_id for f in files]))
+            missing = {f.blob_id for f in files} - ids.keys()
+            if missing:
+                raise StaleBlobs(self.location, missing)
             c.executemany(
                 "INSERT INTO files (upstream, path, blob, date, commit_sha, author) "
                 "VALUES (?,?,?,?,?,?)",
