@@ -23,7 +23,7 @@ Other keys (redis-py): ``meta`` (schema and fingerprint parameters),
 ``files:<name>`` (path -> JSON), ``where:<blob>`` (the files holding a
 blob), ``blobs`` (blob id -> encoded blob), ``frags:<blob>`` (fragment rows,
 MinHash values, band keys: what a removal needs to find its band entries).
-A fragment id in a band set is the blob's 20-byte git id plus a 4-byte index.
+A fragment id in a band set is the blob's git id in binary plus a 4-byte index.
 
 What an interrupted write leaves: every ``add_upstream``/``remove_upstream``
 reads what it replaces, then queues all its writes in one MULTI/EXEC that
@@ -273,6 +273,13 @@ class RedisStore:
         orphans = self._orphans(old, wanted)
         removals = self._band_removals(orphans)
         emptied = self._emptied(removals)
+        if info is not None:  # count every distinct blob's fragments, reused ones included
+            reused = sorted(present - staged.keys())
+            rows = self._each(reused, lambda p, b: p.hget(self.keys.of("frags", b), "rows"))
+            count = sum(len(json.loads(r)) for r in rows if r)
+            count += sum(len(json.loads(s.fragments["rows"])) for b, s in staged.items()
+                         if b in wanted)
+            info = dataclasses.replace(info, fragments=count)
         pipe.multi()
         self._queue_drop(pipe, name, old, orphans, removals, emptied)
         if info is not None:

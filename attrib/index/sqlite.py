@@ -119,6 +119,9 @@ class SqliteStore:
                 "INSERT INTO files (upstream, path, blob, date, commit_sha, author) "
                 "VALUES (?,?,?,?,?,?)",
                 [(upstream_id, f.path, ids[f.blob_id], f.date, f.commit, f.author) for f in files])
+            c.execute("UPDATE upstreams SET fragments = (SELECT count(*) FROM fragments WHERE blob "
+                      "IN (SELECT blob FROM files WHERE upstream = ?)) WHERE id = ?",
+                      (upstream_id, upstream_id))
             self._delete_orphans()
             c.execute("COMMIT")
         except BaseException:
