@@ -24,7 +24,7 @@ import numpy as np
 from .background import common_shingles, is_common
 from .fingerprint import Params, band_keys, minhashes, shingle_hashes, token_ids
 from .index.base import IndexedFile, Store
-from .model import Evidence, FileSummary, Fragment, Match, ParsedFile, Tile
+from .model import Evidence, FileSummary, Fragment, Match, ParsedFile, Tile, TokenStream
 from .tiling import greedy_tiles
 
 
@@ -34,7 +34,7 @@ class MatchOptions:
 
     min_tile: int = 8  # tokens in the shortest tile
     min_tokens: int = 30  # covered tokens a unit needs to match on its own
-    context_min_tokens: int = 15  # ... once its file pair is confirmed
+    context_min_tokens: int = 10  # ... once its file pair is confirmed
     min_coverage: float = 0.5  # share of a unit's tokens covered by tiles
     min_bands: int = 2  # LSH bands a candidate must share
     max_candidates: int = 24  # upstream blobs tiled per suspect file
@@ -69,25 +69,49 @@ def units(parsed: ParsedFile) -> list[_Unit]:
     of its first method, so the class's rename is part of the evidence.
     """
     frags = parsed.fragments
+    parent = _parents(frags)
+    in_function = [False] * len(frags)  # has a function among its ancestors
+    has_method = [False] * len(frags)  # a class with a function inside
+    for i, f in enumerate(frags):
+        p = parent[i]
+        if p >= 0:
+            in_function[i] = in_function[p] or frags[p].kind == "function"
+        if f.kind == "function":
+            a = p
+            while a >= 0:
+                if frags[a].kind == "class":
+                    has_method[a] = True
+                a = parent[a]
     out: list[_Unit] = []
     headed: set[int] = set()
     for i, f in enumerate(frags):
-        if f.kind == "function":
-            if any(_inside(f, g) and g.kind == "function" for g in frags if g is not f):
-                continue
-            owner = next((j for j, g in enumerate(frags) if g.kind == "class" and _inside(f, g)
-                          and not any(_inside(f, h) and _inside(h, g) for h in frags)), None)
-            if owner is not None and owner not in headed:
+        if f.kind == "function" and not in_function[i]:
+            owner = parent[i]
+            if owner >= 0 and frags[owner].kind == "class" and owner not in headed:
                 headed.add(owner)
                 c = frags[owner]
                 f = Fragment(f.kind, f.name, c.start_line, f.end_line, c.tok_start, f.tok_end)
             out.append(_Unit(i, f))
-        elif f.kind == "class":
-            if not any(_inside(g, f) and g.kind == "function" for g in frags):
-                out.append(_Unit(i, f))
+        elif f.kind == "class" and not has_method[i] and not in_function[i]:
+            out.append(_Unit(i, f))
     if not out and frags:
         out.append(_Unit(0, frags[0]))
     return out
+
+
+def _parents(frags: tuple[Fragment, ...]) -> list[int]:
+    """Index of each fragment's innermost enclosing fragment (-1 for none), by a stack.
+
+    Fragments come sorted by (tok_start, -tok_end), so an enclosing one comes first.
+    """
+    parent = [-1] * len(frags)
+    stack: list[int] = []
+    for i, f in enumerate(frags):
+        while stack and not _inside(f, frags[stack[-1]]):
+            stack.pop()
+        parent[i] = stack[-1] if stack else -1
+        stack.append(i)
+    return parent
 
 
 def _inside(inner: Fragment, outer: Fragment) -> bool:
@@ -172,20 +196,38 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
     ``setframerate``) are told apart by which names they use, and a consistent
     rename counts as evidence of its own.
     """
-    tiles = greedy_tiles(s_ids, token_ids(upstream.stream.texts), options.min_tile)
+    u_units = units(upstream)
+    u_ids = token_ids(upstream.stream.texts)
+    tiles = greedy_tiles(s_ids, u_ids, options.min_tile)
     if not tiles:
         return []
-    vouched = _vouched(tiles, rare, params.k, len(s_ids))
-    hits = [h for h in (_score(parsed, u, upstream, tiles, vouched) for u in file_units) if h]
+    pair = _Pair(s_ids, u_ids, tiles, _vouched(tiles, rare, params.k, len(s_ids)), u_units,
+                 options.min_tile)
+    hits = [h for h in (_score(parsed, u, upstream, pair) for u in file_units) if h]
     if not any(_alone(h, options) for h in hits):
         return []
     names = _name_votes(parsed, upstream, [h for h in hits if _covered_enough(h, options)])
     s_named, u_named = _named_ids(parsed, upstream, names)
     tiles = greedy_tiles(s_named, u_named, options.min_tile)
-    vouched = _vouched(tiles, rare, params.k, len(s_ids))
-    hits = [h for h in (_score(parsed, u, upstream, tiles, vouched, names) for u in file_units) if h]
-    return [h for h in hits if h.informative >= options.context_min_tokens
-            and _covered_enough(h, options)]
+    named = _Pair(s_named, u_named, tiles, _vouched(tiles, rare, params.k, len(s_ids)), u_units,
+                  options.min_tile)
+    first = {h.unit.index: h for h in hits}
+    out = []
+    for unit in file_units:
+        # the named pass decides; where a misvoted name broke its tiles, the first
+        # pass still counts if uncommon shingles alone vouch for it
+        h = _score(parsed, unit, upstream, named, names)
+        if h is None or not _context(h, options):
+            h = first.get(unit.index)
+            if h is None or not _context(h, options):
+                continue
+        out.append(h)
+    return out
+
+
+def _context(h: _Hit, options: MatchOptions) -> bool:
+    """Strong enough beside a proven copy in the same file pair."""
+    return h.informative >= options.context_min_tokens and _covered_enough(h, options)
 
 
 def _covered_enough(h: _Hit, options: MatchOptions) -> bool:
@@ -198,21 +240,32 @@ def _alone(h: _Hit, options: MatchOptions) -> bool:
 
 
 def _name_votes(parsed: ParsedFile, upstream: ParsedFile, hits: list[_Hit]) -> dict[str, str]:
-    """The pair's rename map (upstream name -> suspect name), identity included, by majority."""
+    """The pair's rename map (upstream name -> suspect name), identity included.
+
+    Names are keyed as attributes (``.name``, after a dot) or plain names, which
+    copiers rename apart.  A name whose votes split (the same parameter name
+    renamed differently in two functions) stays out of the map: it then
+    matches any unmapped name, as in the first pass.  The map is a bijection;
+    the best-supported claim on a suspect name wins.
+    """
     s, u = parsed.stream, upstream.stream
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for h in hits:
         for si, ui in h.pairs:
             if s.renameable[si] and u.renameable[ui]:
-                votes[u.raw[ui]][s.raw[si]] += 1
+                votes[_key(u, ui)][_key(s, si)] += 1
     taken: dict[str, str] = {}
     out: dict[str, str] = {}
-    for old, counter in sorted(votes.items(), key=lambda kv: -sum(kv[1].values())):
-        new = counter.most_common(1)[0][0]
-        if new not in taken:  # a rename is a bijection: first (best-supported) claim wins
+    for old, counter in sorted(votes.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
+        new, n = counter.most_common(1)[0]
+        if n >= 0.75 * sum(counter.values()) and new not in taken:
             taken[new] = old
             out[old] = new
     return out
+
+
+def _key(stream: TokenStream, i: int) -> str:
+    return "." + stream.raw[i] if i and stream.texts[i - 1] == "." else stream.raw[i]
 
 
 def _named_ids(parsed: ParsedFile, upstream: ParsedFile,
@@ -220,10 +273,10 @@ def _named_ids(parsed: ParsedFile, upstream: ParsedFile,
     """Token ids where each mapped identifier carries its upstream name on both sides."""
     back = {new: old for old, new in names.items()}
     s, u = parsed.stream, upstream.stream
-    s_texts = [f"${back[r]}" if ren and r in back else t
-               for t, r, ren in zip(s.texts, s.raw, s.renameable)]
-    u_texts = [f"${r}" if ren and r in names else t
-               for t, r, ren in zip(u.texts, u.raw, u.renameable)]
+    s_texts = [f"${back[k]}" if s.renameable[i] and (k := _key(s, i)) in back else s.texts[i]
+               for i in range(len(s.texts))]
+    u_texts = [f"${k}" if u.renameable[i] and (k := _key(u, i)) in names else u.texts[i]
+               for i in range(len(u.texts))]
     return token_ids(tuple(s_texts)), token_ids(tuple(u_texts))
 
 
@@ -237,7 +290,7 @@ def _vouched(tiles: list[Tile], rare: np.ndarray, k: int, n: int) -> np.ndarray:
     return np.cumsum(delta[:n]) > 0
 
 
-def _score(parsed: ParsedFile, unit: _Unit, upstream: ParsedFile, tiles: list[Tile], vouched: np.ndarray,
+def _score(parsed: ParsedFile, unit: _Unit, upstream: ParsedFile, pair: "_Pair",
            names: dict[str, str] | None = None) -> _Hit | None:
     """How much of ``unit`` the tiles cover, and where in the upstream it lands.
 
@@ -246,13 +299,13 @@ def _score(parsed: ParsedFile, unit: _Unit, upstream: ParsedFile, tiles: list[Ti
     """
     f = unit.fragment
     pairs = [(tile.s_start + k, tile.u_start + k)
-             for tile in tiles
+             for tile in pair.tiles
              if tile.s_start < f.tok_end and tile.s_start + tile.length > f.tok_start
              for k in range(tile.length)
              if f.tok_start <= tile.s_start + k < f.tok_end]
     if not pairs:
         return None
-    u_pos, u_frag = _home(upstream, [u for _, u in pairs])
+    u_pos, u_frag, pairs = _home(unit, pair, pairs)
     if u_frag is not None:
         inside = [(s, u) for s, u in pairs if u_frag.tok_start <= u < u_frag.tok_end]
         size_u = u_frag.size
@@ -263,26 +316,68 @@ def _score(parsed: ParsedFile, unit: _Unit, upstream: ParsedFile, tiles: list[Ti
         size_u = len(pairs)
         lo, hi = min(lines), max(lines)
     similarity = 2 * len(inside) / (f.size + size_u)
+    vouched = pair.vouched
     informative = int(sum(vouched[si] for si, _ in inside))
     if names:
-        s_raw, s_ren, u_raw = parsed.stream.raw, parsed.stream.renameable, upstream.stream.raw
-        informative += sum(1 for si, ui in inside
-                           if not vouched[si] and s_ren[si] and names.get(u_raw[ui]) == s_raw[si])
-    return _Hit(unit, upstream.blob_id, len(inside), informative, round(similarity, 4), u_frag, u_pos, lo, hi,
-                tuple(inside))
+        s_stream, u_stream = parsed.stream, upstream.stream
+        informative += sum(1 for si, ui in inside if not vouched[si] and s_stream.renameable[si]
+                           and names.get(_key(u_stream, ui)) == _key(s_stream, si))
+    return _Hit(unit, upstream.blob_id, len(inside), informative, round(similarity, 4), u_frag,
+                u_pos, lo, hi, tuple(inside))
 
 
-def _home(upstream: ParsedFile, u_tokens: list[int]) -> tuple[int, Fragment | None]:
-    """The upstream unit holding most of the aligned upstream tokens, and its position."""
-    best, best_n, best_pos = None, 0, -1
-    for pos, unit in enumerate(units(upstream)):
-        f = unit.fragment
-        if f.kind == "module":
-            continue
-        n = sum(1 for u in u_tokens if f.tok_start <= u < f.tok_end)
-        if n > best_n:
-            best, best_n, best_pos = f, n, pos
-    return (best_pos, best) if best_n * 2 >= len(u_tokens) else (-1, None)
+@dataclass
+class _Pair:
+    """One (suspect file, upstream file) alignment: token ids, tiles, vouched tokens, units."""
+
+    s_ids: np.ndarray
+    u_ids: np.ndarray
+    tiles: list[Tile]
+    vouched: np.ndarray
+    u_units: list[_Unit]
+    min_tile: int
+
+
+def _home(unit: _Unit, pair: _Pair,
+          pairs: list[tuple[int, int]]) -> tuple[int, Fragment | None, list[tuple[int, int]]]:
+    """The upstream unit ``unit`` derives from, its position, and the aligned tokens.
+
+    Whole-file tiling puts a run wherever it first fits, so a unit with twins
+    upstream (``_lin2ulaw`` beside ``_alaw2lin``) may be split across them; when
+    its tokens land in several upstream units, the unit is tiled alone against
+    each and the best cover wins.
+    """
+    votes: Counter[int] = Counter()
+    for pos, u in enumerate(pair.u_units):
+        g = u.fragment
+        if g.kind != "module":
+            n = sum(1 for _, ui in pairs if g.tok_start <= ui < g.tok_end)
+            if n:
+                votes[pos] = n
+    if not votes:
+        return -1, None, pairs
+    if len(votes) > 1:
+        best = max(((_local_cover(unit, pair, pos), n, pos) for pos, n in votes.most_common(4)))
+        _, _, pos = best
+        local = _local_pairs(unit, pair, pos)
+        if len(local) >= votes[pos]:
+            return pos, pair.u_units[pos].fragment, local
+    pos, n = votes.most_common(1)[0]
+    if n * 2 < len(pairs):
+        return -1, None, pairs
+    return pos, pair.u_units[pos].fragment, pairs
+
+
+def _local_pairs(unit: _Unit, pair: _Pair, pos: int) -> list[tuple[int, int]]:
+    f, g = unit.fragment, pair.u_units[pos].fragment
+    tiles = greedy_tiles(pair.s_ids[f.tok_start:f.tok_end], pair.u_ids[g.tok_start:g.tok_end],
+                         pair.min_tile)
+    return [(f.tok_start + t.s_start + k, g.tok_start + t.u_start + k)
+            for t in tiles for k in range(t.length)]
+
+
+def _local_cover(unit: _Unit, pair: _Pair, pos: int) -> int:
+    return len(_local_pairs(unit, pair, pos))
 
 
 def _regions(parsed: ParsedFile, hits: list[_Hit], blobs: dict[str, ParsedFile],

@@ -19,10 +19,12 @@ from .errors import SourceError
 from .model import Skip, Source, SourceFile
 
 # Path components that mark third-party or generated code, not the project's own.
+# (A virtual environment is recognised by its pyvenv.cfg, not by a name like
+# "venv", which is also the name of a standard library package.)
 VENDORED_DIRS = frozenset(
     {"vendor", "vendored", "third_party", "thirdparty", "third-party", "node_modules",
      "site-packages", "dist-packages", "__pycache__", ".git", ".hg", ".svn", ".tox",
-     ".venv", "venv", ".mypy_cache", ".pytest_cache", "bower_components"}
+     ".venv", ".mypy_cache", ".pytest_cache", "bower_components"}
 )
 # git options that keep an untrusted repository's config from running programs.
 SAFE_GIT = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
@@ -144,7 +146,7 @@ def _walk(root: Path, skipped: list[Skip]) -> Iterator[tuple[str, os.DirEntry[st
             if entry.is_symlink():
                 skipped.append(Skip(rel, "symlink (not followed)"))
             elif is_dir:
-                if entry.name in VENDORED_DIRS:
+                if entry.name in VENDORED_DIRS or (Path(entry.path) / "pyvenv.cfg").is_file():
                     skipped.append(Skip(rel + "/", "vendored"))
                 else:
                     stack.append((rel, specs))
