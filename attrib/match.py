@@ -38,6 +38,8 @@ class MatchOptions:
     min_coverage: float = 0.5  # share of a unit's tokens covered by tiles
     min_bands: int = 2  # LSH bands a candidate must share
     max_candidates: int = 24  # upstream blobs tiled per suspect file
+    min_shared_rare: int = 3  # uncommon shingles a file pair must share to be tiled
+    max_tiled: int = 12  # candidate blobs tiled per suspect file
 
 
 @dataclass(frozen=True)
@@ -170,12 +172,14 @@ def _hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
           options: MatchOptions) -> list[_Hit]:
     """The best alignment of each suspect unit, with the other blobs that hold it as well."""
     s_ids = token_ids(parsed.stream.texts)
-    rare = ~is_common(shingle_hashes(parsed.stream, params.k),
-                      common_shingles(params.normaliser, params.k))
+    hashes = shingle_hashes(parsed.stream, params.k)
+    rare = ~is_common(hashes, common_shingles(params.normaliser, params.k))
+    rare_hashes = np.unique(hashes[rare])
     file_units = units(parsed)
     per_unit: dict[int, list[_Hit]] = defaultdict(list)
-    for upstream in uploads:
-        for h in _pair_hits(parsed, upstream, s_ids, rare, file_units, params, options):
+    for upstream in _closest(uploads, rare_hashes, params.k, options):
+        for h in _pair_hits(parsed, upstream, s_ids, rare, rare_hashes, file_units, params,
+                            options):
             per_unit[h.unit.index].append(h)
     chosen: list[_Hit] = []
     for hits in per_unit.values():
@@ -186,7 +190,8 @@ def _hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
 
 
 def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare: np.ndarray,
-               file_units: list[_Unit], params: Params, options: MatchOptions) -> list[_Hit]:
+               rare_hashes: np.ndarray, file_units: list[_Unit], params: Params,
+               options: MatchOptions) -> list[_Hit]:
     """Units of one suspect file that derive from one upstream file.
 
     First pass: tiles over the abstracted tokens.  If some unit matches on its
@@ -202,7 +207,7 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
     if not tiles:
         return []
     pair = _Pair(s_ids, u_ids, tiles, _vouched(tiles, rare, params.k, len(s_ids)), u_units,
-                 options.min_tile)
+                 options.min_tile, options.context_min_tokens)
     hits = [h for h in (_score(parsed, u, upstream, pair) for u in file_units) if h]
     if not any(_alone(h, options) for h in hits):
         return []
@@ -210,7 +215,7 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
     s_named, u_named = _named_ids(parsed, upstream, names)
     tiles = greedy_tiles(s_named, u_named, options.min_tile)
     named = _Pair(s_named, u_named, tiles, _vouched(tiles, rare, params.k, len(s_ids)), u_units,
-                  options.min_tile)
+                  options.min_tile, options.context_min_tokens)
     first = {h.unit.index: h for h in hits}
     out = []
     for unit in file_units:
@@ -228,6 +233,36 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
 def _context(h: _Hit, options: MatchOptions) -> bool:
     """Strong enough beside a proven copy in the same file pair."""
     return h.informative >= options.context_min_tokens and _covered_enough(h, options)
+
+
+def _closest(uploads: list[ParsedFile], rare_hashes: np.ndarray, k: int,
+             options: MatchOptions) -> list[ParsedFile]:
+    """The candidate blobs worth tiling: those sharing the most uncommon shingles.
+
+    A blob sharing fewer than ``min_shared_rare`` cannot hold a unit that matches
+    alone; of the rest, those sharing less than half of what the best shares are
+    dropped too (when code was copied into many upstreams, the closest copies
+    are enough to name them all).
+    """
+    shared = [(len(np.intersect1d(rare_hashes, _shingles(u, k), assume_unique=True)), u)
+              for u in uploads]
+    best = max((n for n, _ in shared), default=0)
+    keep = [(n, u) for n, u in shared if n >= max(options.min_shared_rare, best // 2)]
+    keep.sort(key=lambda nu: (-nu[0], nu[1].blob_id))
+    return [u for _, u in keep[:options.max_tiled]]
+
+
+_shingle_cache: dict[str, np.ndarray] = {}
+
+
+def _shingles(parsed: ParsedFile, k: int) -> np.ndarray:
+    """Distinct shingle hashes of an upstream blob, kept while one scan runs."""
+    found = _shingle_cache.get(parsed.blob_id)
+    if found is None:
+        if len(_shingle_cache) > 4096:
+            _shingle_cache.clear()
+        found = _shingle_cache[parsed.blob_id] = np.unique(shingle_hashes(parsed.stream, k))
+    return found
 
 
 def _covered_enough(h: _Hit, options: MatchOptions) -> bool:
@@ -303,8 +338,8 @@ def _score(parsed: ParsedFile, unit: _Unit, upstream: ParsedFile, pair: "_Pair",
              if tile.s_start < f.tok_end and tile.s_start + tile.length > f.tok_start
              for k in range(tile.length)
              if f.tok_start <= tile.s_start + k < f.tok_end]
-    if not pairs:
-        return None
+    if len(pairs) < pair.floor:
+        return None  # cannot match, whatever its home
     u_pos, u_frag, pairs = _home(unit, pair, pairs)
     if u_frag is not None:
         inside = [(s, u) for s, u in pairs if u_frag.tok_start <= u < u_frag.tok_end]
@@ -336,6 +371,13 @@ class _Pair:
     vouched: np.ndarray
     u_units: list[_Unit]
     min_tile: int
+    floor: int  # fewer aligned tokens than this cannot make a match
+
+    def __post_init__(self) -> None:
+        frags = [u.fragment for u in self.u_units]
+        self.starts = np.array([f.tok_start for f in frags], dtype=np.int64)
+        self.ends = np.array([f.tok_end for f in frags], dtype=np.int64)
+        self.is_module = np.array([f.kind == "module" for f in frags], dtype=bool)
 
 
 def _home(unit: _Unit, pair: _Pair,
@@ -347,19 +389,20 @@ def _home(unit: _Unit, pair: _Pair,
     its tokens land in several upstream units, the unit is tiled alone against
     each and the best cover wins.
     """
-    votes: Counter[int] = Counter()
-    for pos, u in enumerate(pair.u_units):
-        g = u.fragment
-        if g.kind != "module":
-            n = sum(1 for _, ui in pairs if g.tok_start <= ui < g.tok_end)
-            if n:
-                votes[pos] = n
+    ui = np.fromiter((u for _, u in pairs), dtype=np.int64, count=len(pairs))
+    pos_of = np.searchsorted(pair.starts, ui, side="right") - 1
+    ok = pos_of >= 0
+    ok[ok] &= ui[ok] < pair.ends[pos_of[ok]]
+    ok[ok] &= ~pair.is_module[pos_of[ok]]
+    counts = np.bincount(pos_of[ok], minlength=len(pair.u_units)) if ok.any() else None
+    votes: Counter[int] = Counter() if counts is None else Counter(
+        {int(p): int(counts[p]) for p in np.flatnonzero(counts)})
     if not votes:
         return -1, None, pairs
-    if len(votes) > 1:
-        best = max(((_local_cover(unit, pair, pos), n, pos) for pos, n in votes.most_common(4)))
-        _, _, pos = best
-        local = _local_pairs(unit, pair, pos)
+    ranked = votes.most_common(3)
+    if len(ranked) > 1 and ranked[1][1] >= pair.min_tile:
+        tried = [(_local_pairs(unit, pair, pos), n, pos) for pos, n in ranked]
+        local, _, pos = max(tried, key=lambda t: (len(t[0]), t[1], -t[2]))
         if len(local) >= votes[pos]:
             return pos, pair.u_units[pos].fragment, local
     pos, n = votes.most_common(1)[0]
@@ -374,10 +417,6 @@ def _local_pairs(unit: _Unit, pair: _Pair, pos: int) -> list[tuple[int, int]]:
                          pair.min_tile)
     return [(f.tok_start + t.s_start + k, g.tok_start + t.u_start + k)
             for t in tiles for k in range(t.length)]
-
-
-def _local_cover(unit: _Unit, pair: _Pair, pos: int) -> int:
-    return len(_local_pairs(unit, pair, pos))
 
 
 def _regions(parsed: ParsedFile, hits: list[_Hit], blobs: dict[str, ParsedFile],
