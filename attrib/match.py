@@ -164,7 +164,7 @@ def match_files(store: Store, files: list[ParsedFile],
         summaries.append(summarise(parsed, file_matches))
     t2 = time.perf_counter()
     stats = {"candidate_seconds": t1 - t0, "verify_seconds": t2 - t1,
-             "upstream_blobs_tiled": float(len(blobs))}
+             "upstream_blobs_loaded": float(len(blobs))}
     return matches, summaries, stats
 
 

@@ -62,8 +62,12 @@ class Store(Protocol):
 
     def remove_upstream(self, name: str) -> None: ...
 
-    def query(self, keys: np.ndarray, min_bands: int) -> dict[int, dict[tuple[str, int], int]]:
-        """For each query row, the indexed fragments (blob id, fragment index) sharing >= min_bands bands."""
+    def query(self, keys: np.ndarray, min_bands: int,
+              max_postings: int = 1000) -> dict[int, dict[tuple[str, int], int]]:
+        """For each query row, the fragments (blob id, fragment index) sharing >= min_bands bands.
+
+        Band keys held by more than ``max_postings`` fragments are ignored (stop words).
+        """
         ...
 
     def load_blob(self, blob_id: str) -> ParsedFile: ...

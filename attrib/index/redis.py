@@ -232,11 +232,15 @@ class RedisStore:
         return out
 
     @_guarded
-    def query(self, keys: np.ndarray, min_bands: int) -> dict[int, dict[tuple[str, int], int]]:
+    def query(self, keys: np.ndarray, min_bands: int,
+              max_postings: int = 1000) -> dict[int, dict[tuple[str, int], int]]:
         fields = [_field(k) for k in np.unique(keys).tolist()]
         found: dict[bytes, set[bytes]] = {}
         for chunk in _chunks(fields, _CHUNK):
             found.update(zip(chunk, self.lsh.getmany(*chunk)))
+        for field, members in found.items():  # a stop word, as in the SQLite store
+            if len(members) > max_postings:
+                found[field] = set()
         out: dict[int, dict[tuple[str, int], int]] = {}
         for row in range(keys.shape[0]):
             counts = Counter(m for k in keys[row].tolist() for m in found[_field(k)])

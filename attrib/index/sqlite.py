@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable
 
@@ -174,20 +175,46 @@ class SqliteStore:
         c.execute(f"DELETE FROM fragments WHERE blob IN ({orphans})")
         c.execute(f"DELETE FROM blobs WHERE id IN ({orphans})")
 
-    def query(self, keys: np.ndarray, min_bands: int) -> dict[int, dict[tuple[str, int], int]]:
+    def query(self, keys: np.ndarray, min_bands: int,
+              max_postings: int = 1000) -> dict[int, dict[tuple[str, int], int]]:
+        """Fragments sharing at least ``min_bands`` band keys with each query row.
+
+        A band key held by more than ``max_postings`` fragments is a stop word:
+        a shape so common across the index (boilerplate, or code copied into
+        hundreds of files) that it cannot single out a source.
+        """
         c = self.conn
-        c.execute("CREATE TEMP TABLE IF NOT EXISTS q (key INTEGER, row INTEGER)")
-        c.execute("DELETE FROM q")
-        rows = keys.shape[0]
-        c.executemany("INSERT INTO q VALUES (?, ?)",
-                      ((int(k), r) for r in range(rows) for k in keys[r]))
-        hits = self._read(
-            "SELECT q.row, b.blob_id, f.idx, count(*) FROM q JOIN lsh ON lsh.key = q.key "
-            "JOIN fragments f ON f.id = lsh.fragment JOIN blobs b ON b.id = f.blob "
-            "GROUP BY q.row, lsh.fragment HAVING count(*) >= ?", (min_bands,))
-        out: dict[int, dict[tuple[str, int], int]] = {}
-        for row, blob_id, idx, n in hits:
-            out.setdefault(row, {})[(blob_id, idx)] = n
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS k (key INTEGER PRIMARY KEY)")
+        c.execute("DELETE FROM k")
+        c.executemany("INSERT OR IGNORE INTO k VALUES (?)", ((int(x),) for x in np.unique(keys)))
+        postings: dict[int, list[int]] = defaultdict(list)
+        # CROSS JOIN keeps SQLite's planner from scanning the whole band table
+        common = [(key,) for key, n in self._read(
+            "SELECT k.key, (SELECT count(*) FROM (SELECT 1 FROM lsh WHERE lsh.key = k.key "
+            "LIMIT ?)) FROM k", (max_postings + 1,)) if n > max_postings]
+        c.executemany("DELETE FROM k WHERE key = ?", common)
+        rows = self._read("SELECT k.key, lsh.fragment FROM k CROSS JOIN lsh ON lsh.key = k.key")
+        for key, fragment in rows:
+            postings[key].append(fragment)
+        found: dict[int, Counter[int]] = {}
+        for row in range(keys.shape[0]):
+            counter: Counter[int] = Counter()
+            for key in keys[row].tolist():
+                counter.update(postings.get(key, ()))
+            hits = Counter({f: n for f, n in counter.items() if n >= min_bands})
+            if hits:
+                found[row] = hits
+        names = self._fragment_names({f for hits in found.values() for f in hits})
+        return {row: {names[f]: n for f, n in hits.items()} for row, hits in found.items()}
+
+    def _fragment_names(self, ids: set[int]) -> dict[int, tuple[str, int]]:
+        out: dict[int, tuple[str, int]] = {}
+        for chunk in _chunks(sorted(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for fid, blob_id, idx in self._read(
+                    "SELECT f.id, b.blob_id, f.idx FROM fragments f JOIN blobs b ON b.id = f.blob "
+                    f"WHERE f.id IN ({marks})", chunk):
+                out[fid] = (blob_id, idx)
         return out
 
     def load_blob(self, blob_id: str) -> ParsedFile:
