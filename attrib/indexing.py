@@ -2,12 +2,13 @@
 """Parsing a source and writing its fingerprints to an index."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from .fingerprint import Params, band_keys, minhashes
-from .index.base import BlobRecord, IndexedFile, StaleBlobs, Store
+from .index.base import BlobRecord, IndexedFile, StaleBlobs, Store, encode_blob
 from .lang import ParseFailure, language_of, parse_file
 from .model import ParsedFile, Skip, Source, SourceFile, UpstreamInfo
 
@@ -49,39 +50,78 @@ def parse_source(source: Source, reuse: set[str] = frozenset(),  # type: ignore[
 
 def fingerprint(parsed: ParsedFile, params: Params) -> BlobRecord:
     rows, values = minhashes(parsed, params)
-    return BlobRecord(parsed, rows, values, band_keys(values, params))
+    return BlobRecord(parsed.blob_id, encode_blob(parsed), rows, values, band_keys(values, params))
+
+
+def _fingerprint_chunk(job: tuple[list[SourceFile], Params]) -> tuple[list[BlobRecord], list[Skip]]:
+    """Parse and fingerprint some files (in a worker process)."""
+    files, params = job
+    parsed = parse_source(Source("", tuple(files), ()))
+    return [fingerprint(p, params) for p in parsed.files], list(parsed.skipped)
+
+
+def fingerprint_files(files: list[SourceFile], params: Params, workers: int = 0,
+                      progress: Progress | None = None) -> tuple[list[BlobRecord], list[Skip]]:
+    """Parse and fingerprint ``files`` (distinct blobs), on ``workers`` processes.
+
+    ``workers`` 0 means one per core.  Small inputs stay in this process: a
+    pool costs more to start than it saves.
+    """
+    workers = workers or os.cpu_count() or 1
+    chunks = [files[i:i + 32] for i in range(0, len(files), 32)]
+    records: list[BlobRecord] = []
+    skipped: list[Skip] = []
+    if workers < 2 or len(files) < 128:
+        results: Iterable = map(_fingerprint_chunk, ((c, params) for c in chunks))
+        return _collect(results, chunks, records, skipped, progress)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        results = pool.map(_fingerprint_chunk, ((c, params) for c in chunks))
+        return _collect(results, chunks, records, skipped, progress)
+
+
+def _collect(results: Iterable, chunks: list, records: list[BlobRecord], skipped: list[Skip],
+             progress: Progress | None) -> tuple[list[BlobRecord], list[Skip]]:
+    for chunk, (done, skips) in zip(chunks, results):
+        records += done
+        skipped += skips
+        if progress:
+            progress(len(chunk))
+    return records, skipped
 
 
 def index_source(store: Store, source: Source, info: UpstreamInfo,
-                 progress: Progress | None = None) -> tuple[UpstreamInfo, Parsed]:
+                 progress: Progress | None = None, workers: int = 0) -> tuple[UpstreamInfo, Parsed]:
     """Add (or replace) upstream ``info.name`` with the files of ``source``.
 
-    Blobs the index already holds are not parsed again.
+    Blobs the index already holds are not parsed again; the rest are parsed
+    and fingerprinted on ``workers`` processes (0: one per core).
     """
     files = supported(source.files)
     known = store.known_blobs({f.blob_id for f in files})
-    result = parse_source(source, reuse=known, progress=progress)
-    seen: set[str] = set()
-    records = []
-    for p in result.files:
-        if p.blob_id not in seen:
-            seen.add(p.blob_id)
-            records.append(fingerprint(p, store.params))
-    failed = {s.path for s in result.skipped}
-    kept = [f for f in files if f.path not in failed]
+    todo = list({f.blob_id: f for f in files if f.blob_id not in known}.values())
+    if progress and len(todo) < len(files):
+        progress(len(files) - len(todo))
+    records, skipped = fingerprint_files(todo, store.params, workers, progress)
+    failed = {s.path for s in skipped}
+    bad_blobs = {f.blob_id for f in todo if f.path in failed}
+    kept = [f for f in files if f.blob_id not in bad_blobs]
     lines = sum(f.data.count(b"\n") for f in kept)
-    fragment_count = sum(len(r.fragment_rows) for r in records)
     info = UpstreamInfo(info.name, info.location, source.ref or info.ref,
                         source.commit or info.commit, info.license, info.url,
-                        files=len(kept), fragments=fragment_count, lines=lines,
-                        indexed_at=int(time.time()))
+                        files=len(kept), fragments=sum(len(r.fragment_rows) for r in records),
+                        lines=lines, indexed_at=int(time.time()))
     indexed = [IndexedFile(info.name, f.path, f.blob_id, f.date, f.commit, f.author) for f in kept]
     try:
         store.add_upstream(info, indexed, records)
     except StaleBlobs as exc:
         # another writer dropped blobs we meant to reuse: parse those too and try once more
-        again = [f for f in kept if f.blob_id in exc.missing]
-        more = parse_source(Source(source.root, tuple(again), ()))
-        records += [fingerprint(p, store.params) for p in more.files]
-        store.add_upstream(info, indexed, records)
+        again = list({f.blob_id: f for f in kept if f.blob_id in exc.missing}.values())
+        more, _ = fingerprint_files(again, store.params, 1)
+        store.add_upstream(info, indexed, records + more)
+    result = Parsed((), tuple(sorted([*source.skipped, *skipped], key=lambda s: s.path)),
+                    len(source.files) - len(files))
     return info, result

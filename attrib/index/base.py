@@ -39,10 +39,15 @@ class IndexedFile:
 
 @dataclass(frozen=True)
 class BlobRecord:
-    """A parsed blob, fingerprinted: what ``add`` writes once per distinct blob."""
+    """A parsed blob, fingerprinted and encoded: what ``add`` writes once per distinct blob.
 
-    parsed: ParsedFile
-    fragment_rows: list[int]  # indexes into parsed.fragments that carry a MinHash
+    The parsed tokens are kept only in encoded form, so indexing a large
+    upstream holds compressed bytes in memory, not token tuples.
+    """
+
+    blob_id: str
+    data: bytes  # encode_blob() of the parsed file
+    fragment_rows: list[int]  # indexes into the parsed fragments that carry a MinHash
     minhashes: np.ndarray  # uint32[len(fragment_rows), num_perm]
     band_keys: np.ndarray  # int64[len(fragment_rows), bands]
 
@@ -58,7 +63,7 @@ class Store(Protocol):
     def known_blobs(self, blob_ids: Iterable[str]) -> set[str]: ...
 
     def add_upstream(self, info: UpstreamInfo, files: list[IndexedFile],
-                     blobs: list[BlobRecord]) -> None: ...
+                     blobs: Iterable[BlobRecord]) -> None: ...
 
     def remove_upstream(self, name: str) -> None: ...
 

@@ -56,8 +56,7 @@ import numpy as np
 from ..errors import IndexError_
 from ..fingerprint import Params, default_params
 from ..model import ParsedFile, UpstreamInfo
-from .base import (SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
-                   encode_blob)
+from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
 
 DEFAULT_BASENAME = "attrib"
 _CHUNK = 5000  # commands per read pipeline
@@ -251,10 +250,10 @@ class RedisStore:
 
     @_guarded
     def add_upstream(self, info: UpstreamInfo, files: list[IndexedFile],
-                     blobs: list[BlobRecord]) -> None:
+                     blobs: Iterable[BlobRecord]) -> None:
         """Add or replace upstream ``info.name`` in one MULTI/EXEC."""
         info = dataclasses.replace(info, indexed_at=info.indexed_at or int(time.time()))
-        staged = {r.parsed.blob_id: _stage(r) for r in blobs}
+        staged = {r.blob_id: _stage(r) for r in blobs}
         self.client.transaction(lambda pipe: self._replace(pipe, info.name, info, files, staged),
                                 self.keys.gen)
 
@@ -362,7 +361,7 @@ class RedisStore:
 
 
 def _stage(record: BlobRecord) -> _Staged:
-    blob_id = record.parsed.blob_id
+    blob_id = record.blob_id
     bands: dict[bytes, list[bytes]] = defaultdict(list)
     for row, idx in enumerate(record.fragment_rows):
         for k in record.band_keys[row].tolist():
@@ -370,7 +369,7 @@ def _stage(record: BlobRecord) -> _Staged:
     fragments = {"rows": json.dumps(list(record.fragment_rows)).encode(),
                  "minhash": np.ascontiguousarray(record.minhashes, dtype="<u4").tobytes(),
                  "keys": np.ascontiguousarray(record.band_keys, dtype="<i8").tobytes()}
-    return _Staged(encode_blob(record.parsed), fragments, dict(bands))
+    return _Staged(record.data, fragments, dict(bands))
 
 
 def _field(key: int) -> bytes:

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import IndexError_
 from ..fingerprint import Params, default_params
 from ..model import ParsedFile, UpstreamInfo
-from .base import SCHEMA, BlobRecord, StaleBlobs, IndexedFile, check_params, decode_blob, encode_blob
+from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -66,6 +66,7 @@ class SqliteStore:
             conn = sqlite3.connect(location, timeout=60, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-131072")  # 128 MiB: band-table writes stay in memory
             stored = dict(conn.execute("SELECT key, value FROM meta").fetchall()) \
                 if _has_table(conn, "meta") else {}
             if not stored:
@@ -97,7 +98,7 @@ class SqliteStore:
         return known
 
     def add_upstream(self, info: UpstreamInfo, files: list[IndexedFile],
-                     blobs: list[BlobRecord]) -> None:
+                     blobs: Iterable[BlobRecord]) -> None:
         """Add or replace upstream ``info.name`` in one transaction."""
         c = self.conn
         try:
@@ -110,8 +111,13 @@ class SqliteStore:
                 (info.name, info.location, info.url, info.ref, info.commit, info.license,
                  info.indexed_at or int(time.time()), info.files, info.fragments, info.lines))
             upstream_id = cur.lastrowid
+            keys: list[np.ndarray] = []
+            fids: list[np.ndarray] = []
             for record in blobs:
-                self._insert_blob(record)
+                for k, f in self._insert_blob(record):
+                    keys.append(k)
+                    fids.append(f)
+            self._insert_bands(keys, fids)
             ids = dict(self._blob_rowids([f.blob_id for f in files]))
             missing = {f.blob_id for f in files} - ids.keys()
             if missing:
@@ -130,18 +136,34 @@ class SqliteStore:
                 c.execute("ROLLBACK")
             raise
 
-    def _insert_blob(self, record: BlobRecord) -> None:
+    def _insert_blob(self, record: BlobRecord) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Insert a blob and its fragments; return its band rows as (keys, fragment ids)."""
         c = self.conn
         cur = c.execute("INSERT OR IGNORE INTO blobs (blob_id, data) VALUES (?, ?)",
-                        (record.parsed.blob_id, encode_blob(record.parsed)))
+                        (record.blob_id, record.data))
         if not cur.rowcount:
-            return  # an identical blob is already indexed, with its fragments
+            return []  # an identical blob is already indexed, with its fragments
         blob = cur.lastrowid
+        rows = []
         for row, idx in enumerate(record.fragment_rows):
             fid = c.execute("INSERT INTO fragments (blob, idx, minhash) VALUES (?,?,?)",
                             (blob, idx, record.minhashes[row].tobytes())).lastrowid
-            c.executemany("INSERT OR IGNORE INTO lsh (key, fragment) VALUES (?, ?)",
-                          ((int(k), fid) for k in record.band_keys[row]))
+            keys = record.band_keys[row]
+            rows.append((keys, np.full(len(keys), fid, dtype=np.int64)))
+        return rows
+
+    def _insert_bands(self, keys: list[np.ndarray], fids: list[np.ndarray]) -> None:
+        """Band rows in key order: the band table's B-tree then grows at its right edge."""
+        if not keys:
+            return
+        k = np.concatenate(keys)
+        f = np.concatenate(fids)
+        order = np.lexsort((f, k))
+        k, f = k[order], f[order]
+        for start in range(0, len(k), 100_000):
+            self.conn.executemany("INSERT OR IGNORE INTO lsh (key, fragment) VALUES (?, ?)",
+                                  zip(k[start:start + 100_000].tolist(),
+                                      f[start:start + 100_000].tolist()))
 
     def remove_upstream(self, name: str) -> None:
         c = self.conn
