@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import bisect
 import importlib.util
 import json
 import os
@@ -42,6 +41,9 @@ NEGATIVE_PACKAGES = ("click", "yaml", "pygments", "git")
 MIN_FILE_LINES, MAX_FILE_LINES = 80, 1500
 MIN_CLAIM_LINES = 6
 TEST_DIRS = {"test", "tests", "idle_test", "testing", "site-packages", "__pycache__"}
+# encodings: generated near-duplicates (codec tables), so which one a copy "came from" is
+# undecidable; venv: a directory of that name reads as a virtualenv and is skipped by scanners
+EXCLUDED_DIRS = {"encodings", "venv"}
 
 
 # --------------------------------------------------------------------------
@@ -120,8 +122,9 @@ def sized_files(root: Path, skip_tests: bool) -> list[Path]:
     found = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)
-        if skip_tests and (any(p in TEST_DIRS or p.startswith("test") for p in rel.parts[:-1])
-                           or rel.name.startswith("test")):
+        dirs = rel.parts[:-1]
+        if skip_tests and (any(p in TEST_DIRS or p.startswith("test") for p in dirs)
+                           or rel.name.startswith("test") or EXCLUDED_DIRS & set(dirs)):
             continue
         lines = line_count(path)
         if lines is not None and MIN_FILE_LINES <= lines <= MAX_FILE_LINES:
@@ -404,6 +407,18 @@ def is_positive(fn: dict, basis: str) -> bool:
     return fn["origin"] == "function" and lines >= disguise.MIN_POSITIVE_LINES
 
 
+def score_claims(result: Score, fn: dict, covering: list[Match]) -> None:
+    """Each distinct upstream location claimed for ``fn`` is one claim."""
+    claims = {(m.upstream_path, m.upstream_start_line, m.upstream_end_line): m for m in covering}
+    result.claims += len(claims)
+    for claim in claims.values():
+        if points_right(claim, fn):
+            result.correct += 1
+        else:
+            result.wrong.append(f"{describe(fn)} claimed as {claim.upstream_path}:"
+                                f"{claim.upstream_start_line}-{claim.upstream_end_line}")
+
+
 def score(truths: list[dict], matches: list[Match], basis: str = "code") -> Score:
     by_path: dict[str, list[Match]] = defaultdict(list)
     for match in matches:
@@ -422,14 +437,7 @@ def score(truths: list[dict], matches: list[Match], basis: str = "code") -> Scor
             else:
                 result.missed.append(describe(fn))
         if positive or fn["end_line"] - fn["start_line"] + 1 >= MIN_CLAIM_LINES:
-            claims = {(m.upstream_path, m.upstream_start_line, m.upstream_end_line): m for m in covering}
-            result.claims += len(claims)
-            for claim in claims.values():
-                if points_right(claim, fn):
-                    result.correct += 1
-                else:
-                    result.wrong.append(f"{describe(fn)} claimed as {claim.upstream_path}:"
-                                        f"{claim.upstream_start_line}-{claim.upstream_end_line}")
+            score_claims(result, fn, covering)
     result.files, result.files_found = len(files), len(files_found)
     return result
 
@@ -450,17 +458,17 @@ def verdict(value: float | None, target: float | None) -> str:
 
 
 def table_rows(levels: dict) -> list[str]:
-    head = (f"{'level':8} {'positives':>9} | {'attrib R':>8} {'':6} {'attrib P':>8} {'':6} | "
-            f"{'copyd. R':>8} {'copyd. P':>8} | {'target R':>8} {'target P':>8} | "
+    head = (f"{'level':8} | {'attrib R':>8} {'':6} {'attrib P':>8} {'':6} | {'copyd. R':>8} "
+            f"{'copyd. P':>8} | {'positives':>9} | {'target R':>8} {'target P':>8} | "
             f"{'file R attrib':>13} {'copyd.':>6}")
     rows = [head, "-" * len(head)]
     for level, data in levels.items():
         a, c = data["attrib"], data["copydetect"]
         target = TARGET_RECALL.get(level)
         rows.append(
-            f"{level:8} {data['positives']:>9} | {fmt(a.get('recall')):>8}{verdict(a.get('recall'), target)}"
+            f"{level:8} | {fmt(a.get('recall')):>8}{verdict(a.get('recall'), target)}"
             f" {fmt(a.get('precision')):>8}{verdict(a.get('precision'), TARGET_PRECISION)} | "
-            f"{fmt(c.get('recall')):>8} {fmt(c.get('precision')):>8} | "
+            f"{fmt(c.get('recall')):>8} {fmt(c.get('precision')):>8} | {data['positives']:>9} | "
             f"{('>= %.2f' % target) if target else '-':>8} {'>= %.2f' % TARGET_PRECISION:>8} | "
             f"{fmt(a.get('file_recall')):>13} {fmt(c.get('file_recall')):>6}")
     return rows
@@ -482,17 +490,12 @@ def negatives_line(neg: dict) -> str:
 
 
 def times_line(times: dict) -> str:
-    attrib = times.get("attrib", {})
-    copyd = times.get("copydetect", {})
-    text = ""
-    if attrib:
-        scans = ", ".join(f"{k} {v:.1f}" for k, v in attrib.items() if k != "index")
-        text += (f"wall time: attrib {sum(attrib.values()):.1f} s "
-                 f"(index {attrib.get('index', 0):.1f}; scans {scans})")
-    if copyd:
-        runs = ", ".join(f"{k} {v:.1f}" for k, v in copyd.items())
-        text += f"{'; ' if text else 'wall time: '}copydetect {sum(copyd.values()):.1f} s ({runs})"
-    return text
+    parts = []
+    for tool, runs in times.items():
+        if runs:
+            each = ", ".join(f"{name} {seconds:.1f}" for name, seconds in runs.items())
+            parts.append(f"{tool} {sum(runs.values()):.1f} s ({each})")
+    return "wall time: " + "; ".join(parts) if parts else ""
 
 
 def print_report(result: dict) -> None:

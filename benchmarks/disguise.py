@@ -112,8 +112,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "time": ("moment", "instant"), "timeout": ("deadline", "limit"), "entry": ("record", "row"),
     "record": ("entry", "row"), "options": ("settings", "choices"), "option": ("setting", "choice"),
     "attr": ("prop", "field"), "attrs": ("props", "fields"), "method": ("routine", "op"),
-    "class": ("kind", "sort"), "cls": ("kind", "klass"), "list_": ("seq",), "target_": ("goal",),
-    "chunk": ("block", "slab"), "block": ("chunk", "slab"), "size_": ("extent",),
+    "class": ("kind", "sort"), "cls": ("kind", "klass"),
+    "chunk": ("block", "slab"), "block": ("chunk", "slab"),
     "width": ("span", "breadth"), "height": ("tallness", "rise"), "row": ("line", "record"),
     "col": ("column", "field"), "column": ("col", "field"), "table": ("grid", "sheet"),
     "user": ("account", "member"), "host": ("server", "machine"), "port": ("portnum", "channel"),
@@ -124,7 +124,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "next": ("following", "upcoming"), "prev": ("previous", "former"), "parent": ("owner", "container"),
     "child": ("kid", "member"), "children": ("kids", "members"), "root": ("top", "base"),
     "tree": ("hierarchy", "forest"), "graph": ("network", "web"), "edge": ("link", "arc"),
-    "level_": ("tier",), "depth": ("level", "nesting"), "width_": ("span",),
+    "depth": ("level", "nesting"),
     "update": ("refresh", "modify"), "apply": ("perform", "enact"), "load": ("read", "fetch"),
     "save": ("persist", "store"), "open": ("acquire", "attach"), "close": ("release", "detach"),
     "send": ("transmit", "post"), "recv": ("receive", "take"), "receive": ("accept", "take"),
@@ -134,9 +134,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "dir": ("folder", "directory"), "directory": ("folder", "dirpath"), "encoding": ("charset", "codec"),
     "quote": ("escape", "wrap"), "unquote": ("unescape", "unwrap"), "split": ("divide", "cut"),
     "join": ("combine", "merge"), "strip": ("trim", "clean"), "replace": ("substitute", "swap"),
-    "convert": ("transform", "translate"), "copy": ("clone", "duplicate"), "compile": ("prepare", "translate"),
+    "convert": ("transform", "translate"), "copy": ("clone", "duplicate"),
+    "compile": ("prepare", "translate"),
     "compare": ("contrast", "weigh"), "sort": ("order", "arrange"), "filter": ("sieve", "select"),
-    "test": ("probe", "trial"), "valid": ("ok", "sound"), "is": ("is",), "has": ("has",),
+    "test": ("probe", "trial"), "valid": ("ok", "sound"),
 }
 WORDS = ("core", "main", "extra", "inner", "outer", "local", "aux", "primary", "current",
          "spare", "basic", "plain", "simple", "custom", "extended", "raw", "clean", "pending",
@@ -165,17 +166,28 @@ _API_MODULES = ("io", "socket", "threading", "logging", "collections", "pathlib"
 
 
 @lru_cache(maxsize=1)
-def external_api_attrs() -> frozenset[str]:
-    names = {a for t in _BUILTIN_TYPES for a in dir(t)}
+def external_api_classes() -> dict[str, frozenset[str]]:
+    """Public attribute names of common builtin and stdlib classes, by class name."""
+    found: dict[str, set[str]] = {t.__name__: set(dir(t)) for t in _BUILTIN_TYPES}
     for module_name in _API_MODULES:
         try:
             module = importlib.import_module(module_name)
         except ImportError:
             continue
         for value in vars(module).values():
-            if isinstance(value, type):
-                names.update(dir(value))
-    return frozenset(names)
+            if isinstance(value, type) and not value.__name__.startswith("_"):
+                found.setdefault(value.__name__, set()).update(dir(value))
+    return {name: frozenset(a for a in attrs if not a.startswith("_")) for name, attrs in found.items()}
+
+
+def external_api_attrs(own_classes: set[str]) -> set[str]:
+    """API attribute names, leaving out classes the file defines itself (the stdlib is
+    both the corpus and the API: ``textwrap.py`` must not shield ``TextWrapper.wrap``)."""
+    names: set[str] = set()
+    for class_name, attrs in external_api_classes().items():
+        if class_name not in own_classes:
+            names |= attrs
+    return names
 
 
 # --------------------------------------------------------------------------
@@ -434,6 +446,7 @@ class Symbols:
     classes: set[str] = field(default_factory=set)
     callables: set[str] = field(default_factory=set)
     imported: set[str] = field(default_factory=set)
+    instances: set[str] = field(default_factory=set)  # names assigned an instance of a file class
     external_attrs: set[str] = field(default_factory=set)
     method_ids: set[int] = field(default_factory=set)
 
@@ -483,16 +496,27 @@ def _collect_node(node: ast.AST, sym: Symbols) -> None:
             sym.external_attrs.add(node.attr)
 
 
+def instance_names(tree: ast.Module, classes: set[str]) -> set[str]:
+    """Variables ever bound to ``SomeClassOfTheFile(...)``: their attributes are the file's."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                and isinstance(node.value.func, ast.Name) and node.value.func.id in classes:
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
 def collect_symbols(tree: ast.Module) -> Symbols:
     sym = Symbols(imported=imported_names(tree))
     nodes = list(ast.walk(tree))  # BFS: a class is seen before its methods
     for node in nodes:
         _collect_node(node, sym)
+    sym.instances = instance_names(tree, sym.classes)
     excluded = RESERVED | sym.imported | {"_", "__class__"}
     sym.names = {n for n in sym.names if n not in excluded and not DUNDER.match(n)}
     sym.attrs = {a for a in sym.attrs if not DUNDER.match(a) and a not in ("self", "cls")}
     sym.callables &= sym.names
-    sym.external_attrs |= external_api_attrs()
+    sym.external_attrs |= external_api_attrs(sym.classes)
     return sym
 
 
@@ -513,7 +537,8 @@ class Renamer(ast.NodeTransformer):
         if isinstance(value, ast.Name):
             if value.id in self.sym.imported and value.id not in self.sym.names:
                 return False
-            if value.id in ("self", "cls") or value.id in self.sym.classes:
+            if value.id in ("self", "cls") or value.id in self.sym.classes \
+                    or value.id in self.sym.instances:
                 return True
         return node.attr not in self.sym.external_attrs
 
