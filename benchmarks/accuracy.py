@@ -42,8 +42,8 @@ MIN_FILE_LINES, MAX_FILE_LINES = 80, 1500
 MIN_CLAIM_LINES = 6
 TEST_DIRS = {"test", "tests", "idle_test", "testing", "site-packages", "__pycache__"}
 # encodings: generated near-duplicates (codec tables), so which one a copy "came from" is
-# undecidable; venv: a directory of that name reads as a virtualenv and is skipped by scanners
-EXCLUDED_DIRS = {"encodings", "venv"}
+# undecidable
+EXCLUDED_DIRS = {"encodings"}
 
 
 # --------------------------------------------------------------------------

@@ -76,6 +76,7 @@ class Run:
     cmd: list[str]
     wall: float
     maxrss: int  # bytes
+    cpu: float  # user + system seconds
     returncode: int
     stdout: str
     stderr: str
@@ -130,7 +131,7 @@ def run_measured(cmd: list[str], timeout: float | None = None, env: dict | None 
         t.join()
     # ru_maxrss is KiB on Linux, bytes on macOS
     maxrss = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
-    return Run(cmd, wall, maxrss, proc.returncode,
+    return Run(cmd, wall, maxrss, usage.ru_utime + usage.ru_stime, proc.returncode,
                b"".join(chunks[out_r]).decode("utf-8", "replace"),
                b"".join(chunks[err_r]).decode("utf-8", "replace"), timed_out.is_set())
 
@@ -201,6 +202,21 @@ def mem_total() -> int | None:
     except OSError:
         pass
     return None
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def busy_note(cores: int) -> str:
+    try:
+        busy = os.getloadavg()[0] > cores * 0.6
+    except OSError:
+        return ""
+    return " (the machine is busy with other work: figures may be slower than usual)" if busy else ""
 
 
 def usable_cores() -> int:
@@ -357,6 +373,7 @@ def make_subset(units: list[tuple[Path, int]], lines: int, dest: Path) -> tuple[
     return have, [p.name for p, _ in chosen]
 
 
+COPIED_DIR = "copied_models"
 RENAME_SKIP = set(keyword.kwlist) | set(dir(builtins)) | {"self", "cls", "super", "forward"}
 
 
@@ -399,12 +416,12 @@ def make_suspect(dest: Path, lines: int, copy_from: Path, copies: int) -> dict:
     dest.mkdir(parents=True)
     copied, copied_lines, renamed = [], 0, 0
     # a few corpus files of moderate size, identifiers renamed
-    candidates = [p for p in py_files(copy_from)
-                  if p.name.startswith("modeling_") and 150 <= count_lines(p) <= 700]
+    sized = [p for p in py_files(copy_from) if 150 <= count_lines(p) <= 700]
+    candidates = [p for p in sized if p.name.startswith("modeling_")] or sized
     step = max(1, len(candidates) // max(1, copies))
     for p in candidates[::step][:copies]:
         text, n = rename_identifiers(p.read_text(encoding="utf-8"))
-        out = dest / "vendored_models" / f"{p.parent.name}_{p.name}"
+        out = dest / COPIED_DIR / f"{p.parent.name}_{p.name}"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
         copied.append(f"{p.parent.name}/{p.name}")
@@ -455,6 +472,7 @@ class Build:
     wall: float
     maxrss: int
     size: int
+    cpu: float = 0.0
     runs: list[float] = field(default_factory=list)
     rss_runs: list[int] = field(default_factory=list)
 
@@ -481,19 +499,20 @@ def index_size(index: Path) -> int:
 
 
 def measure_builds(attrib, env, corpus, name, index, repeat, timeout, label) -> Build:
-    walls, rsss = [], []
+    walls, rsss, cpus = [], [], []
     files = lines = 0
     for i in range(repeat):
         run, files, lines = build_index(attrib, env, corpus, name, index, timeout)
         walls.append(run.wall)
         rsss.append(run.maxrss)
-        say(f"  {label} build {i + 1}/{repeat}: {fmt_s(run.wall)}, "
+        cpus.append(run.cpu)
+        say(f"  {label} build {i + 1}/{repeat}: {fmt_s(run.wall)} wall, {fmt_s(run.cpu)} CPU, "
             f"{fmt_int(lines / run.wall)} LOC/s, peak RSS {fmt_mib(run.maxrss)}")
     return Build(lines, files, statistics.median(walls), max(rsss), index_size(index),
-                 walls, rsss)
+                 statistics.median(cpus), walls, rsss)
 
 
-def cached_full_index(attrib, env, corpus: Path, out: Path, rebuild: bool,
+def cached_full_index(attrib, env, corpus: Path, out: Path, rebuild: bool, repeat: int,
                       timeout: float | None) -> tuple[Build, bool, Path]:
     """The 1M-line index, reused while the corpus and attrib's source are unchanged."""
     index = out / "index-full.sqlite"
@@ -505,37 +524,41 @@ def cached_full_index(attrib, env, corpus: Path, out: Path, rebuild: bool,
             meta = json.loads(meta_path.read_text())
         except ValueError:
             meta = {}
-        if meta.get("key") == key:
-            say(f"  reusing the cached index {index} (built {meta['built']}; "
-                "--rebuild to build it again)")
-            return Build(meta["lines"], meta["files"], meta["wall"], meta["maxrss"],
-                         index_size(index), [meta["wall"]], [meta["maxrss"]]), True, index
-        say("  the cached full index is stale (corpus or attrib source changed): rebuilding")
+        if meta.get("key") == key and isinstance(meta.get("build"), dict):
+            say(f"  reusing the cached index {index} (built {meta['built']} with the same "
+                "corpus and attrib source; --rebuild to build it again)")
+            b = meta["build"]
+            return Build(**{**b, "size": index_size(index)}), True, index
+        say("  no current cached index (corpus or attrib source changed): building it")
     tmp = out / "index-full.building.sqlite"
-    say(f"  building the full index (one run; cached afterwards) -> {index}")
-    run, files, lines = build_index(attrib, env, corpus, "transformers", tmp, timeout)
-    say(f"  full build: {fmt_s(run.wall)}, {fmt_int(lines / run.wall)} LOC/s, "
-        f"peak RSS {fmt_mib(run.maxrss)}")
+    say(f"  building the full index ({repeat} run(s); cached afterwards) -> {index}")
+    try:
+        build = measure_builds(attrib, env, corpus, "transformers", tmp, repeat, timeout, "full")
+    except StepFailed:
+        remove_index(tmp)
+        raise
     remove_index(index)
     for suffix in ("-wal", "-shm"):
         if Path(str(tmp) + suffix).exists():
             Path(str(tmp) + suffix).rename(str(index) + suffix)
     tmp.rename(index)
+    build.size = index_size(index)
     meta_path.write_text(json.dumps({
-        "key": key, "corpus": str(corpus), "lines": lines, "files": files, "wall": run.wall,
-        "maxrss": run.maxrss, "built": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "command": shell(run.cmd)}, indent=2) + "\n")
-    return Build(lines, files, run.wall, run.maxrss, index_size(index), [run.wall],
-                 [run.maxrss]), False, index
+        "key": key, "corpus": str(corpus), "built": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "build": vars(build)}, indent=2) + "\n")
+    return build, False, index
 
 
 @dataclass
 class Scan:
     walls: list[float] = field(default_factory=list)
     rsss: list[int] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
     stats: list[dict] = field(default_factory=list)
     matches: int = 0
     derived_lines: int = 0
+    matched_files: int = 0
+    stray_files: int = 0  # files with matches that were not copied from the corpus
     skipped: int = 0
 
     @property
@@ -545,6 +568,10 @@ class Scan:
     @property
     def maxrss(self) -> int:
         return max(self.rsss)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
 
     def stat(self, key: str) -> float | None:
         vals = [s[key] for s in self.stats if key in s]
@@ -563,13 +590,17 @@ def scan_once(attrib, env, suspect: Path, index: Path, report: Path, timeout, sc
         raise StepFailed(f"scan against {label}: unreadable JSON report {report}: {exc}")
     scan.walls.append(run.wall)
     scan.rsss.append(run.maxrss)
+    scan.cpus.append(run.cpu)
     scan.stats.append(data.get("stats", {}))
     scan.matches = len(data.get("matches", []))
     scan.derived_lines = sum(f.get("derived_lines", 0) for f in data.get("files", []))
+    matched = [f["path"] for f in data.get("files", []) if f.get("derived_lines")]
+    scan.matched_files = len(matched)
+    scan.stray_files = sum(1 for p in matched if not p.startswith(COPIED_DIR + "/"))
     scan.skipped = len(data.get("skipped", []))
     extra = ", ".join(f"{k.removesuffix('_seconds')} {fmt_s(v)}"
                       for k, v in sorted(data.get("stats", {}).items()) if k.endswith("_seconds"))
-    say(f"  scan vs {label}: {fmt_s(run.wall)}, peak RSS {fmt_mib(run.maxrss)}, "
+    say(f"  scan vs {label}: {fmt_s(run.wall)} wall, {fmt_s(run.cpu)} CPU, peak RSS {fmt_mib(run.maxrss)}, "
         f"{scan.matches} matches ({extra})")
 
 
@@ -602,6 +633,9 @@ def main(argv: list[str] | None = None) -> int:
                          "(default: transformers; pin it with e.g. transformers==5.23.0)")
     ap.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
                     help="work and cache directory (default: benchmarks/out)")
+    ap.add_argument("--full-repeat", type=int, default=1, metavar="N",
+                    help="builds of the full index when it is (re)built (default 1: it takes "
+                         "about a minute; the cache then keeps its figures)")
     ap.add_argument("--rebuild", action="store_true",
                     help="build the full index again even when the cached one is current")
     ap.add_argument("--attrib", metavar="CMD", help="the attrib executable (default: the one "
@@ -617,8 +651,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3600, metavar="S",
                     help="kill a measured step after S seconds (default 3600)")
     args = ap.parse_args(argv)
-    if args.repeat < 1:
-        ap.error("--repeat must be at least 1")
+    if args.repeat < 1 or args.full_repeat < 1:
+        ap.error("--repeat and --full-repeat must be at least 1")
 
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -633,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"  python {platform.python_version()} ({sys.executable}); attrib: {shell(attrib)}")
     say(f"  attrib source: {attrib_package_dir()} at {git_state()}")
     say(f"  repeat {args.repeat} (medians), work dir {out}")
+    say(f"  load average at start: {load_average()}" + busy_note(cores))
     say()
 
     say("[corpus]")
@@ -691,7 +726,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"[index build: full corpus, {fmt_int(corpus_lines)} lines]")
         try:
             full, full_cached, full_index = cached_full_index(attrib, env, models, out,
-                                                              args.rebuild, args.timeout)
+                                                              args.rebuild, args.full_repeat,
+                                                              args.timeout)
         except StepFailed as exc:
             say(str(exc))
             failures.append("full index build")
@@ -728,15 +764,17 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("cores (usable / logical)", f"{cores} / {os.cpu_count()}", "2", "-"))
     rows.append(("python -c pass (median)", fmt_s(py_start), "-", "-"))
     rows.append(("attrib --help start-up (median)", fmt_s(help_start), "-", "-"))
+    full_runs = len(full.runs) if full else args.full_repeat
     for label, b, note in (("small", small, f"median of {args.repeat}"),
-                           ("full", full, "1 run" + (", cached" if full_cached else ""))):
+                           ("full", full, (f"median of {full_runs}" if full_runs > 1 else "1 run")
+                            + (", cached" if full_cached else ""))):
         if b is None:
             if label == "full" and args.quick:
                 continue
             rows.append((f"index build, {label} corpus", "FAILED (see above)", "", ""))
             continue
         rows.append((f"index build, {fmt_int(b.lines)} lines ({note})",
-                     f"{fmt_int(b.loc_per_s)} LOC/s ({fmt_s(b.wall)})",
+                     f"{fmt_int(b.loc_per_s)} LOC/s ({fmt_s(b.wall)} wall, {fmt_s(b.cpu)} CPU)",
                      f">= {fmt_int(TARGET_BUILD_LOC_S)} LOC/s",
                      met(b.loc_per_s >= TARGET_BUILD_LOC_S)))
         rows.append((f"  peak RSS, index build {label}", fmt_mib(b.maxrss), "-", "-"))
@@ -753,7 +791,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         is_target = key == "full" and b.lines >= TARGET_FULL_LINES
         rows.append((f"scan {fmt_int(sus['lines'])} lines vs {fmt_int(b.lines)}-line index",
-                     fmt_s(s.wall), f"< {TARGET_SCAN_SECONDS:g} s" if is_target else "-",
+                     f"{fmt_s(s.wall)} wall ({fmt_s(s.cpu)} CPU)",
+                     f"< {TARGET_SCAN_SECONDS:g} s" if is_target else "-",
                      met(s.wall < TARGET_SCAN_SECONDS) if is_target else "-"))
         rows.append((f"  peak RSS, scan vs {key} index", fmt_mib(s.maxrss),
                      "< 1 GiB" if is_target else "-",
@@ -762,15 +801,20 @@ def main(argv: list[str] | None = None) -> int:
                  if s.stat(k + "_seconds") is not None]
         rows.append((f"  breakdown, scan vs {key} index", ", ".join(parts) or "-", "-", "-"))
         rows.append((f"  matches found vs {key} index",
-                     f"{s.matches} ({s.derived_lines} derived lines)", "-", "-"))
+                     f"{s.matches} in {s.matched_files} files ({s.derived_lines} lines), "
+                     f"{s.stray_files} outside the copies", "-", "-"))
     if "small" in scans and "full" in scans and small and full:
         ratio = scans["full"].wall / scans["small"].wall
+        cpu_ratio = scans["full"].cpu / scans["small"].cpu
         growth = full.lines / small.lines
-        rows.append((f"scan time growth, index x{growth:.1f} lines", f"{ratio:.2f}x",
+        rows.append((f"scan time growth, index x{growth:.1f} lines",
+                     f"{ratio:.2f}x wall ({cpu_ratio:.2f}x CPU)",
                      f"< {TARGET_RATIO:g}x", met(ratio < TARGET_RATIO)))
     elif args.quick:
         rows.append(("scan time growth, index x10 lines", "n/a (--quick)", "< 2x", "-"))
 
+    say(f"  load average now: {load_average()}" + busy_note(cores))
+    say()
     say("[results]" + (f"  ({len(failures)} step(s) FAILED: {', '.join(failures)})"
                        if failures else ""))
     widths = [max(len(r[i]) for r in rows + [("figure", "value", "target", "met?")])
