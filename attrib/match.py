@@ -96,9 +96,25 @@ def units(parsed: ParsedFile) -> list[_Unit]:
             out.append(_Unit(i, f))
         elif f.kind == "class" and not has_method[i] and not in_function[i]:
             out.append(_Unit(i, f))
-    if not out and frags:
-        out.append(_Unit(0, frags[0]))
+    if not out:
+        out = _windows(frags)
     return out
+
+
+def _windows(frags: tuple[Fragment, ...]) -> list[_Unit]:
+    """Units of a file without functions: its windows that do not overlap, else the file."""
+    out: list[_Unit] = []
+    end = -1
+    for i, f in enumerate(frags):
+        if f.kind == "window" and f.tok_start >= end:
+            out.append(_Unit(i, f))
+            end = f.tok_end
+    if out and out[-1].fragment.tok_end < frags[0].tok_end:  # the tail after the last window
+        last = out.pop()
+        f = last.fragment
+        out.append(_Unit(last.index, Fragment(f.kind, f.name, f.start_line, frags[0].end_line,
+                                              f.tok_start, frags[0].tok_end)))
+    return out or ([_Unit(0, frags[0])] if frags else [])
 
 
 def _parents(frags: tuple[Fragment, ...]) -> list[int]:

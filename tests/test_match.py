@@ -168,3 +168,47 @@ def test_undecodable_and_unparsable_files_are_skips_and_the_scan_goes_on(tmp_pat
                      {"grid.py": UPSTREAM_PY})
     assert any(s.path == "latin.py" and "UTF-8" in s.reason for s in report.skipped)
     assert report.matches
+
+
+JS_UPSTREAM = """
+export function tokenize(source, options) {
+  const tokens = [];
+  let position = 0;
+  while (position < source.length) {
+    const ch = source[position];
+    if (/\\s/.test(ch)) { position += 1; continue; }
+    if (/[0-9]/.test(ch)) {
+      let end = position;
+      while (end < source.length && /[0-9.]/.test(source[end])) end += 1;
+      tokens.push({ kind: "number", text: source.slice(position, end), at: position });
+      position = end;
+      continue;
+    }
+    if (/[A-Za-z_]/.test(ch)) {
+      let end = position;
+      while (end < source.length && /[A-Za-z0-9_]/.test(source[end])) end += 1;
+      const word = source.slice(position, end);
+      tokens.push({ kind: options.keywords.has(word) ? "keyword" : "name", text: word, at: position });
+      position = end;
+      continue;
+    }
+    tokens.push({ kind: "punct", text: ch, at: position });
+    position += 1;
+  }
+  return tokens;
+}
+"""
+
+
+def test_javascript_copy_inside_a_longer_file_is_found_by_window(tmp_path):
+    renamed = (JS_UPSTREAM.replace("tokenize", "lexAll").replace("position", "pos")
+               .replace("tokens", "out").replace("source", "src").replace("word", "ident"))
+    filler = "\n".join(f"export const constant{i} = {{ id: {i}, label: 'item {i}' }};"
+                       for i in range(120))
+    report = compare(tmp_path, {"bundle.js": filler + "\n" + renamed + "\n" + filler},
+                     {"lexer.js": JS_UPSTREAM})
+    assert report.matches
+    m = report.matches[0]
+    assert m.upstream_path == "lexer.js"
+    start = (filler + "\n").count("\n") + 1
+    assert m.start_line <= start + 5 and m.end_line >= start + 20
