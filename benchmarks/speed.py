@@ -820,10 +820,10 @@ def main(argv: list[str] | None = None) -> int:
     widths = [max(len(r[i]) for r in rows + [("figure", "value", "target", "met?")])
               for i in range(4)]
     head = ("figure", "value", "target", "met?")
-    say(" | ".join(h.ljust(w) for h, w in zip(head, widths)))
+    say(" | ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip())
     say("-+-".join("-" * w for w in widths))
     for r in rows:
-        say(" | ".join(c.ljust(w) for c, w in zip(r, widths)))
+        say(" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
     results["startup"] = {"python_pass": py_start, "attrib_help": help_start}
     results["builds"] = {k: vars(b) for k, b in (("small", small), ("full", full)) if b}
