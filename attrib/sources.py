@@ -53,12 +53,14 @@ def looks_binary(data: bytes) -> bool:
     return b"\0" in data[:8192]
 
 
-def skip_reason(path: str, size: int, limits: Limits) -> str | None:
-    """Why a file must be skipped before reading it, or None."""
+def skip_reason(path: str, size: int, limits: Limits, taken: int = 0) -> str | None:
+    """Why a file must be skipped before reading it (``taken`` files already read), or None."""
     if is_vendored(path):
         return "vendored"
     if size > limits.max_file_bytes:
         return f"oversized ({size} bytes > {limits.max_file_bytes})"
+    if taken >= limits.max_files:
+        return f"file limit reached ({limits.max_files})"
     return None
 
 
@@ -101,9 +103,7 @@ def read_directory(root: Path, limits: Limits = Limits(), wanted=None) -> Source
         except OSError as exc:
             skipped.append(Skip(rel, f"unreadable ({exc.strerror})"))
             continue
-        reason = skip_reason(rel, st.st_size, limits)
-        if reason is None and len(files) >= limits.max_files:
-            reason = f"file limit reached ({limits.max_files})"
+        reason = skip_reason(rel, st.st_size, limits, len(files))
         if reason:
             skipped.append(Skip(rel, reason))
             continue
@@ -198,9 +198,7 @@ def read_git(path: Path, ref: str, limits: Limits = Limits(), wanted=None) -> So
         if item.mode & 0o170000 == 0o120000:
             skipped.append(Skip(rel, "symlink (not followed)"))
             continue
-        reason = skip_reason(rel, item.size, limits)
-        if reason is None and len(files) >= limits.max_files:
-            reason = f"file limit reached ({limits.max_files})"
+        reason = skip_reason(rel, item.size, limits, len(files))
         if reason:
             skipped.append(Skip(rel, reason))
             continue
