@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from .fingerprint import Params, band_keys, minhashes
@@ -110,10 +110,10 @@ def index_source(store: Store, source: Source, info: UpstreamInfo,
     bad_blobs = {f.blob_id for f in todo if f.path in failed}
     kept = [f for f in files if f.blob_id not in bad_blobs]
     lines = sum(f.data.count(b"\n") for f in kept)
-    info = UpstreamInfo(info.name, info.location, source.ref or info.ref,
-                        source.commit or info.commit, info.license, info.url,
-                        files=len(kept), fragments=sum(len(r.fragment_rows) for r in records),
-                        lines=lines, indexed_at=int(time.time()))
+    info = replace(info, ref=source.ref or info.ref, commit=source.commit or info.commit,
+                   files=len(kept), fragments=sum(len(r.fragment_rows) for r in records),
+                   lines=lines, indexed_at=int(time.time()),
+                   notice=info.notice if info.notice is not None else notice_text(source))
     indexed = [IndexedFile(info.name, f.path, f.blob_id, f.date, f.commit, f.author) for f in kept]
     try:
         store.add_upstream(info, indexed, records)
@@ -125,3 +125,15 @@ def index_source(store: Store, source: Source, info: UpstreamInfo,
     result = Parsed((), tuple(sorted([*source.skipped, *skipped], key=lambda s: s.path)),
                     len(source.files) - len(files))
     return info, result
+
+
+NOTICE_FILES = ("NOTICE", "NOTICE.txt", "NOTICE.md", "NOTICE.rst")
+
+
+def notice_text(source: Source, limit: int = 100_000) -> str | None:
+    """The text of the tree's top-level NOTICE file, if it has one."""
+    by_path = {f.path: f for f in source.files}
+    for name in NOTICE_FILES:
+        if name in by_path:
+            return by_path[name].data[:limit].decode("utf-8", "replace").strip() or None
+    return None

@@ -86,6 +86,7 @@ class ParsedFile:
     date: int | None = None
     commit: str | None = None
     author: str | None = None
+    header: tuple[str, ...] = ()  # copyright and licence lines of the file's leading comments
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,20 @@ class UpstreamInfo:
     fragments: int = 0
     lines: int = 0
     indexed_at: int | None = None
+    notice: str | None = None  # the upstream's NOTICE text (Apache-2.0 §4(d) asks it be carried)
+    artifacts: tuple[tuple[str, str], ...] = ()  # (artifact, SPDX id): weights may differ from code
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "UpstreamInfo":
+        """From JSON (lists where tuples were); unknown keys are ignored."""
+        known = {f for f in cls.__dataclass_fields__}
+        d = {k: v for k, v in d.items() if k in known}
+        d["artifacts"] = tuple(tuple(a) for a in d.get("artifacts") or ())
+        return cls(**d)
+
+    def license_for(self, artifact: str = "code") -> str | None:
+        """The licence of one artifact: its own if declared, else the upstream's."""
+        return dict(self.artifacts).get(artifact, self.license)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from ..errors import IndexError_
 from ..fingerprint import Params
 from ..model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 
-SCHEMA = "1"
+SCHEMA = "2"
 
 
 class StaleBlobs(IndexError_):
@@ -99,7 +99,8 @@ def encode_blob(parsed: ParsedFile) -> bytes:
            "texts": s.texts, "raw": s.raw, "line": s.lines,
            "ren": "".join("1" if r else "0" for r in s.renameable),
            "fragments": [[f.kind, f.name, f.start_line, f.end_line, f.tok_start, f.tok_end]
-                         for f in parsed.fragments]}
+                         for f in parsed.fragments],
+           "header": list(parsed.header)}
     return zlib.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), 6)
 
 
@@ -109,6 +110,7 @@ def decode_blob(blob_id: str, data: bytes, path: str = "") -> ParsedFile:
         stream = TokenStream(tuple(doc["texts"]), tuple(doc["raw"]), tuple(doc["line"]),
                              tuple(c == "1" for c in doc["ren"]))
         frags = tuple(Fragment(*f) for f in doc["fragments"])
-        return ParsedFile(path, blob_id, doc["language"], stream, frags, doc["lines"])
+        return ParsedFile(path, blob_id, doc["language"], stream, frags, doc["lines"],
+                          header=tuple(doc.get("header", ())))
     except (ValueError, KeyError, TypeError, zlib.error) as exc:
         raise IndexError_(f"index entry for blob {blob_id[:12]} is corrupt ({exc})") from None

@@ -203,7 +203,7 @@ class RedisStore:
     @_guarded
     def upstreams(self) -> list[UpstreamInfo]:
         rows = self.client.hgetall(self.keys.upstreams)
-        return [UpstreamInfo(**json.loads(rows[k])) for k in sorted(rows)]
+        return [UpstreamInfo.from_dict(json.loads(rows[k])) for k in sorted(rows)]
 
     @_guarded
     def known_blobs(self, blob_ids: Iterable[str]) -> set[str]:

@@ -10,6 +10,7 @@ a second writer waits (``busy_timeout``) instead of corrupting it.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections import Counter, defaultdict
@@ -28,7 +29,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS upstreams (
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, location TEXT NOT NULL, url TEXT,
     ref TEXT, commit_sha TEXT, license TEXT, indexed_at INTEGER,
-    files INTEGER, fragments INTEGER, lines INTEGER);
+    files INTEGER, fragments INTEGER, lines INTEGER, notice TEXT, artifacts TEXT);
 CREATE TABLE IF NOT EXISTS blobs (
     id INTEGER PRIMARY KEY, blob_id TEXT UNIQUE NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -85,8 +86,10 @@ class SqliteStore:
 
     def upstreams(self) -> list[UpstreamInfo]:
         rows = self._read("SELECT name, location, ref, commit_sha, license, url, files, "
-                          "fragments, lines, indexed_at FROM upstreams ORDER BY name")
-        return [UpstreamInfo(*r) for r in rows]
+                          "fragments, lines, indexed_at, notice, artifacts FROM upstreams "
+                          "ORDER BY name")
+        return [UpstreamInfo(*r[:11], tuple(tuple(a) for a in json.loads(r[11] or "[]")))
+                for r in rows]
 
     def known_blobs(self, blob_ids: Iterable[str]) -> set[str]:
         ids = list(blob_ids)
@@ -107,9 +110,10 @@ class SqliteStore:
             self._delete_upstream(info.name, clean=False)
             cur = c.execute(
                 "INSERT INTO upstreams (name, location, url, ref, commit_sha, license, indexed_at, "
-                "files, fragments, lines) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "files, fragments, lines, notice, artifacts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (info.name, info.location, info.url, info.ref, info.commit, info.license,
-                 info.indexed_at or int(time.time()), info.files, info.fragments, info.lines))
+                 info.indexed_at or int(time.time()), info.files, info.fragments, info.lines,
+                 info.notice, json.dumps([list(a) for a in info.artifacts])))
             upstream_id = cur.lastrowid
             keys: list[np.ndarray] = []
             fids: list[np.ndarray] = []

@@ -61,10 +61,13 @@ def parse_file(source: SourceFile) -> ParsedFile:
         text = source.data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParseFailure(f"undecodable (not UTF-8 at byte {exc.start})") from None
+    from ..headers import notice_lines
+
     module = _module(source.path)
     stream, fragments = module.parse(text, language)
     return ParsedFile(
         path=source.path, blob_id=source.blob_id, language=language, stream=stream,
         fragments=tuple(fragments), line_count=text.count("\n") + (not text.endswith("\n")),
         date=source.date, commit=source.commit, author=source.author,
+        header=notice_lines(text),
     )
