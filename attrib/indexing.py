@@ -113,7 +113,8 @@ def index_source(store: Store, source: Source, info: UpstreamInfo,
     info = replace(info, ref=source.ref or info.ref, commit=source.commit or info.commit,
                    files=len(kept), fragments=sum(len(r.fragment_rows) for r in records),
                    lines=lines, indexed_at=int(time.time()),
-                   notice=info.notice if info.notice is not None else notice_text(source))
+                   notice=info.notice if info.notice is not None else notice_text(source),
+                   copyrights=info.copyrights or license_copyrights(source))
     indexed = [IndexedFile(info.name, f.path, f.blob_id, f.date, f.commit, f.author) for f in kept]
     try:
         store.add_upstream(info, indexed, records)
@@ -137,3 +138,12 @@ def notice_text(source: Source, limit: int = 100_000) -> str | None:
         if name in by_path:
             return by_path[name].data[:limit].decode("utf-8", "replace").strip() or None
     return None
+
+
+def license_copyrights(source: Source) -> tuple[str, ...]:
+    """The copyright lines of the tree's licence files (an MIT or BSD text names its holders)."""
+    from .licenses import detect_tree
+
+    tree = detect_tree(source)
+    lines = [c for d in tree.detections if d.path in tree.license_files for c in d.copyrights]
+    return tuple(dict.fromkeys(lines))

@@ -497,6 +497,9 @@ def _region(parsed: ParsedFile, group, blobs: dict[str, ParsedFile]) -> Match:
                         max(h.unit.fragment.end_line for h in hits)),
         upstream_excerpt=excerpt(upstream, min(h.u_start_line for h in hits),
                                  max(h.u_end_line for h in hits)),
+        upstream_header=upstream.header,
+        date=parsed.date, commit=parsed.commit, author=parsed.author,
+        upstream_author=first_file.author,
     )
 
 

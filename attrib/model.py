@@ -130,6 +130,11 @@ class Match:
     upstream_commit: str | None = None
     excerpt: tuple[tuple[int, str], ...] = ()  # suspect lines, rebuilt from tokens
     upstream_excerpt: tuple[tuple[int, str], ...] = ()
+    upstream_header: tuple[str, ...] = ()  # copyright/licence lines atop the upstream file
+    date: int | None = None  # when the suspect's history introduced the file's blob, if known
+    commit: str | None = None
+    author: str | None = None
+    upstream_author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,7 @@ class UpstreamInfo:
     indexed_at: int | None = None
     notice: str | None = None  # the upstream's NOTICE text (Apache-2.0 §4(d) asks it be carried)
     artifacts: tuple[tuple[str, str], ...] = ()  # (artifact, SPDX id): weights may differ from code
+    copyrights: tuple[str, ...] = ()  # copyright lines of its licence file (MIT/BSD ask they stay)
 
     @classmethod
     def from_dict(cls, d: dict) -> "UpstreamInfo":
@@ -165,11 +171,41 @@ class UpstreamInfo:
         known = {f for f in cls.__dataclass_fields__}
         d = {k: v for k, v in d.items() if k in known}
         d["artifacts"] = tuple(tuple(a) for a in d.get("artifacts") or ())
+        d["copyrights"] = tuple(d.get("copyrights") or ())
         return cls(**d)
 
     def license_for(self, artifact: str = "code") -> str | None:
         """The licence of one artifact: its own if declared, else the upstream's."""
         return dict(self.artifacts).get(artifact, self.license)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One obligation checked for one upstream: what the licence asks, and whether it holds."""
+
+    rule: str
+    check: str
+    severity: str  # error | warning | info
+    upstream: str
+    status: str  # fail | pass | resolved | unknown
+    citation: str
+    summary: str  # what must hold
+    message: str  # what was found, specifically
+    fix: str = ""  # what to add, exactly where possible
+    paths: tuple[str, ...] = ()  # suspect files concerned
+    resolution: str | None = None  # reason and comment, when a project resolution applies
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome for one upstream: copy without credit, copy with credit, or partial."""
+
+    upstream: str
+    license: str | None
+    verdict: str
+    copied_lines: int
+    passed: tuple[str, ...]  # rule ids
+    failed: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -182,3 +218,11 @@ class Report:
     skipped: tuple[Skip, ...]
     upstreams: tuple[UpstreamInfo, ...] = ()
     stats: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    findings: tuple[Finding, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()
+    project_license: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether an obligation of severity error fails (unresolved): the exit code's test."""
+        return any(f.status == "fail" and f.severity == "error" for f in self.findings)

@@ -1,23 +1,30 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The library entry points behind ``attrib scan`` and ``attrib compare``."""
+"""The library entry points behind ``attrib scan``, ``attrib compare`` and ``attrib notice``."""
 from __future__ import annotations
 
+import fnmatch
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .index.base import Store
 from .indexing import Progress, index_source, parse_source
 from .match import MatchOptions, match_files
 from .model import Report, Source, UpstreamInfo
 
+if TYPE_CHECKING:
+    from .config import Config
+    from .rules import RuleSet
 
-def scan_source(store: Store, source: Source, options: MatchOptions = MatchOptions(),
+
+def scan_source(store: Store, source: Source, options: MatchOptions | None = None,
                 progress: Progress | None = None) -> Report:
     """Match every supported file of ``source`` against ``store``."""
     t0 = time.perf_counter()
     parsed = parse_source(source, progress=progress)
     t1 = time.perf_counter()
-    matches, summaries, stats = match_files(store, list(parsed.files), options)
+    matches, summaries, stats = match_files(store, list(parsed.files), options or MatchOptions())
     stats = {**stats, "parse_seconds": t1 - t0, "files": float(len(parsed.files)),
              "lines": float(sum(p.line_count for p in parsed.files)),
              "unsupported_files": float(parsed.unsupported)}
@@ -32,15 +39,46 @@ def scan_source(store: Store, source: Source, options: MatchOptions = MatchOptio
 
 
 def compare_sources(suspect: Source, upstream: Source, upstream_name: str | None = None,
-                    options: MatchOptions = MatchOptions()) -> Report:
+                    options: MatchOptions | None = None) -> Report:
     """Pairwise: which parts of ``suspect`` derive from ``upstream``; no index on disk."""
     from .index.sqlite import SqliteStore
+    from .licenses import detect_source
 
     name = upstream_name or Path(upstream.root).resolve().name or "upstream"
     store = SqliteStore.open(":memory:", create=True)
     try:
         index_source(store, upstream, UpstreamInfo(name, upstream.root, upstream.ref,
-                                                   upstream.commit, None))
+                                                   upstream.commit, detect_source(upstream)),
+                     workers=1)
         return scan_source(store, suspect, options)
     finally:
         store.close()
+
+
+def apply_config(report: Report, config: "Config") -> Report:
+    """Drop matches the project's config excludes or holds too small or too weak."""
+    def kept(m) -> bool:
+        if any(fnmatch.fnmatch(m.path, g) for g in config.exclude):
+            return False
+        if config.min_lines and m.end_line - m.start_line + 1 < config.min_lines:
+            return False
+        return not (config.min_similarity and m.similarity < config.min_similarity)
+
+    matches = tuple(m for m in report.matches if kept(m))
+    if len(matches) == len(report.matches):
+        return report
+    paths = {m.path for m in matches}
+    return replace(report, matches=matches, files=tuple(f for f in report.files if f.path in paths))
+
+
+def check_rules(report: Report, source: Source, rules: "RuleSet", config: "Config") -> Report:
+    """The report with the rules engine's findings, verdicts and the project's licence."""
+    from .compliance import check_report
+
+    t0 = time.perf_counter()
+    report = apply_config(report, config)
+    findings, verdicts, project_license = check_report(
+        report.matches, {u.name: u for u in report.upstreams}, source, rules, config)
+    stats = {**report.stats, "rules_seconds": time.perf_counter() - t0}
+    return replace(report, findings=tuple(findings), verdicts=tuple(verdicts),
+                   project_license=project_license, stats=stats)

@@ -273,3 +273,19 @@ def head_info(path: Path) -> tuple[str | None, str | None]:
     except TypeError:
         branch = None
     return branch, commit
+
+
+def with_history(source: Source, path: Path) -> Source:
+    """A work tree's files, dated by the history of HEAD where their blob is unchanged.
+
+    A directory that is not a git work tree comes back as it was.
+    """
+    from dataclasses import replace
+
+    _, commit = head_info(path)
+    if not commit:
+        return source
+    dates = blob_dates(open_repo(path), commit)
+    files = tuple(replace(f, date=d[0], commit=d[1], author=d[2]) if (d := dates.get(f.blob_id))
+                  else f for f in source.files)
+    return replace(source, files=files, commit=commit)

@@ -170,14 +170,15 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def git_repo(root: Path, commits: list[tuple[dict[str, str | bytes], str, int]]):
+def git_repo(root: Path, commits: list[tuple[dict[str, str | bytes], str, int]],
+             author: str = "Test Author"):
     """A real git repository at ``root``; each commit: (files, message, unix date)."""
     import git
 
     root.mkdir(parents=True, exist_ok=True)
     repo = git.Repo.init(root, initial_branch="main")
     with repo.config_writer() as cfg:
-        cfg.set_value("user", "name", "Test Author")
+        cfg.set_value("user", "name", author)
         cfg.set_value("user", "email", "author@example.invalid")
     for files, message, date in commits:
         write_tree(root, files)

@@ -27,9 +27,10 @@ def run(*args: str) -> tuple[int, str, str]:
 @pytest.fixture()
 def index(tmp_path):
     idx = str(tmp_path / "idx.sqlite")
-    up = write_tree(tmp_path / "up", {"grid.py": UPSTREAM_PY,
-                                      "LICENSE": "Permission is hereby granted, free of charge, "
-                                                 "to any person obtaining a copy\n"})
+    from attrib.notices import license_text
+
+    up = write_tree(tmp_path / "up", {"grid.py": UPSTREAM_PY.replace("Apache-2.0", "MIT"),
+                                      "LICENSE": license_text("MIT")})
     code, out, err = run("index", "add", str(up), "--name", "grid", "--index", idx)
     assert code == 0, err
     assert "indexed grid" in out and "MIT" in out

@@ -41,3 +41,32 @@ def emit(text: str, output: str | None) -> None:
         tmp.replace(output)
     else:
         click.echo(text, nl=False)
+
+
+rules_option = click.option(
+    "--rules", "rule_files", multiple=True, metavar="FILE",
+    help="Extra rule file (YAML), on top of the shipped rules and the project's own; repeatable.")
+no_rules_option = click.option(
+    "--no-rules", is_flag=True,
+    help="Only find matches: no licence obligations checked (exit 1 on any match).")
+
+
+def policy(root: str, rule_files: tuple[str, ...]):
+    """The project's config (``.attrib.yaml`` or ``[tool.attrib]``) and the rules it uses."""
+    from pathlib import Path
+
+    from ..config import load_config
+    from ..rules import load_rules
+
+    base = Path(root) if Path(root).is_dir() else Path(root).parent
+    config = load_config(base)
+    rules = load_rules([*config.rule_files(), *rule_files])
+    config.check_rules(rules)  # a resolution naming no rule would silently never apply
+    return rules, config
+
+
+def exit_code(report, no_rules: bool) -> int:
+    """1 when an error-severity obligation fails (or, with --no-rules, on any match)."""
+    if no_rules:
+        return 1 if report.matches else 0
+    return 1 if report.failed else 0

@@ -69,7 +69,7 @@ def _add(store, location: str, ref: str | None, name: str | None, license_id: st
     from ..indexing import index_source
     from ..licenses import detect_source
     from ..model import UpstreamInfo
-    from ..sources import Limits, head_info, open_source, read_git
+    from ..sources import Limits, open_source, read_git, with_history
     from ..upstreams import is_url, local_repo, remote_url
 
     limits = Limits(max_file_bytes=max_file_bytes)
@@ -83,9 +83,7 @@ def _add(store, location: str, ref: str | None, name: str | None, license_id: st
             source = open_source(path, ref, limits)
             default_name = path.resolve().name
             if ref is None and path.is_dir():
-                _, commit = head_info(path)
-                if commit:
-                    source = _with_dates(source, path, commit)
+                source = with_history(source, path)
         info = UpstreamInfo(
             name=name or default_name,
             location=location if is_url(location) else str(Path(location).resolve()),
@@ -94,18 +92,6 @@ def _add(store, location: str, ref: str | None, name: str | None, license_id: st
         with progress(f"Indexing {info.name}", len(source.files)) as bar:
             info, _ = index_source(store, source, info, progress=bar)
     return info
-
-
-def _with_dates(source, path, commit):
-    """A work tree's files, dated by the history of HEAD where their blob is unchanged."""
-    from dataclasses import replace
-
-    from ..sources import blob_dates, open_repo
-
-    dates = blob_dates(open_repo(path), commit)
-    files = tuple(replace(f, date=d[0], commit=d[1], author=d[2]) if (d := dates.get(f.blob_id))
-                  else f for f in source.files)
-    return replace(source, files=files, commit=commit)
 
 
 @index.command(name="list")

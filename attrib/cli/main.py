@@ -16,11 +16,15 @@ COMMANDS = {
     "index": "attrib.cli.index:index",
     "scan": "attrib.cli.scan:scan",
     "compare": "attrib.cli.scan:compare",
+    "notice": "attrib.cli.notice:notice",
+    "rules": "attrib.cli.rules:rules",
 }
 SUMMARIES = {
     "index": "Build and curate the index of known upstream projects.",
     "scan": "Find code in a tree that derives from indexed upstreams.",
     "compare": "Find code in one tree that derives from another (no index).",
+    "notice": "Write the THIRD_PARTY_NOTICES file that makes the copies comply.",
+    "rules": "List, explain and validate the licence rules.",
 }
 
 
@@ -50,8 +54,11 @@ def cli() -> None:
       attrib scan examples/llama3v
     Compare two trees directly, no index:
       attrib compare examples/llama3v examples/minicpmv
+    Write the notices a copy needs:
+      attrib notice examples/llama3v -o -
 
-    Exit codes: 0 nothing found, 1 matches found, 2 usage or input error,
+    Exit codes: 0 clean (or every copy credited), 1 an obligation of severity
+    error fails (with --no-rules: any match), 2 usage or input error,
     3 internal error (a bug: please report it).
     """
 

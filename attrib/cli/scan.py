@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .common import emit, format_option, index_option, max_bytes_option, progress, ref_option
+from .common import (emit, exit_code, format_option, index_option, max_bytes_option,
+                     no_rules_option, policy, progress, ref_option, rules_option)
 
 
 @click.command()
@@ -13,9 +14,12 @@ from .common import emit, format_option, index_option, max_bytes_option, progres
 @index_option
 @format_option
 @max_bytes_option
+@rules_option
+@no_rules_option
 @click.option("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
 def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
-         max_file_bytes: int, output: str | None) -> None:
+         max_file_bytes: int, rule_files: tuple[str, ...], no_rules: bool,
+         output: str | None) -> None:
     """Find code in PATH that derives from the indexed upstreams.
 
     PATH is a directory or file; with --ref, a git repository read at that
@@ -30,20 +34,27 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
 
     Exit status: 0 nothing found, 1 matches found, 2 usage or input error.
     """
+    from pathlib import Path
+
     from ..formats import render
     from ..index import open_store
-    from ..scan import scan_source
-    from ..sources import Limits, open_source
+    from ..scan import check_rules, scan_source
+    from ..sources import Limits, open_source, with_history
 
+    checks = None if no_rules else policy(path, rule_files)
     store = open_store(index_location)
     try:
         source = open_source(path, ref, Limits(max_file_bytes=max_file_bytes))
+        if ref is None and Path(path).is_dir():
+            source = with_history(source, Path(path))
         with progress("Scanning", len(source.files)) as bar:
             report = scan_source(store, source, progress=bar)
     finally:
         store.close()
+    if checks:
+        report = check_rules(report, source, *checks)
     emit(render(report, fmt), output)
-    raise click.exceptions.Exit(1 if report.matches else 0)
+    raise click.exceptions.Exit(exit_code(report, no_rules))
 
 
 @click.command()
@@ -55,9 +66,12 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
                                              "(default: its directory name).")
 @format_option
 @max_bytes_option
+@rules_option
+@no_rules_option
 @click.option("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
 def compare(suspect: str, upstream: str, suspect_ref: str | None, upstream_ref: str | None,
-            name: str | None, fmt: str, max_file_bytes: int, output: str | None) -> None:
+            name: str | None, fmt: str, max_file_bytes: int, rule_files: tuple[str, ...],
+            no_rules: bool, output: str | None) -> None:
     """Find code in SUSPECT that derives from UPSTREAM (trees or files, no index).
 
     \b
@@ -65,14 +79,18 @@ def compare(suspect: str, upstream: str, suspect_ref: str | None, upstream_ref: 
       attrib compare examples/llama3v examples/minicpmv
       attrib compare copy.py original.py --format json
 
-    Exit status: 0 nothing found, 1 matches found, 2 usage or input error.
+    Exit status: 0 clean (or every copy credited), 1 an obligation of severity
+    error fails (with --no-rules: any match), 2 usage or input error.
     """
     from ..formats import render
-    from ..scan import compare_sources
+    from ..scan import check_rules, compare_sources
     from ..sources import Limits, open_source
 
+    checks = None if no_rules else policy(suspect, rule_files)
     limits = Limits(max_file_bytes=max_file_bytes)
-    report = compare_sources(open_source(suspect, suspect_ref, limits),
-                             open_source(upstream, upstream_ref, limits), name)
+    source = open_source(suspect, suspect_ref, limits)
+    report = compare_sources(source, open_source(upstream, upstream_ref, limits), name)
+    if checks:
+        report = check_rules(report, source, *checks)
     emit(render(report, fmt), output)
-    raise click.exceptions.Exit(1 if report.matches else 0)
+    raise click.exceptions.Exit(exit_code(report, no_rules))

@@ -32,6 +32,10 @@ def report_dict(report: Report) -> dict:
                    "upstreams": dict(f.upstreams)} for f in report.files],
         "upstreams": [asdict(u) for u in report.upstreams],
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+        "project_license": report.project_license,
+        "verdicts": [asdict(v) for v in report.verdicts],
+        "findings": [asdict(f) for f in report.findings],
+        "failed": report.failed,
         "stats": {k: round(v, 4) for k, v in sorted(report.stats.items())},
     }
 

@@ -20,8 +20,33 @@ def render(report: Report, excerpt_lines: int = 12) -> str:
             froms = ", ".join(f"{name} ({n} lines)" for name, n in f.upstreams)
             out.append(f"  {f.path}: {share:.0%} of {f.lines} lines from {froms}")
         out.append("")
+    out += _verdicts(report)
     out.append(_footer(report))
     return "\n".join(out) + "\n"
+
+
+_MARK = {"fail": "FAIL", "pass": "ok", "resolved": "resolved", "unknown": "?"}
+
+
+def _verdicts(report: Report) -> list[str]:
+    if not report.verdicts:
+        return []
+    out = [f"Licence obligations (this project: {report.project_license or 'no licence found'}):"]
+    for v in report.verdicts:
+        out.append(f"  {v.upstream} ({v.license or 'licence unknown'}): {v.verdict.upper()}, "
+                   f"{v.copied_lines} lines copied")
+        for f in sorted((f for f in report.findings if f.upstream == v.upstream),
+                        key=lambda f: (f.status != "fail", f.rule)):
+            out.append(f"    {_MARK[f.status]:<8} {f.rule} [{f.severity}] ({f.citation})")
+            if f.status != "pass":
+                out += ["             " + line for line in f.message.splitlines()]
+            if f.resolution:
+                out.append(f"             resolved: {f.resolution}")
+            if f.fix:
+                out += ["             fix: " + f.fix.splitlines()[0]]
+                out += ["                  " + line for line in f.fix.splitlines()[1:]]
+    out.append("")
+    return out
 
 
 def _match(m: Match, excerpt_lines: int) -> list[str]:

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS upstreams (
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, location TEXT NOT NULL, url TEXT,
     ref TEXT, commit_sha TEXT, license TEXT, indexed_at INTEGER,
-    files INTEGER, fragments INTEGER, lines INTEGER, notice TEXT, artifacts TEXT);
+    files INTEGER, fragments INTEGER, lines INTEGER, notice TEXT, artifacts TEXT,
+    copyrights TEXT);
 CREATE TABLE IF NOT EXISTS blobs (
     id INTEGER PRIMARY KEY, blob_id TEXT UNIQUE NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -86,10 +87,10 @@ class SqliteStore:
 
     def upstreams(self) -> list[UpstreamInfo]:
         rows = self._read("SELECT name, location, ref, commit_sha, license, url, files, "
-                          "fragments, lines, indexed_at, notice, artifacts FROM upstreams "
-                          "ORDER BY name")
-        return [UpstreamInfo(*r[:11], tuple(tuple(a) for a in json.loads(r[11] or "[]")))
-                for r in rows]
+                          "fragments, lines, indexed_at, notice, artifacts, copyrights "
+                          "FROM upstreams ORDER BY name")
+        return [UpstreamInfo(*r[:11], tuple(tuple(a) for a in json.loads(r[11] or "[]")),
+                             tuple(json.loads(r[12] or "[]"))) for r in rows]
 
     def known_blobs(self, blob_ids: Iterable[str]) -> set[str]:
         ids = list(blob_ids)
@@ -110,10 +111,12 @@ class SqliteStore:
             self._delete_upstream(info.name, clean=False)
             cur = c.execute(
                 "INSERT INTO upstreams (name, location, url, ref, commit_sha, license, indexed_at, "
-                "files, fragments, lines, notice, artifacts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "files, fragments, lines, notice, artifacts, copyrights) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (info.name, info.location, info.url, info.ref, info.commit, info.license,
                  info.indexed_at or int(time.time()), info.files, info.fragments, info.lines,
-                 info.notice, json.dumps([list(a) for a in info.artifacts])))
+                 info.notice, json.dumps([list(a) for a in info.artifacts]),
+                 json.dumps(list(info.copyrights))))
             upstream_id = cur.lastrowid
             keys: list[np.ndarray] = []
             fids: list[np.ndarray] = []

@@ -1,0 +1,324 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A small validating loader for rule and config files that keeps every value's line.
+
+    data, lines = load(Path("rules/mit.yaml"), SCHEMA, "rules/mit.yaml")
+
+``SCHEMA`` is built from the types below (``Mapping``, ``List``, ``Dict``, ``Str``,
+``Int``, ``Float``, ``Bool``, ``Enum``, ``Date``, ``Spdx``, ``Pattern``).  ``data`` is
+plain Python after validation (``Date`` gives a ``datetime.date``, ``Spdx`` the
+normalised expression); ``lines`` maps a key path such as ``("rules", 2, "severity")``
+to its 1-based line.  Every mistake is one ``ConfigError`` reading ``FILE:LINE:
+message``: broken YAML, duplicate, unknown and missing keys, wrong types, bad values.
+``validate(data, lines, schema, name)`` checks data parsed elsewhere (pyproject.toml).
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+from .errors import ConfigError
+
+KeyPath = tuple[str | int, ...]
+_MAX_NODES = 100_000  # aliases can multiply a small file ("billion laughs"); rule files are small
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml, when PyYAML has it
+
+
+class _Ctx:
+    def __init__(self, name: str, lines: dict[KeyPath, int]) -> None:
+        self.name, self.lines = name, lines
+
+    def fail(self, path: KeyPath, message: str) -> NoReturn:
+        while path not in self.lines and path:
+            path = path[:-1]
+        raise ConfigError(f"{self.name}:{self.lines.get(path, 1)}: {message}")
+
+
+class Str:
+    """A non-empty string; subclasses convert or refuse the value (``ValueError``)."""
+
+    kind = "a string"
+    types: tuple[type, ...] = (str,)
+
+    def check(self, value: Any, ctx: _Ctx, path: KeyPath, label: str) -> Any:
+        if not isinstance(value, self.types) or (isinstance(value, bool)
+                                                 and bool not in self.types):
+            ctx.fail(path, f"{label} must be {self.kind}, not {_kind(value)}")
+        try:
+            return self.convert(value)
+        except ValueError as exc:
+            ctx.fail(path, f"bad value {value!r} for {label} ({exc})")
+
+    def convert(self, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class Bool(Str):
+    kind, types = "true or false", (bool,)
+
+
+class Int(Str):
+    kind = "an integer"
+    types: tuple[type, ...] = (int,)
+
+    def __init__(self, min: float | None = None, max: float | None = None) -> None:
+        self.min, self.max = min, max
+
+    def convert(self, value: Any) -> Any:
+        lo, hi = self.min, self.max
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ValueError(f"expected {lo} to {hi}" if lo is not None and hi is not None
+                             else f"expected at least {lo}" if lo is not None
+                             else f"expected at most {hi}")
+        return value
+
+
+class Float(Int):
+    kind = "a number"
+    types: tuple[type, ...] = (int, float)
+
+    def convert(self, value: Any) -> Any:
+        return float(super().convert(value))
+
+
+class Enum(Str):
+    def __init__(self, *values: str) -> None:
+        self.values = values
+
+    def convert(self, value: Any) -> Any:
+        if value not in self.values:
+            raise ValueError(f"expected one of: {', '.join(self.values)}")
+        return value
+
+
+class Date(Str):
+    kind, types = "a date (YYYY-MM-DD)", (str, datetime.date)
+
+    def convert(self, value: Any) -> Any:
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            return value
+        try:
+            if re.fullmatch(r"\d{4}-\d\d-\d\d", str(value)):
+                return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+        raise ValueError("expected a date YYYY-MM-DD")
+
+
+class Spdx(Str):
+    """An SPDX licence expression (``expression=False``: one licence id), normalised."""
+
+    def __init__(self, expression: bool = True) -> None:
+        self.expression = expression
+
+    def convert(self, value: Any) -> Any:
+        return normalise_spdx(value, self.expression)
+
+
+class Pattern(Str):
+    """A glob relative to the repository root (fnmatch: ``*`` also crosses ``/``)."""
+
+    def convert(self, value: Any) -> Any:
+        value = super().convert(value).strip()
+        if value.startswith("/") or "\\" in value or "\0" in value:
+            raise ValueError("expected a glob relative to the repository root, with '/'")
+        return value
+
+
+class List:
+    kind = "a list"
+
+    def __init__(self, item: Str | Mapping | Dict) -> None:
+        self.item = item
+
+    def check(self, value: Any, ctx: _Ctx, path: KeyPath, label: str) -> list:
+        if not isinstance(value, list):
+            ctx.fail(path, f"{label} must be a list, not {_kind(value)}")
+        return [self.item.check(v, ctx, path + (i,), f"item #{i + 1} of {label}")
+                for i, v in enumerate(value)]
+
+
+class Dict:
+    """A mapping whose keys are data (``artifacts: {weights: ...}``)."""
+
+    kind = "a mapping"
+
+    def __init__(self, keys: Str, values: Str) -> None:
+        self.keys, self.values = keys, values
+
+    def check(self, value: Any, ctx: _Ctx, path: KeyPath, label: str) -> dict:
+        if not isinstance(value, dict):
+            ctx.fail(path, f"{label} must be a mapping, not {_kind(value)}")
+        return {self.keys.check(k, ctx, path + (k,), f"key {k!r} of {label}"):
+                self.values.check(v, ctx, path + (k,), f"{k!r} in {label}")
+                for k, v in value.items()}
+
+
+class Mapping:
+    """Known keys, each required or optional; ``name_key`` names an item in messages."""
+
+    kind = "a mapping"
+
+    def __init__(self, required: dict[str, Any] | None = None,
+                 optional: dict[str, Any] | None = None, noun: str = "",
+                 name_key: str = "") -> None:
+        self.required, self.optional = required or {}, optional or {}
+        self.fields = {**self.required, **self.optional}
+        self.noun, self.name_key = noun, name_key
+
+    def check(self, value: Any, ctx: _Ctx, path: KeyPath, label: str) -> dict:
+        if not isinstance(value, dict):
+            ctx.fail(path, f"{label or 'the file'} must be a mapping, not {_kind(value)}")
+        where = self._where(value, path, label)
+        for key in value:
+            if key not in self.fields:
+                ctx.fail(path + (key,), f"unknown key {key!r}{where} "
+                                        f"(expected one of: {', '.join(self.fields)})")
+        out = {k: self.fields[k].check(v, ctx, path + (k,), f"{k!r}{where}")
+               for k, v in value.items() if v is not None or k in self.required}
+        for key in self.required:
+            if key not in value:
+                ctx.fail(path, f"missing required key {key!r}{where}")
+        return out
+
+    def _where(self, value: dict, path: KeyPath, label: str) -> str:
+        name = value.get(self.name_key) if self.name_key else None
+        if isinstance(name, str):
+            return f" in {self.noun} {name!r}"
+        if self.noun and path and isinstance(path[-1], int):
+            return f" in {self.noun} #{path[-1] + 1}"
+        return f" in {label}" if label else ""
+
+
+def load(source: str | Path, schema: Mapping,
+         name: str | None = None) -> tuple[Any, dict[KeyPath, int]]:
+    """Parse and validate YAML: a ``Path`` is read, a ``str`` is the text itself."""
+    name = name or (str(source) if isinstance(source, Path) else "<string>")
+    text = read_text(source, name) if isinstance(source, Path) else source
+    data, lines = parse_yaml(text, name)
+    return validate(data, lines, schema, name), lines
+
+
+def validate(data: Any, lines: dict[KeyPath, int], schema: Mapping, name: str) -> Any:
+    return schema.check(data, _Ctx(name, lines), (), "")
+
+
+def read_text(path: Path, name: str) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+
+
+def parse_yaml(text: str, name: str) -> tuple[Any, dict[KeyPath, int]]:
+    """Plain data and the line of every key path; duplicate keys are an error."""
+    lines: dict[KeyPath, int] = {(): 1}
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+        data = {} if node is None else _plain(node, (), lines, _Walk(name))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = " ".join(f"{exc.problem or ''} {exc.context or ''}".split()) or "malformed"
+        line = mark.line + 1 if mark else 1
+        raise ConfigError(f"{name}:{line}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:  # a ReaderError (a control character) has only a position
+        line = text.count("\n", 0, getattr(exc, "position", 0)) + 1
+        raise ConfigError(f"{name}:{line}: invalid YAML: {' '.join(str(exc).split())}") from None
+    return data, lines
+
+
+class _Walk:
+    def __init__(self, name: str) -> None:
+        self.name, self.nodes = name, 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def fail(self, node: yaml.Node, message: str) -> NoReturn:
+        raise ConfigError(f"{self.name}:{node.start_mark.line + 1}: {message}")
+
+
+def _plain(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], walk: _Walk,
+           above: frozenset[int] = frozenset()) -> Any:
+    walk.nodes += 1
+    if walk.nodes > _MAX_NODES or id(node) in above:
+        walk.fail(node, "too many values (recursive or repeated aliases?)")
+    lines.setdefault(path, node.start_mark.line + 1)
+    above = above | {id(node)}
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for knode, vnode in node.value:
+            if not isinstance(knode, yaml.ScalarNode):
+                walk.fail(knode, "a key must be a plain value, not a list or mapping")
+            key = _scalar(knode, walk)
+            if key in out:
+                walk.fail(knode, f"duplicate key {key!r} (first at line {lines[path + (key,)]})")
+            lines[path + (key,)] = knode.start_mark.line + 1
+            out[key] = _plain(vnode, path + (key,), lines, walk, above)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(n, path + (i,), lines, walk, above) for i, n in enumerate(node.value)]
+    return _scalar(node, walk)
+
+
+def _scalar(node: yaml.Node, walk: _Walk) -> Any:
+    try:
+        return walk.constructor.construct_object(node)
+    except ValueError:  # e.g. 2027-13-45 looks like a timestamp to YAML: let the schema say why
+        return node.value
+
+
+@lru_cache(maxsize=2048)
+def normalise_spdx(text: str, expression: bool = True) -> str:
+    """``text`` as a normalised SPDX expression (``mit or gpl-2.0+`` -> ``MIT OR
+    GPL-2.0-or-later``); ``ValueError`` saying why it is not one.  ``LicenseRef-*``
+    ids are accepted, as are the SPDX values ``NONE`` and ``NOASSERTION`` alone."""
+    from license_expression import ExpressionError
+
+    text = " ".join(text.split())
+    if text.upper() in ("NONE", "NOASSERTION"):
+        return text.upper()
+    licensing = spdx_licensing()
+    try:
+        parsed = licensing.parse(text, strict=True)
+    except ExpressionError as exc:
+        raise ValueError(f"not an SPDX licence expression: {exc}") from None
+    if parsed is None:
+        raise ValueError("empty licence expression")
+    unknown = [s.key for s in licensing.license_symbols(parsed, decompose=True)
+               if s.key not in licensing.known_symbols and not _LICENSE_REF.fullmatch(s.key)]
+    if unknown:
+        raise ValueError(f"unknown SPDX licence id {', '.join(unknown)}: see "
+                         "https://spdx.org/licenses/, or name a custom one LicenseRef-NAME")
+    if not expression and isinstance(parsed, (licensing.AND, licensing.OR)):
+        raise ValueError("expected one licence id, not an expression")
+    return re.sub(r"(?i)\b(documentref|licenseref)-",
+                  lambda m: "DocumentRef-" if m.group(1).lower()[0] == "d" else "LicenseRef-",
+                  str(parsed))
+
+
+@lru_cache(maxsize=1)
+def spdx_licensing() -> Any:
+    """license-expression's SPDX licensing (imported on first use: about 30 ms)."""
+    from license_expression import get_spdx_licensing
+
+    return get_spdx_licensing()
+
+
+_LICENSE_REF = re.compile(r"(?:DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]+",
+                          re.IGNORECASE)
+_KINDS = ((bool, "true/false"), (int, "an integer"), (float, "a number"), (str, "a string"),
+          (dict, "a mapping"), (list, "a list"), (datetime.datetime, "a date and time"),
+          (datetime.date, "a date"))
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    return next((word for t, word in _KINDS if isinstance(value, t)), type(value).__name__)
