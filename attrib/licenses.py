@@ -80,7 +80,8 @@ DATA = Path(__file__).parent / "data" / "licenses"
 FAMILIES = ("public-domain", "permissive", "weak-copyleft", "strong-copyleft",
             "network-copyleft", "unknown")  # mildest first; unknown ranks as strictest
 NOTICE_NAMES = frozenset({"notice", "notice.txt", "notice.md"})
-_LICENSE_FILE = re.compile(r"^(?:[\w.-]*[-_.])?(?:un)?(?:licen[cs]es?|copying)(?:[-_.][\w.-]*)?$", re.IGNORECASE)
+_LICENSE_FILE = re.compile(r"^(?:[\w.-]*[-_.])?(?:un)?(?:licen[cs]es?|copying)(?:[-_.][\w.-]*)?$",
+                           re.IGNORECASE)
 _CODE_EXT = frozenset({"py", "js", "ts", "go", "rs", "c", "h", "java", "rb", "json", "toml", "yml",
                        "yaml", "cfg", "ini", "sh", "php", "cs", "cpp", "kt", "swift", "pyc"})
 
@@ -302,9 +303,15 @@ def _licensing() -> Any:
     return get_spdx_licensing()
 
 
-@functools.lru_cache(maxsize=4096)
 def _normalise(expression: str) -> tuple[str | None, str]:
     """(normalised expression, "") or (None, what is wrong)."""
+    if len(expression) > 2000:  # not an expression; and keeps the cache small
+        return None, "longer than 2000 characters"
+    return _normalise_cached(expression)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalise_cached(expression: str) -> tuple[str | None, str]:
     text = " ".join(expression.split())
     if not text:
         return None, "empty expression"
@@ -346,8 +353,7 @@ def _base(spdx: str) -> str:
 
 
 def _keys(spdx: str) -> frozenset[str]:
-    return frozenset(_base(k) for k in re.findall(r"[\w.:+-]+", spdx)
-                     if k not in ("AND", "OR", "WITH"))
+    return frozenset(_base(k) for k in _ids(spdx))
 
 
 def license_family(spdx: str) -> str:
@@ -460,6 +466,12 @@ def _suffix(flat: str, base: str) -> tuple[str, bool]:
     return "-only", bool(hows)
 
 
+def _is_prose(words: list[str]) -> bool:
+    """True if most of these words are a licence's own terms (MPL-2.0 §3.3 names the GPLs)."""
+    shingles = _shingles(words)
+    return sum(s in _licence_prose() for s in shingles) * 2 > len(shingles) > 0
+
+
 @functools.lru_cache(maxsize=1)
 def _licence_prose() -> frozenset[str]:
     """Shingles of the licence texts' terms that no standard notice has."""
@@ -506,7 +518,7 @@ def _named(text: str) -> list[str]:
     sentences = [" ".join(w for w in _flat(s).split() if w != "the") for s in _SENTENCE.split(text)]
     for number, flat in enumerate(sentences):
         grant = _GRANT.search(flat)
-        if not grant:
+        if not grant or _is_prose(_words(sentences[number])[0]):
             continue
         # the name may follow in the next sentence: "... to the public domain. See <CC0's URL>"
         rest = flat[grant.end():] + " " + "".join(sentences[number + 1:number + 2])
@@ -600,21 +612,22 @@ def spdx_headers(text: str, path: str = "") -> list[Detection]:
 
 # ---------------------------------------------------------------- packaging metadata
 
+_OR = re.compile(r"\s*(?:/|,|\bor\b(?! (?:at your option |any )*(?:later|newer)))\s*", re.IGNORECASE)
+
+
 def _from_name(value: str) -> tuple[str | None, float]:
     """A free-text licence name or expression as SPDX, with a confidence."""
-    value = " ".join(str(value).split())
+    if len(value.split()) > 12:  # a whole licence text in a metadata field
+        found = detect_license_text(value)
+        return found.spdx, found.confidence
     spdx, _ = _normalise(value)
     if spdx:
         return spdx, 1.0
-    if len(value.split()) > 12:  # a whole licence text in a metadata field
-        d = detect_license_text(value)
-        return d.spdx, d.confidence
-    if _alias(value):
-        return _alias(value), 0.9
-    parts = re.split(r"\s*(?:/|,|\bor\b(?! (?:at your option |any )*(?:later|newer)))\s*", value, flags=re.IGNORECASE)
-    operator = "OR"
-    if len(parts) == 1:
-        parts, operator = re.split(r"\s+and\s+", value, flags=re.IGNORECASE), "AND"
+    parts, operator = [value], "OR"
+    if _alias(value) is None:  # "MIT/Apache-2.0", "BSD or GPLv2+", "MIT and ISC"
+        parts = _OR.split(value)
+        if len(parts) == 1:
+            parts, operator = re.split(r"\s+and\s+", value, flags=re.IGNORECASE), "AND"
     ids = [_alias(p) for p in parts if p.strip()]
     if not ids or None in ids:
         return None, 0.0
@@ -805,9 +818,12 @@ def _decide(files: list[Detection], defaulted: set[str], declared_in: list[Detec
 
 def _agrees(from_files: str, other: str, defaulted: set[str]) -> bool:
     """True if ``other`` differs from ``from_files`` only where the files said nothing."""
-    ours = set(re.findall(r"[\w.]+-(?:only|or-later)", from_files))
-    theirs = set(re.findall(r"[\w.]+-(?:only|or-later)", other))
+    ours, theirs = _ids(from_files), _ids(other)
     return all(_base(i) in defaulted for i in ours - theirs)
+
+
+def _ids(spdx: str) -> set[str]:
+    return set(re.split(r"[\s()]+", spdx)) - {"AND", "OR", "WITH", ""}
 
 
 def detect_source(source: Source) -> str | None:

@@ -78,7 +78,27 @@ def check_rules(report: Report, source: Source, rules: "RuleSet", config: "Confi
     t0 = time.perf_counter()
     report = apply_config(report, config)
     findings, verdicts, project_license = check_report(
-        report.matches, {u.name: u for u in report.upstreams}, source, rules, config)
+        report.matches, declared(report.upstreams, config), source, rules, config)
     stats = {**report.stats, "rules_seconds": time.perf_counter() - t0}
     return replace(report, findings=tuple(findings), verdicts=tuple(verdicts),
                    project_license=project_license, stats=stats)
+
+
+def declared(upstreams: tuple[UpstreamInfo, ...], config: "Config") -> dict[str, UpstreamInfo]:
+    """The indexed upstreams, completed by what the project's config declares of them.
+
+    A licence, URL or artifact licence the config states fills in what the
+    index lacks (an upstream with no detectable licence file, say); the
+    index's own findings stand where it has them.
+    """
+    out = {u.name: u for u in upstreams}
+    for d in config.upstreams:
+        u = out.get(d.name)
+        if u is None:
+            continue
+        artifacts = dict(u.artifacts)
+        for artifact, spdx in d.artifacts.items():
+            artifacts.setdefault(artifact, spdx)
+        out[d.name] = replace(u, license=u.license or d.license, url=u.url or d.url,
+                              artifacts=tuple(sorted(artifacts.items())))
+    return out

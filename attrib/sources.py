@@ -50,6 +50,9 @@ def is_vendored(path: str) -> bool:
 
 
 def looks_binary(data: bytes) -> bool:
+    """NUL bytes mean binary, unless a UTF-16 byte-order mark says it is text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
     return b"\0" in data[:8192]
 
 

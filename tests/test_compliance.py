@@ -139,3 +139,44 @@ def test_text_report_shows_the_verdict_and_fix(tmp_path):
     code, out, _ = attrib("scan", str(built.suspect), "--index", idx)
     assert code == 1
     assert "COPY WITHOUT CREDIT" in out and "FAIL" in out and "fix:" in out
+
+
+def test_broken_project_config_is_one_line_with_file_and_line(tmp_path):
+    built = build_case(tmp_path, "MIT", "compliant")
+    (built.suspect / ".attrib.yaml").write_text("credit:\n  files: [README.md\n  severity: error\n")
+    idx = str(tmp_path / "idx.sqlite")
+    attrib("index", "add", str(built.upstream), "--name", UPSTREAM_NAME, "--index", idx)
+    code, out, err = attrib("scan", str(built.suspect), "--index", idx)
+    assert code == 2
+    assert ".attrib.yaml:" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    (built.suspect / ".attrib.yaml").write_text("credits:\n  files: [README.md]\n")
+    code, _, err = attrib("scan", str(built.suspect), "--index", idx)
+    assert code == 2 and ".attrib.yaml:1" in err and "credits" in err
+
+
+def test_odd_encodings_and_a_huge_readme_do_not_break_the_checks(tmp_path):
+    built = build_case(tmp_path, "MIT", "compliant")
+    licence = (built.suspect / "LICENSE").read_text()
+    (built.suspect / "LICENSE").write_bytes(licence.encode("utf-16"))  # with a BOM
+    readme = built.suspect / "README.md"
+    readme.write_text(readme.read_text() + ("filler line of a very long README\n" * 150_000))
+    idx = str(tmp_path / "idx.sqlite")
+    attrib("index", "add", str(built.upstream), "--name", UPSTREAM_NAME, "--index", idx)
+    code, out, err = attrib("scan", str(built.suspect), "--index", idx, "--format", "json",
+                            "--max-file-size", "10000000")
+    report = json.loads(out)
+    assert verdict_of(report) == "copy with credit", report["findings"]
+    assert code == 0
+
+
+def test_a_licence_declared_in_the_config_fills_what_the_index_lacks(tmp_path):
+    built = build_case(tmp_path, "MIT", "credit-stripped")
+    (built.upstream / "LICENSE").unlink()
+    idx = str(tmp_path / "idx.sqlite")
+    attrib("index", "add", str(built.upstream), "--name", UPSTREAM_NAME, "--index", idx)
+    (built.suspect / ".attrib.yaml").write_text(
+        f"upstreams:\n  - name: {UPSTREAM_NAME}\n    license: MIT\n    url: {UPSTREAM_URL}\n")
+    code, out, _ = attrib("scan", str(built.suspect), "--index", idx, "--format", "json")
+    report = json.loads(out)
+    [v] = report["verdicts"]
+    assert v["license"] == "MIT" and "license-known" not in failed_checks(report)

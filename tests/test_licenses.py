@@ -123,7 +123,8 @@ def test_combined_files(text, expected):
 
 
 def test_a_bundle_of_third_party_licences_is_and_even_if_one_part_is_dual():
-    text = ("Bundled libraries\n\nlibfoo is dual licensed, choose one of the two licenses below.\n"
+    text = ("Bundled libraries\n\n" + "libbar: see its README\n" * 30
+            + "libfoo is dual licensed, choose one of the two licenses below.\n"
             + "unrelated words here\n" * 40 + ref("MIT") + "\n\n" + ref("Zlib"))
     assert detect_text(text) == "MIT AND Zlib"
 
@@ -308,7 +309,7 @@ def test_license_family(spdx, family):
 # ---------------------------------------------------------------- untrusted bytes
 
 @pytest.mark.parametrize("data, expected", [
-    ("MIT Licence ©".encode("utf-8"), "MIT Licence ©"),
+    ("MIT Licence ©".encode(), "MIT Licence ©"),
     ("MIT Licence ©".encode("utf-8-sig"), "MIT Licence ©"),
     ("MIT Licence ©".encode("utf-16"), "MIT Licence ©"),
     ("MIT Licence ©".encode("utf-16-be"), "MIT Licence ©"),

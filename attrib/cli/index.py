@@ -34,10 +34,14 @@ def index() -> None:
 @click.option("--license", "license_id", metavar="SPDX",
               help="The upstream's licence as an SPDX id (default: detected).")
 @click.option("--url", metavar="URL", help="Where people find the upstream (default: detected).")
+@click.option("--artifact-license", "artifact_licenses", multiple=True, metavar="ARTIFACT=SPDX",
+              help="A licence of its own for one artifact, e.g. "
+                   "weights=LicenseRef-MiniCPM-Model-License; repeatable.")
 @index_option
 @max_bytes_option
 def add(location: str, ref: str | None, name: str | None, license_id: str | None,
-        url: str | None, index_location: str | None, max_file_bytes: int) -> None:
+        url: str | None, artifact_licenses: tuple[str, ...], index_location: str | None,
+        max_file_bytes: int) -> None:
     """Index the upstream at PATH or GIT-URL, replacing one of the same name.
 
     Blobs the index already holds are not parsed again, so re-adding an
@@ -51,9 +55,14 @@ def add(location: str, ref: str | None, name: str | None, license_id: str | None
     """
     from ..index import open_store
 
+    artifacts = _artifacts(artifact_licenses)
+    if license_id:
+        from ..licenses import validate_spdx
+
+        license_id = validate_spdx(license_id)
     store = open_store(index_location, create=True)
     try:
-        info = _add(store, location, ref, name, license_id, url, max_file_bytes)
+        info = _add(store, location, ref, name, license_id, url, max_file_bytes, artifacts)
     finally:
         store.close()
     click.echo(f"indexed {info.name}: {info.files} files, {info.lines} lines, "
@@ -61,8 +70,21 @@ def add(location: str, ref: str | None, name: str | None, license_id: str | None
                + (f", commit {info.commit[:10]}" if info.commit else "") + f" -> {store.location}")
 
 
+def _artifacts(pairs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    from ..errors import UsageError
+    from ..licenses import validate_spdx
+
+    out = []
+    for pair in pairs:
+        artifact, sep, spdx = pair.partition("=")
+        if not sep or artifact not in ("code", "weights") or not spdx:
+            raise UsageError(f"--artifact-license {pair!r}: expected code=SPDX or weights=SPDX")
+        out.append((artifact, validate_spdx(spdx)))
+    return tuple(sorted(out))
+
+
 def _add(store, location: str, ref: str | None, name: str | None, license_id: str | None,
-         url: str | None, max_file_bytes: int):
+         url: str | None, max_file_bytes: int, artifacts: tuple[tuple[str, str], ...] = ()):
     from pathlib import Path
 
     from ..errors import SourceError
@@ -88,7 +110,7 @@ def _add(store, location: str, ref: str | None, name: str | None, license_id: st
             name=name or default_name,
             location=location if is_url(location) else str(Path(location).resolve()),
             ref=ref, commit=source.commit, license=license_id or detect_source(source),
-            url=url or (location if is_url(location) else remote_url(path)))
+            url=url or (location if is_url(location) else remote_url(path)), artifacts=artifacts)
         with progress(f"Indexing {info.name}", len(source.files)) as bar:
             info, _ = index_source(store, source, info, progress=bar)
     return info
@@ -171,7 +193,7 @@ def update(name: str, ref: str | None, index_location: str | None, max_file_byte
         if old is None:
             raise IndexError_(f"{store.location}: no upstream named {name!r}")
         info = _add(store, old.location, ref or old.ref, name, old.license, old.url,
-                    max_file_bytes)
+                    max_file_bytes, old.artifacts)
     finally:
         store.close()
     click.echo(f"updated {name}: {info.files} files, {info.lines} lines"
