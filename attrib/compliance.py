@@ -150,8 +150,11 @@ def _finding(rule: Rule, group: Group, ctx: Context, today: datetime.date) -> Fi
     fix = ""
     if status == "fail":
         fix = _fix(ob.fix, group, ctx, outcome)
+    concerned = set(outcome.paths or group.paths)
+    spans = tuple((m.path, m.start_line, m.end_line, m.upstream_path, m.upstream_start_line,
+                   m.upstream_end_line) for m in group.matches if m.path in concerned)
     return Finding(rule.id, ob.check, severity, group.upstream.name, status, ob.citation,
-                   ob.summary, outcome.message, fix, outcome.paths, resolution)
+                   ob.summary, outcome.message, fix, outcome.paths, resolution, spans)
 
 
 def _fix(template: str, group: Group, ctx: Context, outcome: Outcome) -> str:

@@ -194,6 +194,8 @@ class Finding:
     fix: str = ""  # what to add, exactly where possible
     paths: tuple[str, ...] = ()  # suspect files concerned
     resolution: str | None = None  # reason and comment, when a project resolution applies
+    # the matched spans concerned: (path, start, end, upstream path, upstream start, end)
+    spans: tuple[tuple[str, int, int, str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ def test_findings_cite_the_licence_and_say_what_to_add(tmp_path):
     assert "Copyright 2023 Upstream Org" in by_check["headers"]["fix"]
     assert UPSTREAM_URL in by_check["credit"]["fix"]
     assert by_check["credit"]["severity"] == "warning"  # a policy, not a licence term
+    path, start, end, upath, ustart, uend = by_check["headers"]["spans"][0]
+    assert (path, upath) == ("pool/pool.py", "gridlib/grid.py") and start <= end and ustart <= uend
 
 
 def test_authorship_evidence_names_the_later_commit(tmp_path):
