@@ -19,9 +19,9 @@ shipped in ``attrib/data/licenses`` (listed in its ``index.toml``):
    on what is left.  So BSD-3-Clause, which contains all of BSD-2-Clause,
    beats it (even with a holder's name in clause 3), AGPL-3.0 beats GPL-3.0
    on an AGPL text, and MIT followed by Apache-2.0 yields both.  A winner
-   must also explain most of its region (the run of hits that follows the
-   reference's order): NCSA holds every word of MIT-0 but has clauses of its
-   own in between, so it is not MIT-0.  Look-alikes also need their
+   must also cover most words of its region (the run of hits that follows
+   the reference's order): NCSA holds every word of MIT-0 but has clauses of
+   its own in between, so it is not MIT-0.  Look-alikes also need their
    distinguishing phrase (``require`` in the index: ISC's "permission notice
    appear in all copies", which 0BSD lacks; BSD-3-Clause's clause 3).
 4. GPL-family texts are the same for "-only" and "-or-later": the suffix
@@ -31,8 +31,9 @@ shipped in ``attrib/data/licenses`` (listed in its ``index.toml``):
    text with no notice is reported "-only": the text alone grants no more
    than that version (GPL-3.0 §14 lets the *program* opt into later versions;
    the text does not), "-only" is the stricter reading for compatibility
-   checks, and it is what ScanCode's ``gpl-3.0`` and licensee's ``GPL-3.0``
-   (SPDX: deprecated id for ``GPL-3.0-only``) report.  A tree's metadata or
+   checks, and it is what ScanCode (key ``gpl-3.0``, SPDX ``GPL-3.0-only``)
+   and licensee (``GPL-3.0``, SPDX's deprecated id for ``GPL-3.0-only``)
+   report for a bare text.  A tree's metadata or
    SPDX headers naming the same licence "-or-later" upgrade it.
 5. Several licences in one file join with AND, or with OR when a statement
    just above the texts (or at the top of the file) offers a choice ("dual
@@ -54,6 +55,7 @@ from __future__ import annotations
 import bisect
 import configparser
 import functools
+import itertools
 import json
 import re
 import sys
@@ -75,7 +77,7 @@ MAX_BYTES = 200_000  # read at most this much of any file
 HEADER_BYTES = 8_192  # SPDX headers are looked for near the top of tree files
 SHINGLE = 5
 MIN_SCORE = 0.55  # containment a reference needs (tuned on benchmarks/licenses.py)
-MIN_PRECISION = 0.65  # share of a matched region's words the reference explains
+MIN_COVERAGE = 0.75  # share of a matched region's words in some matching shingle
 DATA = Path(__file__).parent / "data" / "licenses"
 FAMILIES = ("public-domain", "permissive", "weak-copyleft", "strong-copyleft",
             "network-copyleft", "unknown")  # mildest first; unknown ranks as strictest
@@ -124,8 +126,10 @@ class _Found:
     key: str
     versioned: bool
     score: float
-    first: int  # word positions
+    first: int  # word positions of the text
     last: int
+    start: int  # word positions of everything the reference accounts for
+    end: int
 
 
 # ---------------------------------------------------------------- decoding
@@ -413,29 +417,37 @@ def _score(ref: _Reference, hits: list[tuple[int, str]], used: set[int]) -> floa
     return len({s for p, s in hits if p not in used and s in ref.core}) / max(len(ref.core), 1)
 
 
-def _region(ref: _Reference, hits: list[tuple[int, str]], gap: int = 100) -> tuple[int, int] | None:
-    """Where the text is: the first and last word of the first run of hits that
+def _region(ref: _Reference, hits: list[tuple[int, str]],
+            gap: int = 100) -> tuple[int, int, int, int] | None:
+    """Where the text is: (first, last word) of the first run of hits that
     follows the reference's order (gaps <= ``gap`` words), holds at least half as
-    many hits as the largest run, and is mostly hits.  None if no run is.
+    many hits as the largest run, and whose words are mostly covered by hits;
+    then (first, last word) of all runs of some size, the stretch the reference
+    accounts for.  None if no run qualifies.
 
-    "Mostly hits" keeps an unknown licence that embeds a known one from reading
-    as that one: NCSA holds all of MIT-0's words, MIT-CMU most of ISC's, but
-    with clauses of their own in between.
+    "Mostly covered" keeps an unknown licence that embeds a known one from
+    reading as that one: NCSA holds all of MIT-0's words, MIT-CMU most of
+    ISC's, but with clauses of their own in between; while a copy with one
+    word in ten edited still has nine in ten words in some intact shingle.
     """
-    runs: list[list[int]] = []  # [hits, first, last, offset in the reference]
+    runs: list[tuple[list[int], list[int]]] = []  # (hit positions, [offset in the reference])
     for pos, shingle in hits:
         offsets = ref.offsets[shingle]
-        run = runs[-1] if runs else None
-        if run is not None and pos - run[2] <= gap:
-            at = bisect.bisect_left(offsets, run[3] - SHINGLE)
-            if at < len(offsets):  # goes on where the reference goes on
-                run[0], run[2], run[3] = run[0] + 1, pos, max(run[3], offsets[at])
-                continue
-        runs.append([1, pos, pos, offsets[0]])
-    most = max(r[0] for r in runs)
-    for count, first, last, _ in runs:
-        if 2 * count >= most and count >= MIN_PRECISION * (last - first + 1):
-            return first, last + SHINGLE - 1
+        for positions, offset in reversed(runs[-8:]):  # the open runs, newest first
+            at = bisect.bisect_left(offsets, offset[0] - SHINGLE)
+            if pos - positions[-1] <= gap and at < len(offsets) and offsets[at] - offset[0] <= 4 * gap:
+                positions.append(pos)  # goes on where the reference goes on
+                offset[0] = offsets[at]
+                break
+        else:  # a new copy, or a stray phrase (one the reference repeats elsewhere)
+            runs.append(([pos], [offsets[0]]))
+    most = max(len(r[0]) for r in runs)
+    big = [r[0] for r in runs if len(r[0]) >= 10] or [r[0] for r in runs]
+    for positions, _ in runs:
+        words = positions[-1] + SHINGLE - positions[0]
+        covered = SHINGLE + sum(min(b - a, SHINGLE) for a, b in itertools.pairwise(positions))
+        if 2 * len(positions) >= most and covered >= MIN_COVERAGE * words:
+            return positions[0], positions[-1] + SHINGLE - 1, big[0][0], big[-1][-1] + SHINGLE - 1
     return None
 
 
@@ -483,6 +495,8 @@ def _licence_prose() -> frozenset[str]:
 _DUAL = re.compile(r"\bdual(?:ly)? ?licensed\b|\beither of\b|\bat your (?:option|choice)\b(?! any later)"
                    r"|\byour choice of\b|\bchoose (?:either|between|one of)\b|\bmulti ?licensed\b"
                    r"|\bunder either\b")
+
+
 def _dual(words: list[str], lines: list[int], before: int | None) -> bool:
     """True if the text offers a choice of licences ("dual licensed", "either of ...").
 
@@ -496,7 +510,8 @@ def _dual(words: list[str], lines: list[int], before: int | None) -> bool:
     joined = " ".join(words)
     for m in _DUAL.finditer(joined):
         at = joined.count(" ", 0, m.start())
-        if before is not None and not (lines[at] <= before and (lines[at] <= 25 or lines[at] >= before - 25)):
+        line = lines[at]
+        if before is not None and not (line <= before and (line <= 25 or line >= before - 25)):
             continue
         around = _shingles(words[max(0, at - SHINGLE + 1):at + SHINGLE])
         if sum(s in index for s in around) * 2 <= len(around):
@@ -518,7 +533,7 @@ def _named(text: str) -> list[str]:
     sentences = [" ".join(w for w in _flat(s).split() if w != "the") for s in _SENTENCE.split(text)]
     for number, flat in enumerate(sentences):
         grant = _GRANT.search(flat)
-        if not grant or _is_prose(_words(sentences[number])[0]):
+        if not grant or _is_prose(_words(flat)[0]):
             continue
         # the name may follow in the next sentence: "... to the public domain. See <CC0's URL>"
         rest = flat[grant.end():] + " " + "".join(sentences[number + 1:number + 2])
@@ -539,7 +554,7 @@ def _detect(text: str) -> tuple[str | None, float, int, frozenset[str]]:
     words, lines = _words(text)
     found = _match(words) if len(words) >= SHINGLE else []
     flat = _flat(text)
-    covered = {n for f in found for n in range(lines[f.first], lines[min(f.last, len(lines) - 1)] + 1)}
+    covered = {n for f in found for n in range(lines[f.start], lines[f.end] + 1)}
     rest = "\n".join(line for n, line in enumerate(text.splitlines(), 1) if n not in covered)
     ids: list[str] = []
     defaulted: set[str] = set()

@@ -146,8 +146,8 @@ def test_notices_and_statements(text, expected):
 
 
 @pytest.mark.parametrize("text", [
-    "# frobnicate\n\nA library. We get asked about the MIT, BSD and GPL licences a lot;\n"
-    "read each dependency's licence and keep its notices.\n",
+    ("# frobnicate\n\nA library. We get asked about the MIT, BSD and GPL licences a lot;\n"
+     "read each dependency's licence and keep its notices.\n"),
     "This product includes software developed at Example Org (https://example.org/).\n",
     "Copyright (c) 2024 Example Org. All rights reserved.\nConfidential and proprietary.\n",
     "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND.\n",
