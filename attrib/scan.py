@@ -6,10 +6,10 @@ import fnmatch
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .index.base import Store
-from .indexing import Progress, index_source, parse_source
+from .indexing import Parsed, Progress, index_source, parse_source
 from .match import MatchOptions, match_files
 from .model import Report, Source, UpstreamInfo
 
@@ -19,10 +19,14 @@ if TYPE_CHECKING:
 
 
 def scan_source(store: Store, source: Source, options: MatchOptions | None = None,
-                progress: Progress | None = None) -> Report:
-    """Match every supported file of ``source`` against ``store``."""
+                progress: Progress | None = None,
+                parser: Callable[[Source], Parsed] | None = None) -> Report:
+    """Match every supported file of ``source`` against ``store``.
+
+    ``parser`` replaces plain parsing (``attrib check`` reuses cached blobs).
+    """
     t0 = time.perf_counter()
-    parsed = parse_source(source, progress=progress)
+    parsed = parser(source) if parser else parse_source(source, progress=progress)
     t1 = time.perf_counter()
     matches, summaries, stats = match_files(store, list(parsed.files), options or MatchOptions())
     stats = {**stats, "parse_seconds": t1 - t0, "files": float(len(parsed.files)),

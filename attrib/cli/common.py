@@ -12,9 +12,11 @@ index_option = click.option(
     "--index", "index_location", metavar="IDX", envvar="ATTRIB_INDEX",
     help="Index store: a file path (SQLite) or redis://host:port/db. "
          "Default: $ATTRIB_INDEX, else ~/.cache/attrib/index.sqlite.")
+FORMATS = ["text", "json", "sarif", "github", "markdown"]
 format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-    help="Output format.")
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+    help="Output format: text for a terminal, json for machines, sarif for code scanning, "
+         "github for workflow annotations, markdown for a job summary.")
 ref_option = click.option("--ref", metavar="REF",
                           help="Read this git ref's tree from git objects instead of the files.")
 max_bytes_option = click.option(
@@ -70,3 +72,21 @@ def exit_code(report, no_rules: bool) -> int:
     if no_rules:
         return 1 if report.matches else 0
     return 1 if report.failed else 0
+
+
+def index_for(index_location: str | None, root: str) -> str | None:
+    """--index if given; else the project's declared upstreams, built once into the cache."""
+    if index_location:
+        return index_location
+    from pathlib import Path
+
+    from ..config import load_config
+
+    config = load_config(Path(root))
+    if config.upstreams:
+        try:
+            from ..project_index import ensure_project_index
+        except ImportError:  # pragma: no cover - the project index arrives with its module
+            return None
+        return ensure_project_index(config)
+    return None

@@ -16,6 +16,7 @@ COMMANDS = {
     "index": "attrib.cli.index:index",
     "scan": "attrib.cli.scan:scan",
     "compare": "attrib.cli.scan:compare",
+    "check": "attrib.cli.check:check",
     "notice": "attrib.cli.notice:notice",
     "rules": "attrib.cli.rules:rules",
 }
@@ -23,6 +24,7 @@ SUMMARIES = {
     "index": "Build and curate the index of known upstream projects.",
     "scan": "Find code in a tree that derives from indexed upstreams.",
     "compare": "Find code in one tree that derives from another (no index).",
+    "check": "Check what a commit (--staged) or a pull request (--diff) adds.",
     "notice": "Write the THIRD_PARTY_NOTICES file that makes the copies comply.",
     "rules": "List, explain and validate the licence rules.",
 }
