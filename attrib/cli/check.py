@@ -19,9 +19,13 @@ from .common import (emit, exit_code, format_option, index_for, index_option, ma
 @rules_option
 @no_rules_option
 @click.option("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
+@click.option("--sarif", "sarif_file", metavar="FILE",
+              help="Also write SARIF 2.1.0 here (for code scanning upload).")
+@click.option("--summary", "summary_file", metavar="FILE",
+              help="Also append a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).")
 def check(path: str, staged: bool, diff_spec: str | None, index_location: str | None, fmt: str,
           max_file_bytes: int, rule_files: tuple[str, ...], no_rules: bool,
-          output: str | None) -> None:
+          output: str | None, sarif_file: str | None, summary_file: str | None) -> None:
     """Check only the lines a commit or a pull request adds, read from git objects.
 
     Code that was already in the repository is not flagged again; the rules
@@ -33,7 +37,8 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     Examples:
       attrib check --staged                      # in a pre-commit hook
       attrib check --diff origin/main            # a pull request, locally
-      attrib check --diff "$BASE..$HEAD" --format sarif -o attrib.sarif
+      attrib check --diff "$BASE..$HEAD" --format github --sarif attrib.sarif \\
+          --summary "$GITHUB_STEP_SUMMARY"        # in a GitHub Action
 
     Exit status: 0 clean (or every copy credited), 1 an obligation of severity
     error fails (with --no-rules: any match), 2 usage or input error.
@@ -61,4 +66,9 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     if checks:
         report = check_rules(report, change.context, *checks)
     emit(render(report, fmt), output)
+    if sarif_file:
+        emit(render(report, "sarif"), sarif_file)
+    if summary_file:
+        with open(summary_file, "a", encoding="utf-8") as summary:
+            summary.write(render(report, "markdown"))
     raise click.exceptions.Exit(exit_code(report, no_rules))
