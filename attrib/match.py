@@ -137,13 +137,23 @@ def _inside(inner: Fragment, outer: Fragment) -> bool:
             and (outer.tok_start, outer.tok_end) != (inner.tok_start, inner.tok_end))
 
 
+Focus = dict[str, frozenset[int]]  # path -> the lines a change adds
+
+
 def candidates(store: Store, files: list[ParsedFile], params: Params,
-               options: MatchOptions) -> dict[int, list[str]]:
-    """For each suspect file index, the upstream blob ids worth tiling, best first."""
+               options: MatchOptions, focus: Focus | None = None) -> dict[int, list[str]]:
+    """For each suspect file index, the upstream blob ids worth tiling, best first.
+
+    With ``focus``, only fragments that touch the added lines ask the index
+    (the whole file only when the change adds all of it).
+    """
     rows: list[int] = []
     keys: list[np.ndarray] = []
     for fi, parsed in enumerate(files):
-        _, values = minhashes(parsed, params)
+        chosen, values = minhashes(parsed, params)
+        if focus is not None:
+            keep = _focused(parsed, chosen, focus.get(parsed.path, frozenset()))
+            values = values[keep]
         if len(values):
             keys.append(band_keys(values, params))
             rows += [fi] * len(values)
@@ -158,11 +168,28 @@ def candidates(store: Store, files: list[ParsedFile], params: Params,
     return {fi: [b for b, _ in c.most_common(options.max_candidates)] for fi, c in best.items()}
 
 
-def match_files(store: Store, files: list[ParsedFile],
-                options: MatchOptions = MatchOptions()) -> tuple[list[Match], list[FileSummary], dict[str, float]]:
-    """Match suspect files against the index: regions, per-file summaries, timings."""
+def _focused(parsed: ParsedFile, chosen: list[int], lines: frozenset[int]) -> list[int]:
+    """Rows of ``chosen`` fragments that touch ``lines`` (the file fragment: only if all added)."""
+    whole = len(lines) >= parsed.line_count
+    keep = []
+    for row, i in enumerate(chosen):
+        f = parsed.fragments[i]
+        if f.kind == "module" and not whole:
+            continue
+        if any(n in lines for n in range(f.start_line, f.end_line + 1)):
+            keep.append(row)
+    return keep
+
+
+def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = MatchOptions(),
+                focus: Focus | None = None) -> tuple[list[Match], list[FileSummary],
+                                                     dict[str, float]]:
+    """Match suspect files against the index: regions, per-file summaries, timings.
+
+    ``focus`` (``attrib check``) limits the index queries to what a change adds.
+    """
     t0 = time.perf_counter()
-    cands = candidates(store, files, store.params, options)
+    cands = candidates(store, files, store.params, options, focus)
     t1 = time.perf_counter()
     blobs: dict[str, ParsedFile] = {}
     where = store.files_of_blobs({b for bs in cands.values() for b in bs})

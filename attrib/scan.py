@@ -20,15 +20,18 @@ if TYPE_CHECKING:
 
 def scan_source(store: Store, source: Source, options: MatchOptions | None = None,
                 progress: Progress | None = None,
-                parser: Callable[[Source], Parsed] | None = None) -> Report:
+                parser: Callable[[Source], Parsed] | None = None,
+                focus: dict[str, frozenset[int]] | None = None) -> Report:
     """Match every supported file of ``source`` against ``store``.
 
-    ``parser`` replaces plain parsing (``attrib check`` reuses cached blobs).
+    ``parser`` replaces plain parsing (``attrib check`` reuses cached blobs);
+    ``focus`` limits the search to the lines a change adds.
     """
     t0 = time.perf_counter()
     parsed = parser(source) if parser else parse_source(source, progress=progress)
     t1 = time.perf_counter()
-    matches, summaries, stats = match_files(store, list(parsed.files), options or MatchOptions())
+    matches, summaries, stats = match_files(store, list(parsed.files), options or MatchOptions(),
+                                            focus)
     stats = {**stats, "parse_seconds": t1 - t0, "files": float(len(parsed.files)),
              "lines": float(sum(p.line_count for p in parsed.files)),
              "unsupported_files": float(parsed.unsupported)}

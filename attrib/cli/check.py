@@ -59,7 +59,8 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     checks = None if no_rules else policy(root, rule_files)
     store = open_store(index_for(index_location, root))
     try:
-        report = scan_source(store, change.source, parser=lambda s: parse_cached(s)[0])
+        report = scan_source(store, change.source, parser=lambda s: parse_cached(s)[0],
+                             focus=change.added)
     finally:
         store.close()
     report = only_added(report, change.added)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""``attrib index add|list|remove|update``."""
+"""``attrib index add|list|remove|update|export|import``."""
 from __future__ import annotations
 
 import json
@@ -21,6 +21,8 @@ def index() -> None:
       attrib index list
       attrib index update MiniCPM-V --ref main
       attrib index remove MiniCPM-V
+      attrib index export minicpmv.sqlite --upstream MiniCPM-V
+      attrib index import minicpmv.sqlite
 
     Every subcommand takes --index (a SQLite file path or redis://host:port/db).
     """
@@ -198,3 +200,50 @@ def update(name: str, ref: str | None, index_location: str | None, max_file_byte
         store.close()
     click.echo(f"updated {name}: {info.files} files, {info.lines} lines"
                + (f", commit {info.commit[:10]}" if info.commit else ""))
+
+
+@index.command(name="export")
+@click.argument("file", metavar="FILE")
+@click.option("--upstream", "names", multiple=True, metavar="NAME",
+              help="Export only this upstream; repeatable (default: all of them).")
+@index_option
+def export(file: str, names: tuple[str, ...], index_location: str | None) -> None:
+    """Write the index, or some of its upstreams, to FILE: one portable SQLite file.
+
+    FILE is itself an index (attrib scan --index FILE reads it) that
+    `attrib index import` merges into another. It appears complete or not
+    at all; a SQLite index is copied as one snapshot while others write.
+
+    \b
+    Examples:
+      attrib index export minicpmv.sqlite --upstream MiniCPM-V
+      attrib index export team.sqlite --index redis://cache.internal:6379/0
+    """
+    from ..project_index import export_index
+
+    infos = export_index(index_location, file, names)
+    click.echo(f"exported {len(infos)} upstream(s) to {file}: "
+               + (", ".join(u.name for u in infos) or "none"))
+
+
+@index.command(name="import")
+@click.argument("file", metavar="FILE")
+@index_option
+def import_(file: str, index_location: str | None) -> None:
+    """Merge the upstreams of FILE (made by `attrib index export`) into the index.
+
+    An upstream of the same name is replaced, each in one transaction; the
+    others stay. FILE is only data: all of it is checked before the index is
+    touched, and a file built with other fingerprint parameters is refused.
+
+    \b
+    Examples:
+      attrib index import minicpmv.sqlite
+      attrib index import minicpmv.sqlite --index redis://cache.internal:6379/0
+    """
+    from ..project_index import import_index
+
+    for u in import_index(file, index_location):
+        click.echo(f"imported {u.name}: {u.files} files, {u.lines} lines, "
+                   f"licence {u.license or 'unknown'}"
+                   + (f", commit {u.commit[:10]}" if u.commit else ""))

@@ -22,7 +22,26 @@ def _json(report: Report, **kw) -> str:
     return render(report)
 
 
-FORMATTERS: dict[str, Callable[..., str]] = {"text": _text, "json": _json}
+def _sarif(report: Report, **kw) -> str:
+    from .sarif import render
+
+    return render(report)
+
+
+def _github(report: Report, **kw) -> str:
+    from .github import render
+
+    return render(report)
+
+
+def _markdown(report: Report, **kw) -> str:
+    from .markdown import render
+
+    return render(report)
+
+
+FORMATTERS: dict[str, Callable[..., str]] = {"text": _text, "json": _json, "sarif": _sarif,
+                                             "github": _github, "markdown": _markdown}
 
 
 def render(report: Report, name: str, **kw) -> str:

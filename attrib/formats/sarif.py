@@ -4,7 +4,7 @@
 One run; one *result* per failing obligation per matched span, so each copied
 region carries the obligations its upstream's licence puts on it.  Obligations
 a project resolved stay as results with an external suppression (SARIF 2.1.0
-§3.34), so code scanning shows them closed with the reason.  Code copied from
+``result.suppressions``), so code scanning shows them closed with the reason.  Code copied from
 an upstream whose obligations all hold is a note-level result of the
 ``attrib/match`` rule: derived, and credited.
 
@@ -28,7 +28,7 @@ SARIF_VERSION = "2.1.0"
 INFORMATION_URI = "https://pypi.org/project/attrib/"
 MATCH_RULE = "attrib/match"
 UPSTREAM_SCHEME = "attrib-upstream"
-SRCROOT = "%SRCROOT%"  # SARIF 2.1.0 §3.14.14: the well-known base of repository-relative paths
+SRCROOT = "%SRCROOT%"  # SARIF 2.1.0 originalUriBaseIds: the customary base of repo-relative paths
 FINGERPRINT = "attribSpan/v1"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
@@ -95,7 +95,7 @@ def _match_rule() -> dict:
 
 
 def _pascal(rule_id: str) -> str:
-    """``apache-2.0/license-text`` -> ``Apache20LicenseText``: SARIF §3.49.7 wants a readable name."""
+    """``apache-2.0/license-text`` -> ``Apache20LicenseText``, for reportingDescriptor.name."""
     return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", rule_id))
 
 
@@ -107,7 +107,8 @@ def _finding_results(report: Report, matches: dict[tuple, Match]) -> Iterable[di
         if f.status not in ("fail", "resolved"):
             continue
         for span in f.spans or _path_spans(f):
-            yield _finding_result(f, span, matches.get((f.upstream, *span)))
+            match = matches.get((f.upstream, *span)) if span else None
+            yield _finding_result(f, span, match)
 
 
 def _path_spans(f: Finding) -> tuple[Span | None, ...]:
@@ -117,7 +118,7 @@ def _path_spans(f: Finding) -> tuple[Span | None, ...]:
 
 def _finding_result(f: Finding, span: Span | None, match: Match | None) -> dict:
     fix_lines = f.fix.splitlines()
-    text = f.message + (f" Fix: {fix_lines[0]}" if fix_lines else "")
+    text = _sentence(f.message) + (f" Fix: {fix_lines[0]}" if fix_lines else "")
     result: dict = {"ruleId": f.rule, "level": LEVELS.get(f.severity, "warning"),
                     "message": {"text": text, "markdown": _markdown_message(f)}}
     props: dict = {"upstream": f.upstream, "citation": f.citation, "status": f.status}
@@ -130,7 +131,7 @@ def _finding_result(f: Finding, span: Span | None, match: Match | None) -> dict:
         props.update(_match_properties(match))
     result["properties"] = props
     if f.status == "resolved":
-        # SARIF 2.1.0 §3.35: "external" = suppressed by something outside the code (.attrib.yaml)
+        # suppression.kind "external": suppressed outside the code, here by .attrib.yaml
         result["suppressions"] = [{"kind": "external", "status": "accepted",
                                    "justification": f.resolution or "resolved"}]
     return result
@@ -178,7 +179,7 @@ def _locate(result: dict, upstream: str, span: Span) -> None:
 
 def _physical(artifact: dict, start: int, end: int) -> dict:
     loc: dict = {"artifactLocation": artifact}
-    if start >= 1:  # SARIF 2.1.0 §3.30.5: lines are 1-based; 0 means "the whole file"
+    if start >= 1:  # SARIF regions are 1-based; 0 here means "the whole file": no region
         loc["region"] = {"startLine": start, "endLine": max(start, end)}
     return loc
 
@@ -196,6 +197,10 @@ def _markdown_message(f: Finding) -> str:
     if f.resolution:
         out += f"\n\nResolved: {f.resolution}"
     return out
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _longest_run(text: str, char: str) -> int:

@@ -231,6 +231,43 @@ class RedisStore:
         return out
 
     @_guarded
+    def upstream_contents(self, name: str) -> tuple[UpstreamInfo, list[IndexedFile],
+                                                    list[BlobRecord]]:
+        """What ``add_upstream`` was given for ``name``, as of one generation (to copy it).
+
+        The reads run under WATCH ``gen``: a write landing meanwhile makes them start over.
+        """
+        return self.client.transaction(lambda pipe: self._contents(pipe, name), self.keys.gen,
+                                       value_from_callable=True)
+
+    def _contents(self, pipe: Any, name: str) -> tuple[UpstreamInfo, list[IndexedFile],
+                                                         list[BlobRecord]]:
+        doc = self.client.hget(self.keys.upstreams, name)
+        if doc is None:
+            raise IndexError_(f"{self.location}: no upstream named {name!r}")
+        rows = self.client.hgetall(self.keys.of("files", name))
+        files = sorted((IndexedFile(name, path.decode(), *json.loads(row))
+                        for path, row in rows.items()), key=lambda f: f.path)
+        blobs = sorted({f.blob_id for f in files})
+        data = self._each(blobs, lambda p, b: p.hget(self.keys.blobs, b))
+        frags = self._each(blobs, lambda p, b: p.hmget(self.keys.of("frags", b), "rows",
+                                                       "minhash", "keys"))
+        records = [self._record(*args) for args in zip(blobs, data, frags)]
+        pipe.multi()
+        pipe.get(self.keys.gen)  # nothing to write: EXEC only proves no write came between
+        return UpstreamInfo.from_dict(json.loads(doc)), files, records
+
+    def _record(self, blob_id: str, data: bytes | None, frags: list) -> BlobRecord:
+        if data is None:
+            raise IndexError_(f"{self.location}: blob {blob_id[:12]} is missing from the index")
+        rows_doc, minhash, keys = frags
+        rows = json.loads(rows_doc or "[]")
+        values = np.frombuffer(minhash or b"", dtype="<u4").astype(np.uint32)
+        bands = np.frombuffer(keys or b"", dtype="<i8").astype(np.int64)
+        return BlobRecord(blob_id, data, rows, values.reshape(len(rows), self.params.num_perm),
+                          bands.reshape(len(rows), self.params.bands))
+
+    @_guarded
     def query(self, keys: np.ndarray, min_bands: int,
               max_postings: int = 1000) -> dict[int, dict[tuple[str, int], int]]:
         fields = [_field(k) for k in np.unique(keys).tolist()]

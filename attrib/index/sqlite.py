@@ -20,7 +20,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import IndexError_
-from ..fingerprint import Params, default_params
+from ..fingerprint import Params, band_keys, default_params
 from ..model import ParsedFile, UpstreamInfo
 from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
 
@@ -262,6 +262,35 @@ class SqliteStore:
                     f"WHERE b.blob_id IN ({marks}) ORDER BY u.name, f.path", chunk):
                 out.setdefault(blob_id, []).append(IndexedFile(rest[0], rest[1], blob_id, *rest[2:]))
         return out
+
+    def upstream_contents(self, name: str) -> tuple[UpstreamInfo, list[IndexedFile],
+                                                    list[BlobRecord]]:
+        """What ``add_upstream`` was given for ``name``, read in one snapshot (to copy it)."""
+        c = self.conn
+        c.execute("BEGIN")  # a read transaction: one consistent view of the file
+        try:
+            info = next((u for u in self.upstreams() if u.name == name), None)
+            if info is None:
+                raise IndexError_(f"{self.location}: no upstream named {name!r}")
+            files = [IndexedFile(name, *row) for row in self._read(
+                "SELECT f.path, b.blob_id, f.date, f.commit_sha, f.author FROM files f "
+                "JOIN blobs b ON b.id = f.blob JOIN upstreams u ON u.id = f.upstream "
+                "WHERE u.name = ? ORDER BY f.path", (name,))]
+            records = [self._record(b) for b in sorted({f.blob_id for f in files})]
+        finally:
+            if c.in_transaction:
+                c.execute("COMMIT")
+        return info, files, records
+
+    def _record(self, blob_id: str) -> BlobRecord:
+        rows = self._read("SELECT b.data, f.idx, f.minhash FROM blobs b LEFT JOIN fragments f "
+                          "ON f.blob = b.id WHERE b.blob_id = ? ORDER BY f.idx", (blob_id,))
+        frags = [(idx, minhash) for _, idx, minhash in rows if idx is not None]
+        values = np.frombuffer(b"".join(m for _, m in frags), dtype=np.uint32)
+        values = values.reshape(len(frags), self.params.num_perm)
+        # band keys are a function of the MinHash values: recomputed, not looked up by fragment
+        return BlobRecord(blob_id, rows[0][0], [i for i, _ in frags], values,
+                          band_keys(values, self.params))
 
     def _blob_rowids(self, blob_ids: list[str]) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
