@@ -53,7 +53,9 @@ def _git(repo, *args: str) -> str:
     import git
 
     try:
-        return repo.git.execute(["git", *SAFE_GIT, *args], stdout_as_string=True)
+        # quotePath off: non-ASCII paths come through as they are, not as C-quoted octal
+        return repo.git.execute(["git", *SAFE_GIT, "-c", "core.quotePath=false", *args],
+                                stdout_as_string=True)
     except git.GitCommandError as exc:
         last = (str(exc.stderr).strip().splitlines() or ["git failed"])[-1]
         raise SourceError(f"{repo.working_dir}: git {args[0]} failed: "
@@ -66,7 +68,7 @@ def added_lines(diff: str) -> dict[str, frozenset[int]]:
     path = None
     for line in diff.splitlines():
         if line.startswith("+++ "):
-            name = line[4:]
+            name = _unquote(line[4:].rstrip("\t"))  # git ends a name holding spaces with a tab
             path = None if name == "/dev/null" else name[2:] if name.startswith("b/") else name
             if path is not None:
                 out.setdefault(path, set())
@@ -76,6 +78,19 @@ def added_lines(diff: str) -> dict[str, frozenset[int]]:
                 start, count = int(m.group(1)), int(m.group(2) or "1")
                 out[path].update(range(start, start + count))
     return {p: frozenset(v) for p, v in out.items()}
+
+
+def _with_names(added: dict[str, frozenset[int]], names: str) -> dict[str, frozenset[int]]:
+    """Every added or modified path (binary ones have no diff lines), with its added lines."""
+    return {p: added.get(p, frozenset()) for p in names.split("\0") if p}
+
+
+def _unquote(name: str) -> str:
+    """A path as git prints it: C-quoted when it holds unusual bytes (quotes, control, non-UTF-8)."""
+    if not (name.startswith('"') and name.endswith('"')):
+        return name
+    raw = name[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
+    return raw.encode("latin-1", "replace").decode("utf-8", "replace")
 
 
 def has_head(repo) -> bool:
@@ -90,8 +105,10 @@ def staged(path: str | Path, limits: Limits = Limits()) -> Change:
     """The change a commit would make now: staged blobs, and the lines they add."""
     repo = repo_at(path)
     # on an unborn branch everything staged is new: compare with the empty tree
-    text = _git(repo, "diff", "--cached", *_DIFF, "HEAD" if has_head(repo) else _EMPTY_TREE, "--")
-    added = added_lines(text)
+    against = "HEAD" if has_head(repo) else _EMPTY_TREE
+    added = _with_names(added_lines(_git(repo, "diff", "--cached", *_DIFF, against, "--")),
+                        _git(repo, "diff", "--cached", "--name-only", "-z", "--no-renames",
+                             "--diff-filter=AMT", against, "--"))
     entries = {e.path: e for e in repo.index.entries.values()}  # (path, stage) -> entry
     if any(stage for _, stage in repo.index.entries):
         raise SourceError(f"{repo.working_dir}: a merge is in progress with unresolved "
@@ -113,8 +130,9 @@ def diff(path: str | Path, spec: str, limits: Limits = Limits()) -> Change:
             hint = (" (this is a shallow clone: fetch more history, e.g. actions/checkout with "
                     "fetch-depth: 0, or git fetch --unshallow)") if shallow else ""
             raise SourceError(f"{repo.working_dir}: cannot find {ref!r}{hint}") from None
-    text = _git(repo, "diff", *_DIFF, f"{base}...{head}", "--")
-    added = added_lines(text)
+    added = _with_names(added_lines(_git(repo, "diff", *_DIFF, f"{base}...{head}", "--")),
+                        _git(repo, "diff", "--name-only", "-z", "--no-renames",
+                             "--diff-filter=AMT", f"{base}...{head}", "--"))
     tree = repo.commit(head).tree
     blobs = {}
     for rel in added:

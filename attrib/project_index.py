@@ -5,8 +5,8 @@
 SQLite file in the embedded store's own format, so an exported file is also
 an index ``attrib scan --index FILE`` reads as is.  The importing side trusts
 the file for nothing: it is opened read-only with SQLite's defensive pragmas,
-every value read is type- and size-checked (``substr`` bounds text before
-Python sees it), blobs are inflated with a bound and their JSON checked field
+every value read is type- and size-checked (SQL bounds text before Python
+sees it), blobs are inflated with a bound and their JSON checked field
 by field (data only, never pickle), band keys are recomputed from the MinHash
 values, and the whole file is checked before the target index is touched.
 
@@ -167,8 +167,7 @@ class IndexFile:
         if not set(_TABLES) <= tables:
             raise IndexError_(f"{self.path}: not an attrib index (no "
                               f"{min(set(_TABLES) - tables)} table)")
-        meta = {k: v for k, v in self._rows("SELECT substr(key, 1, 100), substr(value, 1, 1000) "
-                                            "FROM meta LIMIT 100")}
+        meta = dict(self._rows(f"SELECT {_t('key', 100)}, {_t('value', 1000)} FROM meta LIMIT 100"))
         if meta.get("schema") != SCHEMA:
             raise IndexError_(f"{self.path}: index schema {meta.get('schema')!r} is not "
                               f"{SCHEMA!r}; export it again with this version of attrib")
@@ -181,7 +180,7 @@ class IndexFile:
             raise IndexError_(f"{self.path}: not an attrib index ({exc})") from None
 
     def names(self) -> list[str]:
-        rows = self._rows("SELECT substr(name, 1, 257) FROM upstreams ORDER BY name LIMIT ?",
+        rows = self._rows(f"SELECT {_t('name', 256)} FROM upstreams ORDER BY name LIMIT ?",
                           (MAX_UPSTREAMS + 1,))
         try:
             if len(rows) > MAX_UPSTREAMS:
@@ -205,10 +204,10 @@ class IndexFile:
 
     def _info(self, name: str) -> tuple[UpstreamInfo, int]:
         rows = self._rows(
-            f"SELECT id, substr(location, 1, 4097), substr(url, 1, 4097), substr(ref, 1, 1025), "
-            f"substr(commit_sha, 1, 65), substr(license, 1, 1025), indexed_at, files, lines, "
-            f"substr(notice, 1, {MAX_TEXT + 1}), substr(artifacts, 1, 100001), "
-            f"substr(copyrights, 1, {MAX_TEXT + 1}) FROM upstreams WHERE name = ?", (name,))
+            f"SELECT {_i('id')}, {_t('location', 4096)}, {_t('url', 4096)}, {_t('ref', 1024)}, "
+            f"{_t('commit_sha', 64)}, {_t('license', 1024)}, {_i('indexed_at')}, {_i('files')}, "
+            f"{_i('lines')}, {_t('notice', MAX_TEXT)}, {_t('artifacts', 100_000)}, "
+            f"{_t('copyrights', MAX_TEXT)} FROM upstreams WHERE name = ?", (name,))
         if len(rows) != 1:
             raise ValueError("its row is missing or doubled")
         uid, location, url, ref, commit, spdx, indexed_at, files, lines, notice, arts, cps = rows[0]
@@ -233,8 +232,8 @@ class IndexFile:
 
     def _files(self, name: str, upstream_id: int) -> list[IndexedFile]:
         rows = self._rows(
-            "SELECT substr(f.path, 1, 4097), substr(b.blob_id, 1, 65), f.date, "
-            "substr(f.commit_sha, 1, 65), substr(f.author, 1, 1025) FROM files f "
+            f"SELECT {_t('f.path', 4096)}, {_t('b.blob_id', 64)}, {_i('f.date')}, "
+            f"{_t('f.commit_sha', 64)}, {_t('f.author', 1024)} FROM files f "
             "JOIN blobs b ON b.id = f.blob WHERE f.upstream = ? ORDER BY f.path LIMIT ?",
             (upstream_id, MAX_FILES + 1))
         if len(rows) > MAX_FILES:
@@ -251,14 +250,14 @@ class IndexFile:
         return files
 
     def _blob(self, blob_id: str) -> BlobRecord:
-        rows = self._rows("SELECT id, substr(data, 1, ?) FROM blobs WHERE blob_id = ? LIMIT 2",
+        rows = self._rows(f"SELECT {_i('id')}, substr(data, 1, ?) FROM blobs WHERE blob_id = ? LIMIT 2",
                           (MAX_BLOB + 1, blob_id))
         rowid, data = rows[0] if len(rows) == 1 else (None, None)
         if not isinstance(data, bytes) or len(data) > MAX_BLOB:
             raise ValueError(f"blob {blob_id[:12]} is not a blob of at most {MAX_BLOB} bytes")
         count = _fragment_count(data)
         size = self.params.num_perm * 4
-        frags = self._rows("SELECT idx, substr(minhash, 1, ?) FROM fragments WHERE blob = ? "
+        frags = self._rows(f"SELECT {_i('idx')}, substr(minhash, 1, ?) FROM fragments WHERE blob = ? "
                            "ORDER BY idx LIMIT ?", (size + 1, rowid, count + 1))
         idxs = [i for i, _ in frags]
         if (len(frags) > count or len(set(idxs)) < len(idxs)
@@ -268,6 +267,20 @@ class IndexFile:
         values = np.frombuffer(b"".join(m for _, m in frags), dtype=np.uint32)
         values = values.reshape(len(frags), self.params.num_perm)
         return BlobRecord(blob_id, data, idxs, values, band_keys(values, self.params))
+
+
+def _t(column: str, limit: int) -> str:
+    """SQL reading ``column`` as text of at most ``limit`` (+1, to tell) characters, or NULL.
+
+    Another type comes back as an empty blob, which no check takes for text.
+    """
+    return (f"CASE typeof({column}) WHEN 'text' THEN substr({column}, 1, {limit + 1}) "
+            f"WHEN 'null' THEN NULL ELSE x'' END")
+
+
+def _i(column: str) -> str:
+    """SQL reading ``column`` as an integer or NULL; another type comes back as -1."""
+    return f"CASE typeof({column}) WHEN 'integer' THEN {column} WHEN 'null' THEN NULL ELSE -1 END"
 
 
 def _required(value: Any, what: str, limit: int) -> str:

@@ -58,11 +58,18 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     root = change.source.root
     checks = None if no_rules else policy(root, rule_files)
     store = open_store(index_for(index_location, root))
+    fresh = []
+
+    def parse(source):
+        parsed, count = parse_cached(source)
+        fresh.append(count)
+        return parsed
+
     try:
-        report = scan_source(store, change.source, parser=lambda s: parse_cached(s)[0],
-                             focus=change.added)
+        report = scan_source(store, change.source, parser=parse, focus=change.added)
     finally:
         store.close()
+    report.stats["files_parsed"] = float(sum(fresh))  # the rest came from the blob cache
     report = only_added(report, change.added)
     if checks:
         report = check_rules(report, change.context, *checks)
