@@ -60,7 +60,12 @@ def _match(m: Match, excerpt_lines: int) -> list[str]:
         lines.append("  renamed: " + ", ".join(f"{a} -> {b}" for a, b in m.renames))
     if m.upstream_date:
         day = time.strftime("%Y-%m-%d", time.gmtime(m.upstream_date))
-        lines.append(f"  upstream had it since {day} (commit {(m.upstream_commit or '')[:10]})")
+        lines.append(f"  upstream had it since {day} (commit {(m.upstream_commit or '')[:10]}"
+                     + (f" by {m.upstream_author}" if m.upstream_author else "") + ")")
+    if m.date:
+        day = time.strftime("%Y-%m-%d", time.gmtime(m.date))
+        lines.append(f"  this repository has it since {day} (commit {(m.commit or '')[:10]}"
+                     + (f" by {m.author}" if m.author else "") + ")")
     if m.also_in:
         lines.append("  also in: " + ", ".join(m.also_in))
     lines += _side_by_side(m, excerpt_lines)
