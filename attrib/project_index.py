@@ -311,13 +311,14 @@ def _fragment_count(data: bytes) -> int:
     if not isinstance(doc, dict):
         raise ValueError("a blob is not a JSON object")
     texts, raws, lines, ren = (doc.get(k) for k in ("texts", "raw", "line", "ren"))
+    header = doc.get("header", [])  # absent in blobs written before it existed
     n = len(texts) if isinstance(texts, list) else -1
-    ok = (n >= 0 and isinstance(raws, list) and isinstance(lines, list) and isinstance(ren, str)
+    ok = (isinstance(texts, list) and isinstance(raws, list) and isinstance(lines, list) and isinstance(ren, str)
           and len(raws) == len(lines) == len(ren) == n and set(ren) <= {"0", "1"}
           and all(isinstance(t, str) for t in texts) and all(isinstance(t, str) for t in raws)
           and all(type(x) is int for x in lines) and isinstance(doc.get("language"), str)
-          and type(doc.get("lines")) is int and isinstance(doc.get("header", []), list)
-          and all(isinstance(h, str) for h in doc.get("header", [])))
+          and type(doc.get("lines")) is int and isinstance(header, list)
+          and all(isinstance(h, str) for h in header))
     frags = doc.get("fragments")
     if not ok or not isinstance(frags, list) or not all(
             isinstance(f, list) and len(f) == 6 and isinstance(f[0], str)
@@ -452,7 +453,10 @@ def remote_commit(location: str, ref: str | None) -> str:
     if done.returncode:
         last = (done.stderr.strip().splitlines() or ["git ls-remote failed"])[-1]
         raise SourceError(f"{location}: cannot list its refs ({last.removeprefix('fatal: ')})")
-    refs = dict(reversed(line.split("\t", 1)) for line in done.stdout.splitlines() if "\t" in line)
+    refs: dict[str, str] = {}
+    for line in done.stdout.splitlines():
+        commit, _, name = line.partition("\t")
+        refs[name] = commit
     # an annotated tag's peeled entry (^{}) names the commit, the bare entry the tag object
     for name in (f"{wanted}^{{}}", wanted, f"refs/heads/{wanted}", f"refs/tags/{wanted}^{{}}",
                  f"refs/tags/{wanted}"):

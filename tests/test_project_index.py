@@ -12,8 +12,10 @@ import zlib
 from pathlib import Path
 
 import pytest
+from helpers import COPY_PY, UNRELATED_PY, UPSTREAM_PY, git_repo, write_tree
+from test_index import SHAPES_PY
 
-import attrib.project_index as project_index
+from attrib import project_index
 from attrib.config import Config, DeclaredUpstream, load_config
 from attrib.errors import IndexError_, SourceError
 from attrib.fingerprint import default_params
@@ -24,9 +26,6 @@ from attrib.model import UpstreamInfo
 from attrib.project_index import ensure_project_index, export_index, import_index
 from attrib.scan import scan_source
 from attrib.sources import open_source
-
-from helpers import COPY_PY, UNRELATED_PY, UPSTREAM_PY, git_repo, write_tree
-from test_index import SHAPES_PY
 
 DAY = 86_400
 T0 = 1_704_067_200  # 2024-01-01
@@ -251,10 +250,10 @@ def test_export_from_redis_then_import_into_sqlite(tmp_path, trees, redis_server
     add(location, trees["grid"], "grid", "Apache-2.0")
     add(location, trees["inventory"], "inventory")
     shared = tmp_path / "from-redis.sqlite"
-    code, out, err = run("index", "export", str(shared), "--index", location)
+    code, _, err = run("index", "export", str(shared), "--index", location)
     assert code == 0, err
     target = str(tmp_path / "target.sqlite")
-    code, out, err = run("index", "import", str(shared), "--index", target)
+    code, _, err = run("index", "import", str(shared), "--index", target)
     assert code == 0, err
     before = found(location, trees["suspect"])
     assert {m[3] for m in before} == {"grid", "inventory"}

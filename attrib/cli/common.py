@@ -82,7 +82,8 @@ def index_for(index_location: str | None, root: str) -> str | None:
 
     from ..config import load_config
 
-    config = load_config(Path(root))
+    base = Path(root) if Path(root).is_dir() else Path(root).parent
+    config = load_config(base)
     if config.upstreams:
         try:
             from ..project_index import ensure_project_index

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import index_option, max_bytes_option
+from .common import index_for, index_option, max_bytes_option
 
 
 @click.command()
@@ -39,7 +39,7 @@ def notice(path: str, index_location: str | None, max_file_bytes: int, output: s
     from ..sources import Limits, open_source
     from .common import emit
 
-    store = open_store(index_location)
+    store = open_store(index_for(index_location, path))
     try:
         report = scan_source(store, open_source(path, None, Limits(max_file_bytes=max_file_bytes)))
     finally:

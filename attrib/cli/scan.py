@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .common import (emit, exit_code, format_option, index_option, max_bytes_option,
-                     no_rules_option, policy, progress, ref_option, rules_option)
+from .common import (emit, exit_code, format_option, index_for, index_option,
+                     max_bytes_option, no_rules_option, policy, progress, ref_option,
+                     rules_option)
 
 
 @click.command()
@@ -42,7 +43,7 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
     from ..sources import Limits, open_source, with_history
 
     checks = None if no_rules else policy(path, rule_files)
-    store = open_store(index_location)
+    store = open_store(index_for(index_location, path))
     try:
         source = open_source(path, ref, Limits(max_file_bytes=max_file_bytes))
         if ref is None and Path(path).is_dir():
