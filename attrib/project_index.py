@@ -243,22 +243,23 @@ class IndexFile:
             path = _required(path, "a path", 4096)
             if "\0" in path or not isinstance(blob, str) or not _OBJECT_ID.fullmatch(blob):
                 raise ValueError(f"file {path[:100]!r} has no valid path or blob id")
-            files.append(IndexedFile(name, path, blob, None if date is None else _count(date, "a date"),
-                                     _text(commit, "a commit", 64), _text(author, "an author", 1024)))
+            when = None if date is None else _count(date, "a date")
+            files.append(IndexedFile(name, path, blob, when, _text(commit, "a commit", 64),
+                                     _text(author, "an author", 1024)))
         if len({f.path for f in files}) < len(files):
             raise ValueError("a path appears twice")
         return files
 
     def _blob(self, blob_id: str) -> BlobRecord:
-        rows = self._rows(f"SELECT {_i('id')}, substr(data, 1, ?) FROM blobs WHERE blob_id = ? LIMIT 2",
-                          (MAX_BLOB + 1, blob_id))
+        rows = self._rows(f"SELECT {_i('id')}, substr(data, 1, ?) FROM blobs "
+                          "WHERE blob_id = ? LIMIT 2", (MAX_BLOB + 1, blob_id))
         rowid, data = rows[0] if len(rows) == 1 else (None, None)
         if not isinstance(data, bytes) or len(data) > MAX_BLOB:
             raise ValueError(f"blob {blob_id[:12]} is not a blob of at most {MAX_BLOB} bytes")
         count = _fragment_count(data)
         size = self.params.num_perm * 4
-        frags = self._rows(f"SELECT {_i('idx')}, substr(minhash, 1, ?) FROM fragments WHERE blob = ? "
-                           "ORDER BY idx LIMIT ?", (size + 1, rowid, count + 1))
+        frags = self._rows(f"SELECT {_i('idx')}, substr(minhash, 1, ?) FROM fragments "
+                           "WHERE blob = ? ORDER BY idx LIMIT ?", (size + 1, rowid, count + 1))
         idxs = [i for i, _ in frags]
         if (len(frags) > count or len(set(idxs)) < len(idxs)
                 or not all(_count(i, "a fragment index") < count for i in idxs)
@@ -313,7 +314,8 @@ def _fragment_count(data: bytes) -> int:
     texts, raws, lines, ren = (doc.get(k) for k in ("texts", "raw", "line", "ren"))
     header = doc.get("header", [])  # absent in blobs written before it existed
     n = len(texts) if isinstance(texts, list) else -1
-    ok = (isinstance(texts, list) and isinstance(raws, list) and isinstance(lines, list) and isinstance(ren, str)
+    ok = (isinstance(texts, list) and isinstance(raws, list) and isinstance(lines, list)
+          and isinstance(ren, str)
           and len(raws) == len(lines) == len(ren) == n and set(ren) <= {"0", "1"}
           and all(isinstance(t, str) for t in texts) and all(isinstance(t, str) for t in raws)
           and all(type(x) is int for x in lines) and isinstance(doc.get("language"), str)
@@ -405,15 +407,15 @@ def ensure_project_index(config: Config, cache_dir: Path | None = None,
         return str(target)
     try:
         cache.mkdir(parents=True, exist_ok=True)
+        with _lock(cache / f"{key}.lock"):
+            if not target.is_file():  # else another process built it while we waited
+                # the manifest first: offline runs find an index through it, and skip it alone
+                manifest = cache / f"{key}.json"
+                manifest.with_suffix(".json.tmp").write_text(json.dumps(doc, indent=1))
+                manifest.with_suffix(".json.tmp").replace(manifest)
+                _publish(target, lambda tmp: _build(tmp, pins, progress, offline))
     except OSError as exc:
-        raise IndexError_(f"{cache}: cannot create the index cache ({exc.strerror})") from None
-    with _lock(cache / f"{key}.lock"):
-        if not target.is_file():  # else another process built it while we waited
-            # the manifest first: offline runs find an index through it, and skip it alone
-            manifest = cache / f"{key}.json"
-            manifest.with_suffix(".json.tmp").write_text(json.dumps(doc, indent=1, sort_keys=True))
-            manifest.with_suffix(".json.tmp").replace(manifest)
-            _publish(target, lambda tmp: _build(tmp, pins, progress, offline))
+        raise IndexError_(f"{cache}: cannot write the index cache ({exc.strerror})") from None
     return str(target)
 
 

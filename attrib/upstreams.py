@@ -33,7 +33,8 @@ def local_repo(location: str) -> Iterator[Path]:
     try:
         done = subprocess.run(
             ["git", "-c", "core.hooksPath=/dev/null", "-c", "protocol.ext.allow=never",
-             "clone", "--bare", "--quiet", "--no-recurse-submodules", location, tmp + "/repo"],
+             "clone", "--bare", "--quiet", "--no-recurse-submodules", "--", location,
+             tmp + "/repo"],
             env=env, capture_output=True, text=True, timeout=1800, stdin=subprocess.DEVNULL)
         if done.returncode:
             last = (done.stderr.strip().splitlines() or ["git clone failed"])[-1]

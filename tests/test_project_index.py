@@ -111,7 +111,7 @@ def test_round_trip_finds_the_same_matches(tmp_path, trees, index):
 
 def test_export_of_some_upstreams_holds_only_them(tmp_path, trees, index):
     shared = tmp_path / "grid-only.sqlite"
-    code, out, err = run("index", "export", str(shared), "--index", index, "--upstream", "grid")
+    code, _, err = run("index", "export", str(shared), "--index", index, "--upstream", "grid")
     assert code == 0, err
     assert names(str(shared)) == ["grid"]
     assert {m[3] for m in found(str(shared), trees["suspect"])} == {"grid"}
@@ -158,6 +158,8 @@ def test_junk_and_foreign_files_are_refused_in_one_line(tmp_path, index):
         assert code == 2, (path, err)
         assert err.count("\n") == 1 and says in err and out == ""
     assert not target.exists()  # a refused file creates no index either
+    code, _, err = run("index", "import", index, "--index", index)
+    assert code == 2 and err.count("\n") == 1 and "is the index being imported into" in err
 
 
 def test_a_file_built_with_other_parameters_is_refused(tmp_path, trees, index):

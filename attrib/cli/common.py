@@ -89,5 +89,6 @@ def index_for(index_location: str | None, root: str) -> str | None:
             from ..project_index import ensure_project_index
         except ImportError:  # pragma: no cover - the project index arrives with its module
             return None
-        return ensure_project_index(config)
+        return ensure_project_index(config,
+                                    progress=lambda m: click.echo(f"attrib: {m}", err=True))
     return None

@@ -243,7 +243,10 @@ def import_(file: str, index_location: str | None) -> None:
     """
     from ..project_index import import_index
 
-    for u in import_index(file, index_location):
+    imported = import_index(file, index_location)
+    if not imported:
+        click.echo(f"{file} holds no upstreams: nothing imported")
+    for u in imported:
         click.echo(f"imported {u.name}: {u.files} files, {u.lines} lines, "
                    f"licence {u.license or 'unknown'}"
                    + (f", commit {u.commit[:10]}" if u.commit else ""))

@@ -79,6 +79,11 @@ class Store(Protocol):
 
     def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]: ...
 
+    def upstream_contents(self, name: str) -> tuple[UpstreamInfo, list[IndexedFile],
+                                                    list[BlobRecord]]:
+        """What ``add_upstream`` was given for ``name`` (``attrib index export`` copies it)."""
+        ...
+
     def close(self) -> None: ...
 
 
