@@ -167,3 +167,22 @@ def test_empty_repository_with_nothing_staged_is_clean(tmp_path, idx):
 def test_staged_or_diff_is_required(tmp_path, idx):
     code, _, err = attrib("check", str(tmp_path), "--index", idx)
     assert code == 2 and "--staged or --diff" in err
+
+
+def test_declared_upstreams_need_no_index_set_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTRIB_CACHE", str(tmp_path / "cache"))
+    up = tmp_path / "up"
+    git_repo(up, [({"grid.py": UPSTREAM_PY}, "upstream", 1_600_000_000)])
+    repo = tmp_path / "r"
+    git_repo(repo, [({".attrib.yaml": f"upstreams:\n  - name: grid\n    location: {up}\n"
+                                      "    license: MIT\n"}, "init", 1_700_000_000)])
+    write_tree(repo, {"pool.py": COPY_PY})
+    git(repo, "add", "pool.py")
+    code, out, err = attrib("check", str(repo), "--staged", "--format", "json")
+    assert code == 1, err
+    assert {m["upstream"] for m in json.loads(out)["matches"]} == {"grid"}
+    built = list((tmp_path / "cache" / "projects").glob("*.sqlite"))
+    assert len(built) == 1
+    stamp = built[0].stat().st_mtime_ns
+    assert attrib("check", str(repo), "--staged")[0] == 1
+    assert built[0].stat().st_mtime_ns == stamp  # reused, not rebuilt

@@ -55,9 +55,21 @@ from __future__ import annotations
 from .common import MAX_BYTES, Detection, decode
 from .expressions import FAMILIES, license_family, spdx_headers, validate_spdx
 from .metadata import detect_metadata
-from .references import DATA, SHINGLE, _reduce, copyright_lines  # _reduce: cited by data/licenses/index.toml
+from .references import (
+    DATA,
+    SHINGLE,
+    _reduce,  # noqa: F401 - data/licenses/index.toml cites attrib.licenses._reduce
+    copyright_lines,
+)
 from .texts import MIN_COVERAGE, MIN_SCORE, detect_license_text, detect_text
-from .tree import HEADER_BYTES, NOTICE_NAMES, TreeLicense, detect_source, detect_tree, is_license_file
+from .tree import (
+    HEADER_BYTES,
+    NOTICE_NAMES,
+    TreeLicense,
+    detect_source,
+    detect_tree,
+    is_license_file,
+)
 
 __all__ = [
     "DATA", "FAMILIES", "HEADER_BYTES", "MAX_BYTES", "MIN_COVERAGE", "MIN_SCORE", "NOTICE_NAMES", "SHINGLE",

@@ -15,7 +15,6 @@ FAMILIES = ("public-domain", "permissive", "weak-copyleft", "strong-copyleft",
             "network-copyleft", "unknown")  # mildest first; unknown ranks as strictest
 
 
-
 # ---------------------------------------------------------------- SPDX expressions
 
 _REF = re.compile(r"^(?:DocumentRef-[\w.-]+:)?LicenseRef-[\w.-]+$")
@@ -102,9 +101,6 @@ def license_family(spdx: str) -> str:
             family = "weak-copyleft"
         found.append(family)
     return max(found, key=FAMILIES.index)
-
-
-# ---------------------------------------------------------------- licence texts
 
 
 def _ids(spdx: str) -> set[str]:

@@ -164,3 +164,4 @@ def _alias_pattern() -> re.Pattern[str]:
 
 
 def _incorporated() -> dict[str, str]:
+    return {e["incorporates"]: e["id"] for e in _index()["license"] if "incorporates" in e}

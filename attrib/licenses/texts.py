@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from .common import MAX_BYTES, Detection
 from .expressions import _base, _join, spdx_headers
 from .references import (
-    _STOP, SHINGLE, _alias_pattern, _flat, _index, _Reference, _references, _shingles, _words,
+    _STOP,
+    SHINGLE,
+    _alias_pattern,
+    _flat,
+    _index,
+    _Reference,
+    _references,
+    _shingles,
+    _words,
     copyright_lines,
 )
 
@@ -34,8 +42,10 @@ class _Found:
     end: int
 
 
+# ---------------------------------------------------------------- licence texts
+
 def _match(words: list[str]) -> list[_Found]:
-    """The references a word list holds, greedily, best first (see the module docstring)."""
+    """The references a word list holds, greedily, best first (see the package docstring)."""
     refs, index = _references()
     hits: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for pos, shingle in enumerate(_shingles(words)):
