@@ -405,7 +405,7 @@ def test_markdown_escapes_pipes_in_table_cells():
     [verdict] = table(md, "| Upstream |")
     assert len(verdict) == 5 and verdict[0] == "up\\|stream"
     [match] = table(md, "| Suspect lines |")
-    assert len(match) == 5 and match[0] == "`x\\|y.py:3-9`"
+    assert len(match) == 6 and match[0] == "`x\\|y.py:3-9`"
 
 
 # ---------------------------------------------------------------- through the CLI

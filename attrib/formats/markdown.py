@@ -7,6 +7,8 @@ caps a step summary at 1 MiB, so the matches table stops at ``MAX_MATCH_ROWS``.
 """
 from __future__ import annotations
 
+import time
+
 import re
 from collections.abc import Iterable
 
@@ -87,16 +89,25 @@ def _resolved(report: Report) -> list[str]:
 def _matches(matches: Iterable[Match]) -> list[str]:
     rows = sorted(matches, key=lambda m: (m.path, m.start_line, m.upstream, m.upstream_path))
     out = ["### Matches", "",
-           "| Suspect lines | Derived from | Similarity | Clone type | Renames |",
-           "| --- | --- | ---: | --- | --- |"]
+           "| Suspect lines | Derived from | Similarity | Clone type | Renames | Who had it first |",
+           "| --- | --- | ---: | --- | --- | --- |"]
     for m in rows[:MAX_MATCH_ROWS]:
         suspect = _code(f"{m.path}:{m.start_line}-{m.end_line}")
         origin = _code(f"{m.upstream_path}:{m.upstream_start_line}-{m.upstream_end_line}")
         out.append(f"| {suspect} | {_cell(m.upstream)}: {origin} | {m.similarity:.2f} | "
-                   f"{_cell(m.clone_type)} | {_renames(m)} |")
+                   f"{_cell(m.clone_type)} | {_renames(m)} | {_first(m)} |")
     if len(rows) > MAX_MATCH_ROWS:
         out += ["", f"{len(rows) - MAX_MATCH_ROWS} more matches: see `--format json`."]
     return out
+
+
+def _first(m: Match) -> str:
+    """Upstream date, then this repository's date (commit, author), as far as known."""
+    def day(stamp: int | None) -> str:
+        return time.strftime("%Y-%m-%d", time.gmtime(stamp)) if stamp else "?"
+
+    here = f"here {day(m.date)}" + (f" ({_cell(m.author)})" if m.author else "")
+    return f"upstream {day(m.upstream_date)}; {here}"
 
 
 def _renames(m: Match) -> str:

@@ -163,7 +163,11 @@ def _match_properties(m: Match) -> dict:
     return {"upstream_path": m.upstream_path,
             "upstream_lines": [m.upstream_start_line, m.upstream_end_line],
             "similarity": m.similarity, "clone_type": m.clone_type,
-            "renames": {old: new for old, new in m.renames}}
+            "renames": {old: new for old, new in m.renames},
+            # who had it first: the upstream's history, and this repository's
+            "upstream_date": m.upstream_date, "upstream_commit": m.upstream_commit,
+            "upstream_author": m.upstream_author,
+            "date": m.date, "commit": m.commit, "author": m.author}
 
 
 def _locate(result: dict, upstream: str, span: Span) -> None:
