@@ -5,12 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo="sudo"
-if ! command -v redis-server >/dev/null; then
-  echo "== installing redis-server (the tests start a real one)"
+# the tests use a real redis-server and look at the HTML report in a real headless chromium
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing ${missing[*]} (the tests use the real thing)"
   if command -v apt-get >/dev/null; then
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq redis-server >/dev/null
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "redis-server is missing and apt-get is not available: install Redis" >&2; exit 2
+    echo "${missing[*]} missing and apt-get is not available: install them" >&2; exit 2
   fi
 fi
 echo "== creating .venv and installing attrib[test]"
