@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import (emit, exit_code, format_option, index_for, index_option, max_bytes_option,
-                     no_rules_option, policy, rules_option)
+from .common import emit, exit_code, index_for, index_option, policy, report_options
 
 
 @click.command()
@@ -14,11 +13,7 @@ from .common import (emit, exit_code, format_option, index_for, index_option, ma
 @click.option("--diff", "diff_spec", metavar="BASE[..HEAD]",
               help="Check what HEAD (or HEAD of the range) adds since its merge base with BASE.")
 @index_option
-@format_option
-@max_bytes_option
-@rules_option
-@no_rules_option
-@click.option("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
+@report_options
 @click.option("--sarif", "sarif_file", metavar="FILE",
               help="Also write SARIF 2.1.0 here (for code scanning upload).")
 @click.option("--summary", "summary_file", metavar="FILE",

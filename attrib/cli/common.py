@@ -92,3 +92,15 @@ def index_for(index_location: str | None, root: str) -> str | None:
         return ensure_project_index(config,
                                     progress=lambda m: click.echo(f"attrib: {m}", err=True))
     return None
+
+
+output_option = click.option("--output", "-o", metavar="FILE",
+                             help="Write the report here instead of stdout.")
+
+
+def report_options(command):
+    """The options every reporting command shares: format, size bound, rules, output."""
+    for option in reversed((format_option, max_bytes_option, rules_option, no_rules_option,
+                            output_option)):
+        command = option(command)
+    return command

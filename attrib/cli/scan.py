@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import click
 
-from .common import (emit, exit_code, format_option, index_for, index_option,
-                     max_bytes_option, no_rules_option, policy, progress, ref_option,
-                     rules_option)
+from .common import (emit, exit_code, index_for, index_option, policy, progress, ref_option,
+                     report_options)
 
 
 @click.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=True))
 @ref_option
 @index_option
-@format_option
-@max_bytes_option
-@rules_option
-@no_rules_option
-@click.option("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
+@report_options
 def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
          max_file_bytes: int, rule_files: tuple[str, ...], no_rules: bool,
          output: str | None) -> None:
@@ -65,11 +60,7 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
 @click.option("--upstream-ref", metavar="REF", help="Read UPSTREAM at this git ref.")
 @click.option("--name", metavar="NAME", help="Name to give UPSTREAM in the report "
                                              "(default: its directory name).")
-@format_option
-@max_bytes_option
-@rules_option
-@no_rules_option
-@click.option("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
+@report_options
 def compare(suspect: str, upstream: str, suspect_ref: str | None, upstream_ref: str | None,
             name: str | None, fmt: str, max_file_bytes: int, rule_files: tuple[str, ...],
             no_rules: bool, output: str | None) -> None:

@@ -40,8 +40,15 @@ def _markdown(report: Report, **kw) -> str:
     return render(report)
 
 
+def _html(report: Report, **kw) -> str:
+    from .html import render
+
+    return render(report, **kw)
+
+
 FORMATTERS: dict[str, Callable[..., str]] = {"text": _text, "json": _json, "sarif": _sarif,
-                                             "github": _github, "markdown": _markdown}
+                                             "github": _github, "markdown": _markdown,
+                                             "html": _html}
 
 
 def render(report: Report, name: str, **kw) -> str:
