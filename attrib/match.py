@@ -525,6 +525,7 @@ def _region(parsed: ParsedFile, group, blobs: dict[str, ParsedFile]) -> Match:
         upstream_excerpt=excerpt(upstream, min(h.u_start_line for h in hits),
                                  max(h.u_end_line for h in hits)),
         upstream_header=upstream.header,
+        alignment=_line_alignment(parsed, upstream, pairs),
         date=parsed.date, commit=parsed.commit, author=parsed.author,
         upstream_author=first_file.author,
     )
@@ -572,6 +573,15 @@ def _evidence(parsed: ParsedFile, upstream: ParsedFile,
         prev = (si, ui)
     sl, ul = parsed.stream.lines, upstream.stream.lines
     return tuple(Evidence(sl[a], sl[b], ul[c], ul[d]) for a, b, c, d in runs)
+
+
+def _line_alignment(parsed: ParsedFile, upstream: ParsedFile,
+                    pairs: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Each suspect line with an aligned token, beside the upstream line of its first one."""
+    out: dict[int, int] = {}
+    for si, ui in sorted(pairs):
+        out.setdefault(parsed.stream.lines[si], upstream.stream.lines[ui])
+    return tuple(sorted(out.items()))
 
 
 def summarise(parsed: ParsedFile, matches: list[Match]) -> FileSummary:

@@ -131,6 +131,7 @@ class Match:
     excerpt: tuple[tuple[int, str], ...] = ()  # suspect lines, rebuilt from tokens
     upstream_excerpt: tuple[tuple[int, str], ...] = ()
     upstream_header: tuple[str, ...] = ()  # copyright/licence lines atop the upstream file
+    alignment: tuple[tuple[int, int], ...] = ()  # (suspect line, upstream line) that tiles pair
     date: int | None = None  # when the suspect's history introduced the file's blob, if known
     commit: str | None = None
     author: str | None = None

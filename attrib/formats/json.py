@@ -16,6 +16,7 @@ def match_dict(m: Match) -> dict:
     d["names"] = list(m.names)
     d["upstream_names"] = list(m.upstream_names)
     d["also_in"] = list(m.also_in)
+    d["alignment"] = [list(p) for p in m.alignment]
     return d
 
 

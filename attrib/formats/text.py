@@ -74,14 +74,15 @@ def _match(m: Match, excerpt_lines: int) -> list[str]:
 
 
 def _side_by_side(m: Match, limit: int) -> list[str]:
-    left, right = list(m.excerpt[:limit]), list(m.upstream_excerpt[:limit])
-    rows = max(len(left), len(right))
+    """Suspect lines beside the upstream lines the alignment pairs them with."""
+    upstream = dict(m.upstream_excerpt)
+    partner = dict(m.alignment)
     out = []
-    for i in range(rows):
-        a = _cell(left[i]) if i < len(left) else ""
-        b = _cell(right[i]) if i < len(right) else ""
-        out.append(f"    {a:<{_WIDTH}} | {b}")
-    more = max(len(m.excerpt), len(m.upstream_excerpt)) - limit
+    for line, text in m.excerpt[:limit]:
+        u = partner.get(line)
+        right = _cell((u, upstream[u])) if u in upstream else ""
+        out.append(f"    {_cell((line, text)):<{_WIDTH}} | {right}")
+    more = len(m.excerpt) - limit
     if more > 0:
         out.append(f"    ... {more} more lines (all evidence in --format json)")
     return out
