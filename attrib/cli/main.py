@@ -17,6 +17,7 @@ COMMANDS = {
     "scan": "attrib.cli.scan:scan",
     "compare": "attrib.cli.scan:compare",
     "check": "attrib.cli.check:check",
+    "audit": "attrib.cli.audit:audit",
     "notice": "attrib.cli.notice:notice",
     "rules": "attrib.cli.rules:rules",
 }
@@ -25,6 +26,7 @@ SUMMARIES = {
     "scan": "Find code in a tree that derives from indexed upstreams.",
     "compare": "Find code in one tree that derives from another (no index).",
     "check": "Check what a commit (--staged) or a pull request (--diff) adds.",
+    "audit": "Audit a suspicious repository: an HTML evidence report.",
     "notice": "Write the THIRD_PARTY_NOTICES file that makes the copies comply.",
     "rules": "List, explain and validate the licence rules.",
 }

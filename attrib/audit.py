@@ -1,0 +1,315 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``attrib audit``: one evidence report on a whole repository that is not ours.
+
+The audited repository is hostile.  Nothing here executes or imports its
+code, follows its symlinks, or reads its ``.attrib.yaml``/rule files (an
+attacker who wrote them would choose what counts as credit and which findings
+are "resolved"): the shipped rules, the user's ``--rules`` files and a default
+:class:`~attrib.config.Config` decide.  A URL is cloned bare with
+:func:`attrib.upstreams.local_repo` (no hooks, no checkout, no submodules,
+safe transports) under size and file-count bounds.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ContextManager
+
+from .errors import SourceError, UsageError
+from .index.base import Store
+from .model import FileSummary, Report, Source
+from .sources import Limits
+
+AUDIT_SCHEMA_VERSION = 1
+# git's remote helpers ("ext::sh -c ...", "fd::") run programs: refused before git sees them.
+_TRANSPORT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+SAFE_SCHEMES = ("https", "http", "ssh", "git", "file")
+MAX_REPO_BYTES = 2_000_000_000
+MAX_FILES = 50_000
+# Model files the artifact comparison looks at, in a local audited tree.
+MODEL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.model")
+
+
+@dataclass(frozen=True)
+class Audit:
+    """A scan with the rules engine over a whole tree, and what the report needs besides."""
+
+    location: str  # what the user passed: a path or a URL
+    report: Report
+    artifacts: dict  # the model-artifact section: {"status": ..., "sections": [...]}
+    against: tuple[str, ...] = ()
+    commit: str | None = None  # the audited commit, when read from git
+
+
+def check_location(location: str) -> None:
+    """UsageError for a location git would hand to a program or an unsafe transport."""
+    if location.startswith("-"):
+        raise UsageError(f"{location!r}: a location may not start with '-'")
+    if _TRANSPORT.match(location):
+        raise UsageError(f"{location.split('::')[0]}:: transport refused "
+                         f"(allowed: {', '.join(SAFE_SCHEMES)} URLs or a local path)")
+    scheme = _SCHEME.match(location)
+    if scheme and scheme.group(1).lower() not in SAFE_SCHEMES:
+        raise UsageError(f"{scheme.group(1)}:// transport refused "
+                         f"(allowed: {', '.join(SAFE_SCHEMES)} URLs or a local path)")
+
+
+@contextmanager
+def _scoped_env(extra: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``extra`` set for the duration (local_repo copies it when it clones)."""
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _tree_bytes(root: Path) -> int:
+    total = 0
+    for dirpath, _, names in os.walk(root, followlinks=False):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+@contextmanager
+def open_audited(location: str, ref: str | None = None, limits: Limits = Limits(),
+                 max_repo_bytes: int = MAX_REPO_BYTES) -> Iterator[Source]:
+    """The audited tree as a :class:`Source`: a local path as it is, a URL from a bare clone."""
+    from .sources import open_source, with_history
+    from .upstreams import is_url, local_repo
+
+    check_location(location)
+    if not is_url(location):
+        source = open_source(location, ref, limits)
+        if ref is None and Path(location).is_dir():
+            source = with_history(source, Path(location))
+        yield source
+        return
+    # No LFS smudge (a bare clone checks nothing out, but a global git-lfs config
+    # must not fetch either); ssh must fail rather than ask for a password.
+    env = {"GIT_LFS_SKIP_SMUDGE": "1", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
+    with _scoped_env(env), local_repo(location) as bare:
+        size = _tree_bytes(bare)
+        if size > max_repo_bytes:
+            raise SourceError(f"{location}: repository too large ({size} bytes > "
+                              f"{max_repo_bytes}); clone it yourself and audit a checkout")
+        source = open_source(bare, ref or "HEAD", limits)
+        yield replace(source, root=location, url=location)
+
+
+def audit(location: str, store: Store, ref: str | None = None, against: tuple[str, ...] = (),
+          rule_files: tuple[str, ...] = (), limits: Limits = Limits(max_files=MAX_FILES),
+          progress: Callable[[str, int], ContextManager[Any]] | None = None,
+          compare: Callable[..., Any] | None = None) -> Audit:
+    """Scan ``location`` against ``store``, check the licence rules, compare model artifacts.
+
+    ``progress(label, total)`` gives a context manager yielding a ``bar(n)``
+    callback (:func:`attrib.cli.common.progress`); ``compare`` replaces
+    :func:`attrib.artifacts.compare_models` (tests).
+    """
+    from .config import Config
+    from .rules import load_rules
+    from .scan import check_rules, scan_source
+
+    rules = load_rules(list(rule_files))  # shipped + the user's, never the audited repo's
+    known = [u.name for u in store.upstreams()]
+    unknown = [a for a in against if a not in known]
+    if unknown:
+        raise UsageError(f"unknown upstream {unknown[0]!r} for --against (indexed: "
+                         f"{', '.join(known) or 'none'})")
+    with open_audited(location, ref, limits) as source:
+        with (progress("Auditing", len(source.files)) if progress else nullcontext()) as bar:
+            report = scan_source(store, source, progress=bar)
+        report = limit_to(report, against)
+        report = check_rules(report, source, rules, Config(None))
+        commit = source.commit
+    local = None if ref or not Path(location).is_dir() else Path(location)
+    return Audit(location, report, model_artifacts(local, report, compare), tuple(against),
+                 commit)
+
+
+def limit_to(report: Report, against: tuple[str, ...]) -> Report:
+    """The report with only the matches, file shares and upstreams of ``against`` (all if empty)."""
+    if not against:
+        return report
+    keep = set(against)
+    files = []
+    for f in report.files:
+        ups = tuple((n, k) for n, k in f.upstreams if n in keep)
+        if ups:
+            derived = min(f.derived_lines, sum(k for _, k in ups))
+            files.append(FileSummary(f.path, f.lines, derived, ups))
+    return replace(report, matches=tuple(m for m in report.matches if m.upstream in keep),
+                   files=tuple(files),
+                   upstreams=tuple(u for u in report.upstreams if u.name in keep))
+
+
+# -- model artifacts -----------------------------------------------------------------------
+
+def model_artifacts(local: Path | None, report: Report,
+                    compare: Callable[..., Any] | None = None) -> dict:
+    """The model-artifact section: a plain dict, ``status`` "compared" or "not compared".
+
+    Compared when the comparer is installed, the audited tree is a local directory
+    with model files, and a matched upstream was indexed from a local directory
+    that has them too.  A comparer that fails is recorded, and the audit goes on.
+    """
+    compare = compare or _comparer()
+    if compare is None:
+        return _not_compared("the model-artifact comparer (attrib.artifacts) is not installed")
+    if local is None:
+        return _not_compared("the audited repository is not a local directory (a URL or a ref)")
+    if not _has_model_files(local):
+        return _not_compared("no model files (config.json, tokenizer) in the audited tree")
+    matched = {m.upstream for m in report.matches}
+    pairs = [u for u in report.upstreams if u.name in matched and _has_model_files(Path(u.location))]
+    if not pairs:
+        return _not_compared("no matched upstream was indexed from a directory with model files")
+    sections = []
+    for u in pairs:
+        try:
+            result = compare(str(local), u.location)
+        except Exception as exc:  # noqa: BLE001 - bad model files are data, not a crash
+            sections.append({"name": u.name, "verdict": "error", "figures": {},
+                             "problems": [f"{type(exc).__name__}: {exc}"]})
+            continue
+        sections += [{**s, "upstream": u.name} for s in artifact_sections(result)]
+    return {"status": "compared", "reason": "", "sections": sections}
+
+
+def _comparer() -> Callable[..., Any] | None:
+    """``attrib.artifacts.compare_models`` when that optional package is there."""
+    try:
+        from . import artifacts
+    except ImportError:
+        return None
+    return getattr(artifacts, "compare_models", None)
+
+
+def _not_compared(reason: str) -> dict:
+    return {"status": "not compared", "reason": reason, "sections": []}
+
+
+def _has_model_files(path: Path) -> bool:
+    try:
+        return path.is_dir() and any((path / n).is_file() and not (path / n).is_symlink()
+                                     for n in MODEL_FILES)
+    except OSError:
+        return False
+
+
+def artifact_sections(result: Any) -> list[dict]:
+    """An ``ArtifactReport`` (or a dict of one) as plain section dicts.
+
+    Each section: ``name``, ``verdict``, ``figures`` (name -> number or text),
+    ``problems`` (texts), and optionally ``histogram`` ({edges, counts, gaussian})
+    and ``correlations`` ([[tensor, r], ...]).
+    """
+    from dataclasses import asdict, is_dataclass
+
+    if hasattr(result, "to_dict"):
+        result = result.to_dict()
+    elif is_dataclass(result) and not isinstance(result, type):
+        result = asdict(result)
+    raw = result.get("sections", result) if isinstance(result, dict) else result
+    if isinstance(raw, dict):
+        raw = [{"name": k, **(v if isinstance(v, dict) else {"verdict": str(v)})}
+               for k, v in raw.items()]
+    out = []
+    for s in raw or []:
+        if is_dataclass(s) and not isinstance(s, type):
+            s = asdict(s)
+        if not isinstance(s, dict):
+            continue
+        out.append({**s, "name": str(s.get("name", s.get("kind", "artifact"))),
+                    "verdict": str(s.get("verdict", "unknown")),
+                    "figures": dict(s.get("figures") or {}),
+                    "problems": [str(p) for p in s.get("problems") or []]})
+    return out
+
+
+# -- the summary at the top of the report -----------------------------------------------------
+
+def summary(report: Report) -> list[dict]:
+    """One row per matched upstream: verdict, licence, lines copied, who had the code first."""
+    verdicts = {v.upstream: v for v in report.verdicts}
+    licences = {u.name: u.license for u in report.upstreams}
+    rows = []
+    for name in sorted({m.upstream for m in report.matches} | set(verdicts)):
+        ms = [m for m in report.matches if m.upstream == name]
+        v = verdicts.get(name)
+        up = min((m.upstream_date for m in ms if m.upstream_date), default=None)
+        ours = min((m.date for m in ms if m.date), default=None)
+        rows.append({
+            "upstream": name,
+            "license": v.license if v else licences.get(name),
+            "verdict": v.verdict if v else "match (rules not checked)",
+            "copied_lines": v.copied_lines if v else sum(m.end_line - m.start_line + 1 for m in ms),
+            "matches": len(ms),
+            "files": len({m.path for m in ms}),
+            "failed": list(v.failed) if v else [],
+            "upstream_first": _day(up),
+            "audited_first": _day(ours),
+            "first": _first(up, ours),
+        })
+    return rows
+
+
+def _day(t: int | None) -> str | None:
+    return time.strftime("%Y-%m-%d", time.gmtime(t)) if t else None
+
+
+def _first(upstream: int | None, audited: int | None) -> str:
+    if upstream is None or audited is None:
+        return "unknown (no dates on " + ("either side" if upstream == audited else
+                                          "the upstream" if upstream is None else
+                                          "the audited repository") + ")"
+    if upstream < audited:
+        return "upstream"
+    return "audited repository" if audited < upstream else "same day"
+
+
+def audit_dict(a: Audit) -> dict:
+    """The audit for machines: the scan report's JSON plus an ``audit`` section."""
+    from .formats.json import report_dict
+
+    return {**report_dict(a.report), "audit": audit_section(a)}
+
+
+def audit_section(a: Audit) -> dict:
+    """What an audit adds to a scan report: where, the per-upstream summary, model artifacts."""
+    return {"schema_version": AUDIT_SCHEMA_VERSION, "location": a.location, "commit": a.commit,
+            "against": list(a.against), "summary": summary(a.report),
+            "model_artifacts": a.artifacts}
+
+
+def summary_text(a: Audit) -> str:
+    """The audit summary for a terminal, printed after the text report."""
+    lines = [f"Audit of {a.location}:"]
+    for row in summary(a.report):
+        lines.append(f"  {row['upstream']} ({row['license'] or 'licence unknown'}): "
+                     f"{row['verdict'].upper()}, {row['copied_lines']} lines copied in "
+                     f"{row['files']} files; first: {row['first']}")
+    if len(lines) == 1:
+        lines.append("  no code from the indexed upstreams")
+    art = a.artifacts
+    lines.append(f"  model artifacts: {art['status']}"
+                 + (f" ({art['reason']})" if art.get("reason") else ""))
+    for s in art.get("sections", []):
+        lines.append(f"    {s['name']}: {s['verdict']}")
+    return "\n".join(lines) + "\n"

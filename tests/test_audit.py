@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``attrib audit``: the evidence report on a hostile repository, in JSON, text and a real browser."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from attrib.audit import artifact_sections, check_location, model_artifacts
+from attrib.cli import main as cli_main
+from attrib.errors import UsageError
+from attrib.formats.html import render as render_html
+from attrib.model import Report
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CHROMIUM = "/usr/bin/chromium"
+HOSTILE = "<img src=x onerror=alert(1)>.py"
+
+
+@pytest.fixture(autouse=True)
+def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``audit`` in the command table, whether or not main.py registers it yet."""
+    monkeypatch.setitem(cli_main.COMMANDS, "audit", "attrib.cli.audit:audit")
+    monkeypatch.setitem(cli_main.SUMMARIES, "audit", "Audit a repository: an evidence report.")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        cli_main.main(list(args))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+@pytest.fixture
+def index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    location = str(tmp_path / "idx.sqlite")
+    code, _, err = run(capsys, "index", "add", str(EXAMPLES / "minicpmv"), "--name", "MiniCPM-V",
+                       "--index", location)
+    assert code == 0, err
+    return location
+
+
+@pytest.fixture
+def hostile_tree(tmp_path: Path) -> Path:
+    tree = tmp_path / "suspect"
+    shutil.copytree(EXAMPLES / "llama3v", tree)
+    # a copied file under a name that is markup, and a symlink out of the tree
+    shutil.copy(tree / "llama3v" / "projection.py", tree / HOSTILE)
+    (tree / "escape.py").symlink_to("/etc/passwd")
+    # The audited repo's own config would "resolve" everything: it must be ignored.
+    (tree / ".attrib.yaml").write_text("exclude: ['**']\n", encoding="utf-8")
+    return tree
+
+
+def test_audit_json_finds_copy_without_credit(index: str, capsys) -> None:
+    code, out, err = run(capsys, "audit", str(EXAMPLES / "llama3v"), "--index", index,
+                         "--format", "json")
+    assert code == 1, err
+    data = json.loads(out)
+    assert data["schema_version"] and data["audit"]["schema_version"] == 1
+    rows = {r["upstream"]: r for r in data["audit"]["summary"]}
+    assert rows["MiniCPM-V"]["verdict"] == "copy without credit"
+    assert rows["MiniCPM-V"]["copied_lines"] > 100
+    assert data["matches"] and all(m["upstream"] == "MiniCPM-V" for m in data["matches"])
+    assert data["audit"]["model_artifacts"]["status"] in ("compared", "not compared")
+
+
+def test_audit_ignores_the_audited_repos_config(index: str, hostile_tree: Path, capsys) -> None:
+    code, out, _ = run(capsys, "audit", str(hostile_tree), "--index", index, "--format", "json")
+    assert code == 1
+    assert json.loads(out)["matches"]
+
+
+def test_against_limits_and_checks_names(index: str, capsys) -> None:
+    code, _, err = run(capsys, "audit", str(EXAMPLES / "llama3v"), "--index", index,
+                       "--against", "Nope")
+    assert code == 2 and "MiniCPM-V" in err and len(err.strip().splitlines()) == 1
+
+
+def test_text_format_has_summary(index: str, capsys) -> None:
+    code, out, _ = run(capsys, "audit", str(EXAMPLES / "llama3v"), "--index", index,
+                       "--format", "text")
+    assert code == 1
+    assert "Audit of" in out and "COPY WITHOUT CREDIT" in out
+
+
+def _html(index: str, tree: Path, tmp_path: Path, capsys) -> tuple[Path, str]:
+    report = tmp_path / "report.html"
+    code, _, err = run(capsys, "audit", str(tree), "--index", index, "-o", str(report))
+    assert code == 1, err
+    return report, report.read_text(encoding="utf-8")
+
+
+def test_html_is_self_contained_and_escaped(index: str, hostile_tree: Path, tmp_path: Path,
+                                            capsys) -> None:
+    _, page = _html(index, hostile_tree, tmp_path, capsys)
+    assert "COPY WITHOUT CREDIT" in page and "<mark>" in page and "<svg" in page
+    assert not re.search(r"<(script|link|img|iframe|object|embed)\b", page, re.IGNORECASE)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
+    assert "@import" not in page and "url(" not in page
+    assert HOSTILE not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;.py" in page
+    assert "escape.py</td><td>symlink (not followed)" in page and "root:" not in page
+
+
+def test_html_escapes_renames_and_draws_artifacts() -> None:
+    from attrib.model import Match
+
+    m = Match("a.py", 1, 1, "Up<s>", "b.py", 1, 1, 0.9, "renamed", (("x", "<b>y</b>"),),
+              excerpt=((1, "<b>y</b> = 1"),), upstream_excerpt=((1, "x = 1"),))
+    art = {"status": "compared", "reason": "", "sections": [{
+        "name": "weights", "verdict": "derived", "figures": {"mean": 0.5}, "problems": ["<p>"],
+        "histogram": {"edges": [0, 1, 2], "counts": [3, 1], "gaussian": [2.5, 1.5]},
+        "correlations": [["<t>", 0.99], ["bad", "nan"]]}]}
+    page = render_html(Report("t", (m,), (), ()), audit={
+        "location": "<loc>", "summary": [], "model_artifacts": art})
+    assert "<b>" not in page and "<mark>&lt;b&gt;y&lt;/b&gt;</mark>" in page
+    assert "&lt;loc&gt;" in page and "&lt;t&gt;" in page and "<polyline" in page
+
+
+def test_model_artifacts_not_compared_and_adapted(tmp_path: Path) -> None:
+    report = Report("t", (), (), ())
+    assert model_artifacts(None, report, compare=lambda a, b: {})["status"] == "not compared"
+    sections = artifact_sections({"sections": [{"name": "config", "verdict": "same"}]})
+    assert sections == [{"name": "config", "verdict": "same", "figures": {}, "problems": []}]
+
+
+def _git_repo(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest)
+    git = ["git", "-C", str(dest), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "copy"], check=True)
+    return dest
+
+
+def test_audit_of_a_file_url(index: str, tmp_path: Path, capsys) -> None:
+    repo = _git_repo(EXAMPLES / "llama3v", tmp_path / "remote")
+    code, out, err = run(capsys, "audit", repo.as_uri(), "--index", index, "--format", "json")
+    assert code == 1, err
+    data = json.loads(out)
+    assert data["audit"]["commit"] and data["matches"]
+    row = data["audit"]["summary"][0]
+    assert row["audited_first"] is not None
+
+
+@pytest.mark.parametrize("location", ["ext::sh -c evil", "fd::3", "gopher://example.org/x"])
+def test_unsafe_transports_refused(index: str, location: str, capsys) -> None:
+    code, out, err = run(capsys, "audit", location, "--index", index)
+    assert code == 2 and not out
+    assert len(err.strip().splitlines()) == 1 and "refused" in err
+    with pytest.raises(UsageError):
+        check_location(location)
+
+
+def test_missing_url_is_one_line(index: str, tmp_path: Path, capsys) -> None:
+    code, out, err = run(capsys, "audit", (tmp_path / "no-such-repo").as_uri(), "--index", index)
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1
+
+
+def _chromium() -> str:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing and CI is set")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    return CHROMIUM
+
+
+def _browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / "profile"
+    profile.mkdir(exist_ok=True)
+    return subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", *args],
+        check=False, capture_output=True, text=True, timeout=120)
+
+
+def _png_pixels_vary(png: bytes) -> bool:
+    """Whether a PNG's decoded scanlines hold more than one byte value (not one colour)."""
+    pos, idat = 8, b""
+    while pos < len(png):
+        length = int.from_bytes(png[pos:pos + 4], "big")
+        kind = png[pos + 4:pos + 8]
+        if kind == b"IDAT":
+            idat += png[pos + 8:pos + 8 + length]
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    width = int.from_bytes(png[16:20], "big")
+    channels = {2: 3, 6: 4, 0: 1, 4: 2}.get(png[25], 3)
+    stride = width * channels + 1
+    rows = [raw[i + 1:i + stride] for i in range(0, len(raw), stride)]
+    # Filters make raw bytes vary even for one colour; a row of all-zero deltas under
+    # filter "Sub"/"Up" is uniform.  Any row with a non-trivial value set means content.
+    return any(len(set(r)) > 2 for r in rows)
+
+
+def test_html_renders_in_a_real_browser(index: str, hostile_tree: Path, tmp_path: Path,
+                                        capsys) -> None:
+    report, _ = _html(index, hostile_tree, tmp_path, capsys)
+    shot = tmp_path / "shot.png"
+    _browser(tmp_path, f"--screenshot={shot}", "--window-size=1280,2000", report.as_uri())
+    assert shot.is_file() and shot.stat().st_size > 20_000
+    assert _png_pixels_vary(shot.read_bytes())
+    dom = _browser(tmp_path, "--dump-dom", report.as_uri()).stdout
+    assert "COPY WITHOUT CREDIT" in dom and "MiniCPM-V" in dom
+    assert "<img" not in dom  # the hostile file name stayed text
+    if os.environ.get("ATTRIB_KEEP_SCREENSHOT"):
+        shutil.copy(shot, os.environ["ATTRIB_KEEP_SCREENSHOT"])
