@@ -18,6 +18,7 @@ COMMANDS = {
     "compare": "attrib.cli.scan:compare",
     "check": "attrib.cli.check:check",
     "audit": "attrib.cli.audit:audit",
+    "model": "attrib.cli.model:model",
     "notice": "attrib.cli.notice:notice",
     "rules": "attrib.cli.rules:rules",
 }
@@ -27,6 +28,7 @@ SUMMARIES = {
     "compare": "Find code in one tree that derives from another (no index).",
     "check": "Check what a commit (--staged) or a pull request (--diff) adds.",
     "audit": "Audit a suspicious repository: an HTML evidence report.",
+    "model": "Compare model artifacts: config, tokenizer, weights.",
     "notice": "Write the THIRD_PARTY_NOTICES file that makes the copies comply.",
     "rules": "List, explain and validate the licence rules.",
 }

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``attrib model``: compare model artifacts (config, tokenizer, safetensors weights)."""
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def model() -> None:
+    """Compare model artifacts: config, tokenizer and safetensors weights."""
+
+
+@model.command()
+@click.argument("a", type=click.Path())
+@click.argument("b", type=click.Path())
+@click.option("--base", metavar="DIR", type=click.Path(),
+              help="A public base model both may start from: tells a copy from a sibling.")
+@click.option("--full", is_flag=True, help="Read every value (default: a seeded sample).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def compare(a: str, b: str, base: str | None, full: bool, seed: int, fmt: str) -> None:
+    """Say whether model B is model A: identical, derived, sharing a base, or independent.
+
+    \b
+    A and B are model directories (config.json, tokenizer files, *.safetensors,
+    sharded via model.safetensors.index.json) or single files:
+      attrib model compare upstream/MiniCPM-Llama3-V-2_5 suspect/Llama3-V
+      attrib model compare A B --base meta-llama/Meta-Llama-3-8B --format json
+
+    Exit codes: 0 independent (or sharing a public base only), 1 derived or
+    identical, 2 usage or input error.
+    """
+    from ..artifacts import RENDERERS, compare_models
+
+    report = compare_models(a, b, base=base, full=full, seed=seed)
+    click.echo(RENDERERS[fmt](report), nl=False)
+    raise click.exceptions.Exit(1 if report.is_copy else 0)
