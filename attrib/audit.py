@@ -227,6 +227,9 @@ def artifact_sections(result: Any) -> list[dict]:
     elif is_dataclass(result) and not isinstance(result, type):
         result = asdict(result)
     raw = result.get("sections", result) if isinstance(result, dict) else result
+    if isinstance(raw, dict) and any(k in raw for k in ("config", "tokenizer", "weights")):
+        # an ArtifactReport: its sections, not its run parameters (a, b, seed, ...)
+        raw = [raw[k] for k in ("config", "tokenizer", "weights") if isinstance(raw.get(k), dict)]
     if isinstance(raw, dict):
         raw = [{"name": k, **(v if isinstance(v, dict) else {"verdict": str(v)})}
                for k, v in raw.items()]
@@ -236,9 +239,15 @@ def artifact_sections(result: Any) -> list[dict]:
             s = asdict(s)
         if not isinstance(s, dict):
             continue
-        out.append({**s, "name": str(s.get("name", s.get("kind", "artifact"))),
-                    "verdict": str(s.get("verdict", "unknown")),
-                    "figures": dict(s.get("figures") or {}),
+        figures = dict(s.get("figures") or {})
+        pairs = figures.pop("pairs", None) or []
+        extra = {}
+        if figures.get("histogram"):
+            extra["histogram"] = figures.pop("histogram")
+        if pairs:
+            extra["correlations"] = [[p.get("b"), p.get("correlation")] for p in pairs][:60]
+        out.append({**s, **extra, "name": str(s.get("name", s.get("kind", "artifact"))),
+                    "verdict": str(s.get("verdict", "unknown")), "figures": figures,
                     "problems": [str(p) for p in s.get("problems") or []]})
     return out
 

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -213,3 +214,41 @@ def test_html_renders_in_a_real_browser(index: str, hostile_tree: Path, tmp_path
     assert "<img" not in dom  # the hostile file name stayed text
     if os.environ.get("ATTRIB_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["ATTRIB_KEEP_SCREENSHOT"])
+
+
+def attrib(*args: str) -> tuple[int, str, str]:
+    done = subprocess.run([sys.executable, "-c", "from attrib.cli.main import main; main()",
+                           *args], capture_output=True, text=True)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_audit_compares_the_weights_and_draws_the_noise_histogram(tmp_path):
+    """The Llama3-V check: the suspect's weights are the upstream's plus Gaussian noise."""
+    import numpy as np
+
+    from attrib.artifacts.tensorfile import write_safetensors
+
+    upstream = tmp_path / "minicpmv"
+    suspect = tmp_path / "llama3v"
+    shutil.copytree(EXAMPLES / "minicpmv", upstream)
+    shutil.copytree(EXAMPLES / "llama3v", suspect)
+    rng = np.random.default_rng(7)
+    weights = {f"vpm.layers.{i}.weight": rng.normal(0, 0.02, (64, 64)).astype(np.float32)
+               for i in range(4)}
+    write_safetensors(upstream / "model.safetensors", weights)
+    noisy = {k.replace("vpm.", "vision."): v + rng.normal(0, 0.005, v.shape).astype(np.float32)
+             for k, v in weights.items()}
+    write_safetensors(suspect / "model.safetensors", noisy)
+    idx = str(tmp_path / "idx.sqlite")
+    assert attrib("index", "add", str(upstream), "--name", "MiniCPM-V", "--index", idx)[0] == 0
+    code, out, err = attrib("audit", str(suspect), "--index", idx, "--format", "json")
+    assert code == 1, err
+    artifacts = json.loads(out)["audit"]["model_artifacts"]
+    assert artifacts["status"] == "compared"
+    [weights_section] = [s for s in artifacts["sections"] if s["name"] == "weights"]
+    assert weights_section["verdict"] == "derived"
+    assert weights_section["histogram"]["counts"] and weights_section["correlations"]
+    html_out = tmp_path / "report.html"
+    assert attrib("audit", str(suspect), "--index", idx, "-o", str(html_out))[0] == 1
+    page = html_out.read_text()
+    assert "<svg" in page and "Gaussian" in page

@@ -84,7 +84,35 @@ def compare_pair(ra: TensorRef, rb: TensorRef, rbase: TensorRef | None, seed: in
         row.update(_permuted(ra, rb, seed) or {})
     if rbase is not None:
         row.update(_with_base(ra, rb, rbase, seed, full))
+    if not full and row.get("delta_std"):
+        row["hist"] = _histogram(ra, rb, seed, row["delta_std"])
     return row
+
+
+HIST_EDGES = [round(-5 + i * 0.25, 2) for i in range(41)]  # in units of the difference's std
+
+
+def _histogram(ra: TensorRef, rb: TensorRef, seed: int, scale: float) -> list[int]:
+    """Counts of the sampled differences B - A, standardised, over HIST_EDGES."""
+    counts = np.zeros(len(HIST_EDGES) - 1, dtype=np.int64)
+    for a, b in chunks((ra, rb), seed, False):
+        d = (np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64)) / scale
+        counts += np.histogram(np.clip(d, -4.999, 4.999), bins=HIST_EDGES)[0]
+    return counts.tolist()
+
+
+def histogram_figure(rows: list[dict]) -> dict | None:
+    """The pooled histogram of standardised differences, beside the standard Gaussian it
+    would be for a copy plus Gaussian noise (the chart that exposed Llama3-V)."""
+    hists = [r["hist"] for r in rows if r.get("hist")]
+    if not hists:
+        return None
+    counts = np.sum(np.array(hists), axis=0)
+    total, width = int(counts.sum()), HIST_EDGES[1] - HIST_EDGES[0]
+    centres = [(lo + hi) / 2 for lo, hi in zip(HIST_EDGES, HIST_EDGES[1:])]
+    gaussian = [total * width * math.exp(-c * c / 2) / math.sqrt(2 * math.pi) for c in centres]
+    return {"edges": HIST_EDGES, "counts": counts.tolist(),
+            "gaussian": [round(g, 3) for g in gaussian], "unit": "std of B - A"}
 
 
 def _median(rows: list[dict], key: str) -> float | None:
@@ -170,6 +198,9 @@ def compare_weights(files_a: ModelFiles, files_b: ModelFiles, files_base: ModelF
     }
     if base:
         figures["base"] = _base_figures(rows)
+    figures["histogram"] = histogram_figure(rows)
+    for row in rows:
+        row.pop("hist", None)
     figures["pairs"] = rows
     complete = not left_a and not left_b and not problems
     verdict, detail = _verdict(figures, rows, complete)

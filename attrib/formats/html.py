@@ -224,13 +224,39 @@ def _marked(text: str, pattern: re.Pattern[str] | None, cls: str = "") -> str:
 _UPSTREAM_MARK = ' class="u"'
 
 
+def _aligned(m: Match) -> list[tuple[tuple[int, str] | None, tuple[int, str] | None]]:
+    """Rows of (suspect line, upstream line): each suspect line beside the upstream line the
+    tiles align it with; upstream lines nothing aligns with come in order, on their own."""
+    upstream = dict(m.upstream_excerpt)
+    partner = dict(m.alignment)
+    if not partner:
+        left, right = list(m.excerpt), list(m.upstream_excerpt)
+        return [(left[i] if i < len(left) else None, right[i] if i < len(right) else None)
+                for i in range(max(len(left), len(right)))]
+    shown: set[int] = set()
+    rows: list = []
+    pending = sorted(upstream)
+    for line, text in m.excerpt:
+        u = partner.get(line)
+        if u in upstream and u not in shown:
+            while pending and pending[0] < u:  # upstream lines the copy dropped, in place
+                if pending[0] not in shown:
+                    rows.append((None, (pending[0], upstream[pending[0]])))
+                    shown.add(pending[0])
+                pending.pop(0)
+            shown.add(u)
+            rows.append(((line, text), (u, upstream[u])))
+        else:
+            rows.append(((line, text), None))
+    rows += [(None, (u, upstream[u])) for u in pending if u not in shown]
+    return rows
+
+
 def _side_by_side(m: Match) -> str:
     ours, theirs = _marker([b for _, b in m.renames]), _marker([a for a, _ in m.renames])
-    left, right = list(m.excerpt), list(m.upstream_excerpt)
+    pairs = _aligned(m)
     rows = []
-    for i in range(max(len(left), len(right))):
-        a = left[i] if i < len(left) else None
-        b = right[i] if i < len(right) else None
+    for a, b in pairs:
         rows.append("<tr>" + (f"<td class=\"n\">{a[0]}</td><td>{_marked(a[1], ours)}</td>" if a
                               else "<td class=\"n\"></td><td></td>")
                     + (f"<td class=\"n\">{b[0]}</td><td>{_marked(b[1], theirs, _UPSTREAM_MARK)}</td>"
