@@ -176,10 +176,10 @@ def _resolution(rule_id: str, group: Group, paths: tuple[str, ...], config: Conf
     spans = [(m.path, m.start_line, m.end_line) for m in group.matches
              if not paths or m.path in paths] or [(p, 1, 1) for p in paths]
     found = [config.resolution_for(rule_id, p, a, b, today) for p, a, b in spans]
-    if found and all(found):
-        r = found[0]
-        return f"{r.reason}: {r.comment}" if r.comment else r.reason
-    return None
+    r = found[0] if found and all(found) else None
+    if r is None:
+        return None
+    return f"{r.reason}: {r.comment}" if r.comment else r.reason
 
 
 def verdict(group: Group, findings: list[Finding]) -> Verdict:

@@ -89,8 +89,7 @@ class SqliteStore:
         rows = self._read("SELECT name, location, ref, commit_sha, license, url, files, "
                           "fragments, lines, indexed_at, notice, artifacts, copyrights "
                           "FROM upstreams ORDER BY name")
-        return [UpstreamInfo(*r[:11], tuple(tuple(a) for a in json.loads(r[11] or "[]")),
-                             tuple(json.loads(r[12] or "[]"))) for r in rows]
+        return [_upstream(r) for r in rows]
 
     def known_blobs(self, blob_ids: Iterable[str]) -> set[str]:
         ids = list(blob_ids)
@@ -305,6 +304,13 @@ class SqliteStore:
             return self.conn.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
             raise IndexError_(f"{self.location}: index is corrupt ({exc})") from None
+
+
+def _upstream(r: tuple) -> UpstreamInfo:
+    name, location, ref, commit, license_id, url, files, fragments, lines, at, notice = r[:11]
+    return UpstreamInfo(name, location, ref, commit, license_id, url, files, fragments, lines,
+                        at, notice, tuple(tuple(a) for a in json.loads(r[11] or "[]")),
+                        tuple(json.loads(r[12] or "[]")))
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
