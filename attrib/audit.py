@@ -45,6 +45,7 @@ class Audit:
     artifacts: dict  # the model-artifact section: {"status": ..., "sections": [...]}
     against: tuple[str, ...] = ()
     commit: str | None = None  # the audited commit, when read from git
+    leftovers: tuple[dict, ...] = ()  # references only an upstream satisfies (leftovers.py)
 
 
 def check_location(location: str) -> None:
@@ -138,9 +139,19 @@ def audit(location: str, store: Store, ref: str | None = None, against: tuple[st
         report = limit_to(report, against)
         report = check_rules(report, source, rules, Config(None))
         commit = source.commit
+        left = _leftovers(source, store, report)
     local = None if ref or not Path(location).is_dir() else Path(location)
     return Audit(location, report, model_artifacts(local, report, compare), tuple(against),
-                 commit)
+                 commit, left)
+
+
+def _leftovers(source, store: Store, report: Report) -> tuple[dict, ...]:
+    from dataclasses import asdict
+
+    from .leftovers import find_leftovers, renamed_model_types
+
+    found = find_leftovers(source, store, report) + renamed_model_types(report, source, store)
+    return tuple(asdict(x) for x in found)
 
 
 def limit_to(report: Report, against: tuple[str, ...]) -> Report:
@@ -304,7 +315,7 @@ def audit_section(a: Audit) -> dict:
     """What an audit adds to a scan report: where, the per-upstream summary, model artifacts."""
     return {"schema_version": AUDIT_SCHEMA_VERSION, "location": a.location, "commit": a.commit,
             "against": list(a.against), "summary": summary(a.report),
-            "model_artifacts": a.artifacts}
+            "leftovers": list(a.leftovers), "model_artifacts": a.artifacts}
 
 
 def summary_text(a: Audit) -> str:
@@ -316,6 +327,8 @@ def summary_text(a: Audit) -> str:
                      f"{row['files']} files; first: {row['first']}")
     if len(lines) == 1:
         lines.append("  no code from the indexed upstreams")
+    for x in a.leftovers:
+        lines.append(f"  leftover: {x['path']} {x['key']} = {x['value']!r}: {x['detail']}")
     art = a.artifacts
     lines.append(f"  model artifacts: {art['status']}"
                  + (f" ({art['reason']})" if art.get("reason") else ""))

@@ -252,3 +252,23 @@ def test_audit_compares_the_weights_and_draws_the_noise_histogram(tmp_path):
     assert attrib("audit", str(suspect), "--index", idx, "-o", str(html_out))[0] == 1
     page = html_out.read_text()
     assert "<svg" in page and "Gaussian" in page
+
+
+def test_leftovers_name_the_upstream_a_repository_cannot_do_without(tmp_path):
+    """An auto_map module and an architectures class the copy never shipped, and a renamed
+    model_type: the evidence Llama3-V left in its configs, found from the index alone."""
+    suspect = tmp_path / "llama3v"
+    shutil.copytree(EXAMPLES / "llama3v", suspect)
+    config = json.loads((suspect / "config.json").read_text())
+    config["auto_map"]["AutoProcessor"] = "image_slicer.MiniCPMVImageProcessor"
+    config["architectures"].append("MiniCPMVSliceConfig")
+    (suspect / "config.json").write_text(json.dumps(config))
+    idx = str(tmp_path / "idx.sqlite")
+    assert attrib("index", "add", str(EXAMPLES / "minicpmv"), "--name", "MiniCPM-V",
+                  "--index", idx)[0] == 0
+    code, out, err = attrib("audit", str(suspect), "--index", idx, "--format", "json")
+    assert code == 1, err
+    found = {(x["key"], x["value"], x["upstream"]) for x in json.loads(out)["audit"]["leftovers"]}
+    assert ("auto_map.AutoProcessor", "image_slicer.MiniCPMVImageProcessor", "MiniCPM-V") in found
+    assert ("architectures", "MiniCPMVSliceConfig", "MiniCPM-V") in found
+    assert ("model_type", "llama3v", "MiniCPM-V") in found  # renamed in config_llama3v.py

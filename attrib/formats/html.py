@@ -43,7 +43,7 @@ def render(report: Report, audit: dict | None = None) -> str:
     audit = audit or {"location": report.target, "summary": summary(report),
                       "model_artifacts": None}
     body = [_head(report, audit), _summary(audit["summary"]), _map(report),
-            _findings(report), _matches(report),
+            _findings(report), _leftovers(audit.get("leftovers") or []), _matches(report),
             _artifacts(audit.get("model_artifacts")), _skipped(report)]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
@@ -356,6 +356,19 @@ def _correlations(rows: list, width: int = 640) -> str:
                      f"<text x=\"{236 + bar_w}\" y=\"{y + 11}\">{r:.3f}</text>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _leftovers(rows: list[dict]) -> str:
+    """References the repository cannot satisfy itself, and the upstream each names."""
+    if not rows:
+        return ""
+    cells = "".join(f"<tr><td><code>{escape(r['path'])}</code></td><td><code>{escape(r['key'])}"
+                    f"</code></td><td><code>{escape(str(r['value']))}</code></td>"
+                    f"<td>{escape(r['upstream'])}</td><td>{escape(r['detail'])}</td></tr>"
+                    for r in rows)
+    return ("<h2 id=\"leftovers\">Leftovers</h2><p class=\"muted\">References this repository "
+            "cannot satisfy itself, that point at an upstream.</p><table><tr><th>file</th>"
+            "<th>key</th><th>value</th><th>upstream</th><th>why</th></tr>" + cells + "</table>")
 
 
 def _skipped(report: Report) -> str:
