@@ -272,3 +272,12 @@ def test_leftovers_name_the_upstream_a_repository_cannot_do_without(tmp_path):
     assert ("auto_map.AutoProcessor", "image_slicer.MiniCPMVImageProcessor", "MiniCPM-V") in found
     assert ("architectures", "MiniCPMVSliceConfig", "MiniCPM-V") in found
     assert ("model_type", "llama3v", "MiniCPM-V") in found  # renamed in config_llama3v.py
+
+
+def test_against_a_path_needs_no_index(tmp_path):
+    code, out, err = attrib("audit", str(EXAMPLES / "llama3v"), "--against",
+                            str(EXAMPLES / "minicpmv"), "--format", "json")
+    assert code == 1, err
+    report = json.loads(out)
+    assert [v["upstream"] for v in report["verdicts"]] == ["minicpmv"]
+    assert report["verdicts"][0]["verdict"] == "copy without credit"

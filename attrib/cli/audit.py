@@ -18,8 +18,9 @@ from .common import (
 @click.argument("source")
 @click.option("--ref", metavar="REF", help="Audit this git ref (default for a URL: HEAD).")
 @index_option
-@click.option("--against", "against", multiple=True, metavar="NAME",
-              help="Report only on this indexed upstream; repeatable.")
+@click.option("--against", "against", multiple=True, metavar="NAME|PATH|URL",
+              help="Report only on this upstream: an indexed name, or a path or git URL "
+                   "indexed for this audit alone (no --index needed); repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["html", "json", "text"]), default="html",
               show_default=True, help="html: one self-contained evidence page; json for "
                                       "machines; text for a terminal.")
@@ -59,7 +60,7 @@ def audit(source: str, ref: str | None, index_location: str | None, against: tup
     from ..sources import Limits
 
     # Never the audited repository's declared upstreams (index_for): it is not trusted.
-    store = open_store(index_location)
+    store, against = _store(index_location, against, max_file_bytes)
     try:
         result = run_audit(source, store, ref, against, rule_files,
                            Limits(max_file_bytes=max_file_bytes, max_files=max_files),
@@ -76,3 +77,32 @@ def audit(source: str, ref: str | None, index_location: str | None, against: tup
         text = render(result.report, "text") + "\n" + summary_text(result)
     emit(text, output)
     raise click.exceptions.Exit(exit_code(result.report, False))
+
+
+def _store(index_location: str | None, against: tuple[str, ...], max_file_bytes: int):
+    """The index to audit against: the given one, or the --against paths and URLs, indexed now.
+
+    --against values that are paths or URLs are indexed into a throw-away
+    in-memory index (with the same safe clone as `attrib index add`); they
+    cannot be mixed with names of an on-disk index.
+    """
+    from pathlib import Path
+
+    from ..errors import UsageError
+    from ..index import open_store
+    from ..upstreams import is_url
+
+    places = [a for a in against if is_url(a) or Path(a).exists()]
+    if not places:
+        return open_store(index_location), against
+    if len(places) != len(against):
+        raise UsageError("--against takes either indexed names or paths/URLs, not both")
+    from ..index.sqlite import SqliteStore
+    from .index import _add
+
+    store = SqliteStore.open(":memory:", create=True)
+    names = []
+    for place in places:
+        info = _add(store, place, None, None, None, None, max_file_bytes)
+        names.append(info.name)
+    return store, tuple(names)
