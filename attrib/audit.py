@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -140,9 +141,29 @@ def audit(location: str, store: Store, ref: str | None = None, against: tuple[st
         report = check_rules(report, source, rules, Config(None))
         commit = source.commit
         left = _leftovers(source, store, report)
-    local = None if ref or not Path(location).is_dir() else Path(location)
-    return Audit(location, report, model_artifacts(local, report, compare), tuple(against),
-                 commit, left)
+        local = None if ref or not Path(location).is_dir() else Path(location)
+        with _materialised(source, local) as model_dir:
+            artifacts = model_artifacts(model_dir, report, compare)
+    return Audit(location, report, artifacts, tuple(against), commit, left)
+
+
+@contextmanager
+def _materialised(source, local: Path | None) -> Iterator[Path | None]:
+    """The audited tree's top-level model files as a directory: the tree itself when local,
+    else a temporary copy from the git objects already read (a URL or a --ref), so configs
+    and tokenizers are compared there too (weights beyond the size bound stay out)."""
+    if local is not None:
+        yield local
+        return
+    wanted = [f for f in source.files if "/" not in f.path and (
+        f.path in MODEL_FILES or f.path.endswith((".safetensors", ".safetensors.index.json")))]
+    if not wanted:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="attrib-audit-") as tmp:
+        for f in wanted:
+            (Path(tmp) / f.path).write_bytes(f.data)
+        yield Path(tmp)
 
 
 def _leftovers(source, store: Store, report: Report) -> tuple[dict, ...]:
