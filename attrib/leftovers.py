@@ -18,9 +18,11 @@ from pathlib import PurePosixPath
 from .index.base import Store, decode_blob
 from .model import Report, Source
 
-CONFIG_NAMES = ("config.json", "tokenizer_config.json", "preprocessor_config.json")
+CONFIG_NAMES = ("config.json", "tokenizer_config.json", "preprocessor_config.json",
+                "special_tokens_map.json", "tokenizer.json")
 _CLASS = re.compile(rb"^[ \t]*class[ \t]+([A-Za-z_]\w*)", re.M)
 _MAX_CONFIG = 1_000_000
+_TOKENISH = re.compile(r"^(<[^<>\s]{1,40}>|\[[A-Z_]{2,20}\])$")  # <image>, <|im_end|>, [SEP]
 _DECLARED = re.compile(r"""['"]?model_type['"]?\s*[=:]\s*['"]([\w\-]+)['"]""")
 _MAX_UPSTREAMS = 8
 
@@ -43,6 +45,7 @@ class _Facts:
     modules: set[str]
     classes: set[str]
     model_types: dict[str, str]  # model_type -> upstream path declaring it
+    strings: dict[str, str]  # string literal -> upstream path using it (special tokens)
 
 
 def find_leftovers(source: Source, store: Store, report: Report) -> list[Leftover]:
@@ -56,11 +59,67 @@ def find_leftovers(source: Source, store: Store, report: Report) -> list[Leftove
     names = _upstream_order(report, store)
     facts = {name: _facts(store, name) for name in names[:_MAX_UPSTREAMS]}
     out: list[Leftover] = []
+    code = b"\n".join(f.data for f in source.files if f.path.endswith(".py"))
     for path, doc in configs:
         out += _auto_map(path, doc, modules, classes, facts)
         out += _architectures(path, doc, classes, facts)
         out += _model_type(path, doc, facts)
-    return sorted(out, key=lambda x: (x.path, x.key, x.value))
+        out += _special_tokens(path, doc, code, facts)
+    out += _renamed_classes(configs, report)
+    return sorted(set(out), key=lambda x: (x.path, x.key, x.value))
+
+
+def _special_tokens(path: str, doc: dict, code: bytes, facts: dict[str, _Facts]) -> list[Leftover]:
+    """Special tokens this repository's own code never uses, that an upstream's code does."""
+    out = []
+    for token in sorted(_tokens_of(doc)):
+        if token.encode() in code:
+            continue
+        owner = next((n for n, f in facts.items() if token in f.strings), None)
+        if owner:
+            out.append(Leftover(path, "special token", token, owner,
+                                f"never used by this repository's code; {owner} uses it "
+                                f"({facts[owner].strings[token]})"))
+    return out
+
+
+def _tokens_of(doc: dict) -> set[str]:
+    found: set[str] = set()
+    for key in ("additional_special_tokens", "bos_token", "eos_token", "unk_token", "pad_token",
+                "im_start", "im_end", "slice_start", "slice_end", "image_start", "image_end"):
+        value = doc.get(key)
+        for v in (value if isinstance(value, list) else [value]):
+            content = v.get("content") if isinstance(v, dict) else v
+            if isinstance(content, str) and _TOKENISH.match(content):
+                found.add(content)
+    for entry in doc.get("added_tokens") or []:  # tokenizer.json
+        if isinstance(entry, dict) and entry.get("special") and isinstance(entry.get("content"), str) \
+                and _TOKENISH.match(entry["content"]):
+            found.add(entry["content"])
+    decoder = doc.get("added_tokens_decoder")  # tokenizer_config.json
+    if isinstance(decoder, dict):
+        for entry in decoder.values():
+            if isinstance(entry, dict) and entry.get("special") and \
+                    isinstance(entry.get("content"), str) and _TOKENISH.match(entry["content"]):
+                found.add(entry["content"])
+    return found
+
+
+def _renamed_classes(configs: list[tuple[str, dict]], report: Report) -> list[Leftover]:
+    """Config class names that the matches' rename maps show renamed from an upstream's."""
+    renamed = {new: (old, m.upstream, m.upstream_path) for m in report.matches
+               for old, new in m.renames}
+    out = []
+    for path, doc in configs:
+        names = [c for c in doc.get("architectures") or [] if isinstance(c, str)]
+        auto_map = doc.get("auto_map") if isinstance(doc.get("auto_map"), dict) else {}
+        names += [v.rsplit(".", 1)[-1] for v in auto_map.values() if isinstance(v, str)]
+        for name in sorted(set(names)):
+            if name in renamed:
+                old, upstream, upath = renamed[name]
+                out.append(Leftover(path, "class", name, upstream,
+                                    f"renamed from {upstream}'s {old} ({upath})"))
+    return out
 
 
 def _configs(source: Source) -> list[tuple[str, dict]]:
@@ -88,7 +147,7 @@ def _upstream_order(report: Report, store: Store) -> list[str]:
 
 def _facts(store: Store, name: str) -> _Facts:
     contents = getattr(store, "upstream_contents", None)
-    facts = _Facts(set(), set(), {})
+    facts = _Facts(set(), set(), {}, {})
     if contents is None:
         return facts
     _, files, blobs = contents(name)
@@ -99,6 +158,9 @@ def _facts(store: Store, name: str) -> _Facts:
         facts.classes.update(fr.name.rsplit(".", 1)[-1] for fr in parsed.fragments
                              if fr.kind == "class")
         raw = parsed.stream.raw
+        for text in raw:
+            if text[:1] in "'\"" and _TOKENISH.match(text.strip("'\"")):
+                facts.strings.setdefault(text.strip("'\""), paths.get(record.blob_id, ""))
         for i in range(len(raw) - 2):
             if raw[i].strip("'\"") == "model_type" and raw[i + 1] in ("=", ":") \
                     and raw[i + 2][:1] in "'\"":

@@ -263,6 +263,12 @@ def test_leftovers_name_the_upstream_a_repository_cannot_do_without(tmp_path):
     config["auto_map"]["AutoProcessor"] = "image_slicer.MiniCPMVImageProcessor"
     config["architectures"].append("MiniCPMVSliceConfig")
     (suspect / "config.json").write_text(json.dumps(config))
+    # the copy renamed its slice tags, but its tokenizer still lists the upstream's
+    patches = suspect / "llama3v" / "vision_patches.py"
+    patches.write_text(patches.read_text().replace("'<slice>'", "'<tile>'")
+                       .replace("'</slice>'", "'</tile>'"))
+    (suspect / "tokenizer_config.json").write_text(json.dumps(
+        {"additional_special_tokens": ["<slice>", "</slice>", "<tile>"]}))
     idx = str(tmp_path / "idx.sqlite")
     assert attrib("index", "add", str(EXAMPLES / "minicpmv"), "--name", "MiniCPM-V",
                   "--index", idx)[0] == 0
@@ -272,6 +278,10 @@ def test_leftovers_name_the_upstream_a_repository_cannot_do_without(tmp_path):
     assert ("auto_map.AutoProcessor", "image_slicer.MiniCPMVImageProcessor", "MiniCPM-V") in found
     assert ("architectures", "MiniCPMVSliceConfig", "MiniCPM-V") in found
     assert ("model_type", "llama3v", "MiniCPM-V") in found  # renamed in config_llama3v.py
+    assert ("class", "Llama3VModel", "MiniCPM-V") in found  # renamed from MiniCPMVModel
+    assert ("special token", "<slice>", "MiniCPM-V") in found
+    assert ("special token", "</slice>", "MiniCPM-V") in found
+    assert not any(value == "<tile>" for _, value, _ in found)  # its own code uses that one
 
 
 def test_against_a_path_needs_no_index(tmp_path):
