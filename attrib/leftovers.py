@@ -112,8 +112,9 @@ def _renamed_classes(configs: list[tuple[str, dict]], report: Report) -> list[Le
     out = []
     for path, doc in configs:
         names = [c for c in doc.get("architectures") or [] if isinstance(c, str)]
-        auto_map = doc.get("auto_map") if isinstance(doc.get("auto_map"), dict) else {}
-        names += [v.rsplit(".", 1)[-1] for v in auto_map.values() if isinstance(v, str)]
+        auto_map = doc.get("auto_map")
+        if isinstance(auto_map, dict):
+            names += [v.rsplit(".", 1)[-1] for v in auto_map.values() if isinstance(v, str)]
         for name in sorted(set(names)):
             if name in renamed:
                 old, upstream, upath = renamed[name]
