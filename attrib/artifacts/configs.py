@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .common_values import COSMETIC_KEYS, shared_weight
-from .files import load_json
+from .files import load_object
 from .model import ABSENT, DERIVED, IDENTICAL, INDEPENDENT, Problem, Section
 
 DERIVED_SCORE = 0.6  # share of evidence weight held by identical values
@@ -27,15 +27,7 @@ def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
 
 
 def _load(path: Path | None, problems: list[Problem]) -> dict | None:
-    if path is None:
-        return None
-    data, error = load_json(path)
-    if error is None and not isinstance(data, dict):
-        error = f"not a JSON object (a {type(data).__name__})"
-    if error or not isinstance(data, dict):
-        problems.append((str(path), error or "not a JSON object"))
-        return None
-    return data
+    return load_object(path, problems)
 
 
 def model_types(config: dict, prefix: str = "") -> dict[str, Any]:

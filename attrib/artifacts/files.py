@@ -52,3 +52,16 @@ def load_json(path: Path) -> tuple[object, str | None]:
         return None, f"unreadable: {exc}"
     except json.JSONDecodeError as exc:
         return None, f"not JSON: {exc.msg} at line {exc.lineno}"
+
+
+def load_object(path: Path | None, problems: list) -> dict | None:
+    """A JSON object from ``path``, or None with a (path, why) problem recorded."""
+    if path is None:
+        return None
+    data, error = load_json(path)
+    if error is None and not isinstance(data, dict):
+        error = f"not a JSON object (a {type(data).__name__})"
+    if error or not isinstance(data, dict):
+        problems.append((str(path), error or "not a JSON object"))
+        return None
+    return data

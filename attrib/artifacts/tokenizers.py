@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .files import ModelFiles, load_json
+from .files import ModelFiles, load_object
 from .model import ABSENT, DERIVED, IDENTICAL, INDEPENDENT, Problem, Section
 from .sentencepiece import read_pieces
 
@@ -30,16 +30,7 @@ class Tokenizer:
 
 
 def _json(files: ModelFiles, name: str, problems: list[Problem]) -> dict | None:
-    path = files.tokenizer.get(name)
-    if path is None:
-        return None
-    data, error = load_json(path)
-    if error is None and not isinstance(data, dict):
-        error = f"not a JSON object (a {type(data).__name__})"
-    if error or not isinstance(data, dict):
-        problems.append((str(path), error or "not a JSON object"))
-        return None
-    return data
+    return load_object(files.tokenizer.get(name), problems)
 
 
 def _merge(item: object) -> str:
