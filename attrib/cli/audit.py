@@ -56,7 +56,6 @@ def audit(source: str, ref: str | None, index_location: str | None, against: tup
     from ..audit import audit as run_audit
     from ..audit import audit_dict, audit_section, summary_text
     from ..formats import render
-    from ..index import open_store
     from ..sources import Limits
 
     # Never the audited repository's declared upstreams (index_for): it is not trusted.
