@@ -188,12 +188,18 @@ def _auto_map(path: str, doc: dict, modules: set[str], classes: set[str],
                                         f"module {module}.py is not in this repository; "
                                         f"{owner} ships it"))
             elif cls not in classes:
-                owner = next((n for n, f in facts.items() if cls in f.classes), None)
-                if owner:
-                    out.append(Leftover(path, f"auto_map.{key}", ref, owner,
-                                        f"class {cls} is defined nowhere in this repository; "
-                                        f"{owner} defines it"))
+                out += _class_elsewhere(path, f"auto_map.{key}", ref, cls, facts)
     return out
+
+
+def _class_elsewhere(path: str, key: str, value: str, cls: str,
+                     facts: dict[str, _Facts]) -> list[Leftover]:
+    """A class this repository never defines, when an upstream does."""
+    owner = next((n for n, f in facts.items() if cls in f.classes), None)
+    if owner is None:
+        return []
+    return [Leftover(path, key, value, owner,
+                     f"class {cls} is defined nowhere in this repository; {owner} defines it")]
 
 
 def _architectures(path: str, doc: dict, classes: set[str],
@@ -201,11 +207,7 @@ def _architectures(path: str, doc: dict, classes: set[str],
     out = []
     for cls in doc.get("architectures") or []:
         if isinstance(cls, str) and cls not in classes:
-            owner = next((n for n, f in facts.items() if cls in f.classes), None)
-            if owner:
-                out.append(Leftover(path, "architectures", cls, owner,
-                                    f"class {cls} is defined nowhere in this repository; "
-                                    f"{owner} defines it"))
+            out += _class_elsewhere(path, "architectures", cls, cls, facts)
     return out
 
 
