@@ -20,8 +20,9 @@ JSON report is scored against the case's truths:
 * a must-not-match pair is a false positive when one match covers at least half
   of its suspect span and (upstream "*") comes from the upstream at all, or
   names its upstream path and overlaps its upstream span;
-* every other match (touching no truth and no must-not-match span) is counted
-  as an "other match": most are real copies the data file does not list;
+* every other match (overlapping no truth and no must-not-match span) is
+  counted as an "other match": most are real copies the data file does not
+  list, so they are shown apart, not as errors;
 * the verdict is the one attrib gives for the case's upstream ("no copy" when
   it gives none).
 
@@ -277,7 +278,8 @@ def score(result: Result, matches: list[Match]) -> None:
         for pair in pairs:
             suspect = Span.parse(pair["suspect"])
             hit = [i for i, m in enumerate(matches) if hits(m, name, suspect, pair["upstream"])]
-            touched.update(i for i, m in enumerate(matches) if covers(m, suspect))
+            touched.update(i for i, m in enumerate(matches)
+                           if m.path == suspect.path and suspect.overlap(m.start, m.end))
             if kind == "truth":
                 (result.found if hit else result.missed).append(label(pair))
             elif hit:
