@@ -354,7 +354,7 @@ def table(results: list[Result]) -> str:
             continue
         truths = len(r.found) + len(r.missed)
         mark = "" if verdict_ok(r) else " **(wrong)**"
-        dropped = f" ({r.dropped} missing blobs dropped)" if r.dropped else ""
+        dropped = f" ({r.dropped} missing objects dropped)" if r.dropped else ""
         rows.append(f"| {c['id']}{dropped} | {c.get('language', '')} | {len(r.found)} / {truths} "
                     f"| {len(r.false_positives)} / {negatives(c)} | {len(r.other)} "
                     f"| {c.get('expected', '')} | {r.verdict}{mark} "
