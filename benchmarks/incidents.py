@@ -176,7 +176,7 @@ def missing_blobs(gitdir: Path, commit: str) -> list[str]:
     paths: dict[str, str] = {}
     for line in git(gitdir, "ls-tree", "-r", commit).splitlines():
         meta, _, path = line.partition("\t")
-        mode, kind, sha = meta.split()
+        _mode, kind, sha = meta.split()
         if kind in ("blob", "commit"):
             paths.setdefault(sha, path)
     if not paths:
@@ -287,10 +287,23 @@ def score(result: Result, matches: list[Match]) -> None:
     result.other = [m for i, m in enumerate(matches) if i not in touched]
 
 
+def prepare(case: dict, dirs: dict[str, Path], here: Path,
+            drop_missing: bool) -> tuple[Path, str, Path, str, int]:
+    """Shared clones of both sides and the refs to read: (upstream, ref, suspect, ref, dropped)."""
+    up_git = shared_clone(dirs["upstream"], here / "upstream.git")
+    sus_git = shared_clone(dirs["suspect"], here / "suspect.git")
+    up_ref, sus_ref, dropped = case["upstream"]["commit"], case["suspect"]["commit"], 0
+    if drop_missing:
+        up_ref, n_up = without_missing(up_git, up_ref)
+        sus_ref, n_sus = without_missing(sus_git, sus_ref)
+        dropped = n_up + n_sus
+    return up_git, up_ref, sus_git, sus_ref, dropped
+
+
 def run_case(case: dict, mirrors: Path, attrib: list[str], work: Path,
              drop_missing: bool) -> Result:
     result = Result(case)
-    up, sus = case["upstream"], case["suspect"]
+    up = case["upstream"]
     dirs = {side: mirror_dir(mirrors, case[side]["repo"]) for side in ("upstream", "suspect")}
     absent = [case[side]["repo"] for side, d in dirs.items() if d is None]
     if absent:
@@ -298,19 +311,13 @@ def run_case(case: dict, mirrors: Path, attrib: list[str], work: Path,
         return result
     here = work / case["id"]
     try:
-        up_git = shared_clone(dirs["upstream"], here / "upstream.git")
-        sus_git = shared_clone(dirs["suspect"], here / "suspect.git")
-        up_ref, sus_ref = up["commit"], sus["commit"]
-        if drop_missing:
-            up_ref, n_up = without_missing(up_git, up_ref)
-            sus_ref, n_sus = without_missing(sus_git, sus_ref)
-            result.dropped = n_up + n_sus
+        up_git, up_ref, sus_git, sus_ref, result.dropped = prepare(case, dirs, here, drop_missing)
     except RuntimeError as exc:
         result.status, result.message = "error", str(exc)
         return result
     index = here / "index.sqlite"
-    add = ["index", "add", str(up_git), "--ref", up_ref, "--name", up["name"], "--index", str(index),
-           "--url", f"https://github.com/{up['repo']}"]
+    add = ["index", "add", str(up_git), "--ref", up_ref, "--name", up["name"],
+           "--index", str(index), "--url", f"https://github.com/{up['repo']}"]
     if up.get("license"):
         add += ["--license", up["license"]]
     done, result.index_seconds = run_attrib(attrib, add)
@@ -321,7 +328,7 @@ def run_case(case: dict, mirrors: Path, attrib: list[str], work: Path,
     done, result.scan_seconds = run_attrib(attrib, ["scan", str(sus_git), "--ref", sus_ref,
                                                     "--index", str(index), "--format", "json",
                                                     "-o", str(out)])
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1):  # 1 = matches or a failed obligation, not an error
         result.status, result.message = "error", f"scan: {first_error(done)}"
         return result
     try:
@@ -369,8 +376,9 @@ def table(results: list[Result]) -> str:
     secs = sum(r.index_seconds + r.scan_seconds for r in ran)
     skipped = len(results) - len(ran)
     recall = f" ({found / truths:.2f})" if truths else ""
-    rows.append(f"| **total** ({len(ran)} run, {skipped} skipped or failed) | | {found} / {truths}"
-                f"{recall} | {fps} / {negs} | {others} | | {right} / {len(ran)} right | {secs:.1f} |")
+    rows.append(f"| **total** ({len(ran)} run, {skipped} skipped or failed) | "
+                f"| {found} / {truths}{recall} | {fps} / {negs} | {others} "
+                f"| | {right} / {len(ran)} right | {secs:.1f} |")
     return "\n".join(rows)
 
 
