@@ -11,15 +11,43 @@ license-text   the licence text ships with the copy (Apache-2.0 §4(a), MIT, BSD
 notice         the upstream's NOTICE content is carried (Apache-2.0 §4(d))
 headers        the copied files keep the upstream file's copyright lines (§4(c))
 change-notice  modified copies say they were modified (Apache-2.0 §4(b))
-credit         README/NOTICE/CREDITS/... name the upstream (a policy)
+credit         README/NOTICE/CREDITS/docs or the copied files name the upstream
+               as a source (attrib/credit.py says what counts)
 compatible     the upstream's licence may be used under the project's licence
-authorship     the suspect's history shows the code arriving after the upstream
+authorship     both histories: who had the code first, re-authored or backdated
+               commits (attrib/history.py)
 =============  ==============================================================
 
 A check returns pass, fail or unknown with a specific message; a failure
-gets the rule's fix with the exact lines to add.  A project's resolutions
-(``.attrib.yaml``) turn a failure at a path and line range into
-``resolved``.  The verdict per upstream follows from the credit obligations.
+gets the rule's fix with the exact lines to add.  A pass says why it passed
+(``basis``): ``credit`` when the upstream is named or its notice carried,
+``vacuous`` when there was nothing to carry (no NOTICE, no headers), which
+is not evidence of credit.  A project's resolutions (``.attrib.yaml``) turn
+a failure at a path and line range into ``resolved``.
+
+The verdict per upstream (issue 9), one meaning per word:
+
+``copy without credit``
+    copied code, and nothing names the upstream: no crediting line, no kept
+    copyright notice or header, no NOTICE carried.  Vacuous passes prove
+    nothing.  For MIT/BSD/ISC the copyright notice is the credit: the licence
+    text with the copier's name on it is this verdict.
+``partial``
+    the upstream is credited, but an error or warning obligation is unmet;
+    the verdict line names the unmet checks.
+``copy with credit``
+    credited, and every error and warning obligation holds.
+``this repository had it first``
+    both histories are dated and the scanned repository held every matched
+    file before the upstream did: the obligations run the other way, none is
+    charged (unless the dates were set by hand: then the credit verdict).
+``shared lineage``
+    the code this repository shares with the upstream is older in another
+    indexed upstream, to which the matches were attributed: credit the oldest.
+
+The credit verdicts add ``direction unknown`` when a side has no history:
+the verdict stands, since the upstream was indexed as the reference, but
+the line says no history could confirm who copied whom.
 """
 from __future__ import annotations
 
@@ -31,13 +59,24 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
 
+from . import credit as credits
+from . import history
 from .config import Config
 from .headers import has_change_notice, leading_comments
 from .model import Finding, Match, Source, UpstreamInfo, Verdict
 from .rules import Rule, RuleSet
 
-# the obligations that together make "credit" in the verdict's sense
-CREDIT_CHECKS = ("license-text", "notice", "headers", "credit", "change-notice")
+# the checks whose pass can name the upstream (basis "credit"): they make "credit" in the verdict
+CREDIT_CHECKS = ("license-text", "notice", "headers", "credit")
+HAD_IT_FIRST = "this repository had it first"
+SHARED_LINEAGE = "shared lineage"
+# a file whose whole content is credit: a name anywhere in it credits
+_CREDIT_FILE = re.compile(r"^(NOTICE|CREDITS|AUTHORS|THANKS|CONTRIBUTORS|THIRD[-_]?PARTY|"
+                          r"ACKNOWLEDG)", re.I)
+_DOC_DIRS = ("docs/", "doc/")
+_DOC_EXT = re.compile(r"\.(md|markdown|rst|txt|adoc)$", re.I)
+_MAX_DOCS = 200
+_COMMENT = re.compile(r"^\s*(#|//|/\*|\*|--|;|%|<!--|\"\"\"|\'\'\')")
 LICENSE_FILES = re.compile(r"^(LICEN[CS]E|COPYING|UNLICENSE)([-._][^/]*)?$|^LICENSES/[^/]+$", re.I)
 NOTICE_FILES = re.compile(r"^(NOTICE|THIRD[-_]PARTY[^/]*|CREDITS|ACKNOWLEDG[^/]*)(\.[^/]*)?$", re.I)
 _READ_LIMIT = 2_000_000  # bytes of a credit or licence file that are read
@@ -51,6 +90,7 @@ class Outcome:
     message: str
     paths: tuple[str, ...] = ()
     fix_detail: str = ""
+    basis: str = ""  # credit | vacuous | "": see the module docstring
 
 
 @dataclass
@@ -74,12 +114,34 @@ class Context:
         return self.texts[path]
 
     def credit_paths(self) -> list[str]:
-        """Files where the project gives credit (config ``credit.files`` globs)."""
-        return sorted(p for p in self.by_path
-                      if any(fnmatch.fnmatch(p, g) for g in self.config.credit_files))
+        """Files where the project gives credit: the ``credit.files`` globs, matched without
+        regard to case (``readme.md``, ``Readme.rst``), and the text files under docs/."""
+        globs = [g.lower() for g in self.config.credit_files]
+        found = sorted(p for p in self.by_path if any(fnmatch.fnmatch(p.lower(), g) for g in globs))
+        docs = sorted(p for p in self.by_path
+                      if p.lower().startswith(_DOC_DIRS) and _DOC_EXT.search(p))[:_MAX_DOCS]
+        return found + [p for p in docs if p not in found]
 
     def notice_paths(self) -> list[str]:
         return sorted(p for p in self.by_path if NOTICE_FILES.match(p))
+
+    def own_names(self) -> set[str]:
+        """What the scanned project calls itself: not credit when an upstream has the same name."""
+        if not hasattr(self, "_own"):
+            import posixpath
+
+            meta = {p: self.text(p) for p in self.by_path if "/" not in p and (
+                p.lower() in ("pyproject.toml", "setup.cfg", "setup.py", "package.json",
+                              "cargo.toml") or p.lower().startswith("readme"))}
+            root = posixpath.basename(str(self.source.url or self.source.root).rstrip("/"))
+            self._own = credits.own_names(root.removesuffix(".git"), meta)
+        return self._own
+
+    def rewritten(self) -> dict[str, str]:
+        """The scanned history's commits with hand-set dates (read once, only when asked)."""
+        if not hasattr(self, "_rewritten"):
+            self._rewritten = history.rewritten_commits(self.source.root, self.source.commit)
+        return self._rewritten
 
 
 def _decode(data: bytes) -> str:
@@ -128,13 +190,35 @@ def check_report(matches: tuple[Match, ...], upstreams: dict[str, UpstreamInfo],
     findings: list[Finding] = []
     verdicts: list[Verdict] = []
     for name in sorted(by_upstream):
-        info = upstreams.get(name) or UpstreamInfo(name, name, None, None, None)
-        group = Group(info, tuple(by_upstream[name]))
-        found = [_finding(rule, group, ctx, today)
-                 for rule in rules.applicable(info.license_for("code"), name, group.lines, "code")]
+        group = Group(_info(upstreams, name), tuple(by_upstream[name]))
+        found, v = judge(group, ctx, today)
         findings += found
-        verdicts.append(verdict(group, found))
-    return findings, verdicts, project_license
+        verdicts.append(v)
+    verdicts += _shared_lineage(matches, set(by_upstream), upstreams)
+    return findings, sorted(verdicts, key=lambda v: v.upstream), project_license
+
+
+def _info(upstreams: dict[str, UpstreamInfo], name: str) -> UpstreamInfo:
+    return upstreams.get(name) or UpstreamInfo(name, name, None, None, None)
+
+
+def judge(group: Group, ctx: Context, today: datetime.date) -> tuple[list[Finding], Verdict]:
+    """The findings and the verdict of one upstream's matches."""
+    histories = history.file_histories(group.matches)
+    way, why = history.direction(histories)
+    if way == history.SUSPECT_FIRST and not history.claimed_priority(histories, ctx.rewritten()):
+        # the suspect is the source: no obligation is charged, the history is the finding
+        [rule] = [r for r in ctx.rules.applicable(group.upstream.license_for("code"),
+                                                  group.upstream.name, group.lines, "code")
+                  if r.obligation.check == "authorship"] or [None]
+        found = [_finding(rule, group, ctx, today)] if rule else []
+        return found, Verdict(group.upstream.name, group.upstream.license_for("code"),
+                              HAD_IT_FIRST, group.lines, (), (), (), why,
+                              f"{why}: the obligations run the other way, none is charged here")
+    found = [_finding(rule, group, ctx, today)
+             for rule in ctx.rules.applicable(group.upstream.license_for("code"),
+                                              group.upstream.name, group.lines, "code")]
+    return found, verdict(group, found, why)
 
 
 def _finding(rule: Rule, group: Group, ctx: Context, today: datetime.date) -> Finding:
@@ -154,7 +238,8 @@ def _finding(rule: Rule, group: Group, ctx: Context, today: datetime.date) -> Fi
     spans = tuple((m.path, m.start_line, m.end_line, m.upstream_path, m.upstream_start_line,
                    m.upstream_end_line) for m in group.matches if m.path in concerned)
     return Finding(rule.id, ob.check, severity, group.upstream.name, status, ob.citation,
-                   ob.summary, outcome.message, fix, outcome.paths, resolution, spans)
+                   ob.summary, outcome.message, fix, outcome.paths, resolution, spans,
+                   outcome.basis)
 
 
 def _fix(template: str, group: Group, ctx: Context, outcome: Outcome) -> str:
@@ -182,19 +267,56 @@ def _resolution(rule_id: str, group: Group, paths: tuple[str, ...], config: Conf
     return f"{r.reason}: {r.comment}" if r.comment else r.reason
 
 
-def verdict(group: Group, findings: list[Finding]) -> Verdict:
-    """copy with credit: nothing fails; copy without credit: no credit obligation holds."""
+def verdict(group: Group, findings: list[Finding], direction: str = "") -> Verdict:
+    """The credit verdict: is the upstream named anywhere, and which obligations are unmet.
+
+    Only a pass that names the upstream (basis ``credit``) is credit; a pass because
+    the upstream had nothing to carry is not.
+    """
     passed = tuple(f.rule for f in findings if f.status in ("pass", "resolved"))
-    failed = tuple(f.rule for f in findings if f.status == "fail" and f.severity != "info")
-    credit = [f for f in findings if f.check in CREDIT_CHECKS]
-    if not failed:
-        word = "copy with credit"
-    elif credit and not any(f.status in ("pass", "resolved") for f in credit):
+    failing = [f for f in findings if f.status == "fail" and f.severity != "info"]
+    failed = tuple(f.rule for f in failing)
+    unmet = tuple(dict.fromkeys(f.check for f in failing))
+    credited = [f for f in findings if f.check in CREDIT_CHECKS and (
+        f.basis == "credit" or (f.check == "credit" and f.status == "resolved"))]
+    if not credited:
         word = "copy without credit"
-    else:
+    elif unmet:
         word = "partial"
+    else:
+        word = "copy with credit"
+    parts = [f"unmet: {', '.join(unmet)}"] if unmet else []
+    if credited:
+        parts.append("credited by " + ", ".join(f.check for f in credited))
+    if direction.startswith("direction"):
+        parts.append(direction)
     return Verdict(group.upstream.name, group.upstream.license_for("code"), word, group.lines,
-                   passed, failed)
+                   passed, failed, unmet, direction, "; ".join(parts))
+
+
+def _shared_lineage(matches: tuple[Match, ...], judged: set[str],
+                    upstreams: dict[str, UpstreamInfo]) -> list[Verdict]:
+    """Upstreams that hold the copied code only as a later copy of an older indexed upstream.
+
+    The matching attributes shared code to its oldest holder (``also_in`` names the
+    others): an upstream seen only there shares a lineage with this repository.
+    """
+    seen: dict[str, list[Match]] = defaultdict(list)
+    for m in matches:
+        for other in m.also_in:
+            if other not in judged:
+                seen[other].append(m)
+    out = []
+    for name, ms in sorted(seen.items()):
+        oldest = sorted({m.upstream for m in ms})
+        dated = all(m.upstream_date for m in ms)
+        why = (f"the shared code is older in {', '.join(oldest)}: credit the oldest"
+               if dated else f"the shared code is also in {', '.join(oldest)}; direction unknown: "
+                             "no history to tell which is older")
+        lines = len({(m.path, n) for m in ms for n in range(m.start_line, m.end_line + 1)})
+        out.append(Verdict(name, _info(upstreams, name).license_for("code"), SHARED_LINEAGE, lines,
+                           (), (), (), "", why))
+    return out
 
 
 # ---------------------------------------------------------------- the checks
@@ -232,11 +354,17 @@ def _license_text(group: Group, ctx: Context) -> Outcome:
         where = found + ctx.notice_paths() + list(group.paths)
         have = _norm(" ".join(ctx.text(p) for p in where))
         lost = [h for h in holders if _norm(h) not in have]
-        if not lost:
+        if not lost:  # for MIT/BSD/ISC the kept copyright notice is the credit
             return Outcome(True, f"{found[0]} holds the {wanted} text"
-                                 + (" with the upstream's copyright notice" if holders else ""))
+                                 + (" with the upstream's copyright notice" if holders else ""),
+                           basis="credit" if holders else "")
+        theirs = [ln.strip() for ln in ctx.text(found[0]).splitlines()
+                  if re.match(r"\W*copyright\b", ln, re.I)][:3]
+        instead = f" (it says {'; '.join(repr(t) for t in theirs)} instead)" if theirs else ""
         return Outcome(False, f"the {wanted} text is there ({', '.join(found)}) but not "
-                              f"{group.upstream.name}'s copyright notice", group.paths,
+                              f"{group.upstream.name}'s copyright notice "
+                              f"{'; '.join(repr(h) for h in lost)}{instead}: the notice is the "
+                              "credit", group.paths,
                        "Lines to add to your LICENSE or THIRD_PARTY_NOTICES, with the "
                        f"{wanted} text:\n" + _indent("\n".join(lost)))
     have = ", ".join(f"{p} ({s or 'unrecognised'})" for p, s in sorted(ctx.license_files.items()))
@@ -257,12 +385,13 @@ def _ids(expression: str) -> set[str]:
 def _notice(group: Group, ctx: Context) -> Outcome:
     notice = (group.upstream.notice or "").strip()
     if not notice:
-        return Outcome(True, f"{group.upstream.name} has no NOTICE file to carry")
+        return Outcome(True, f"{group.upstream.name} has no NOTICE file to carry (not evidence of "
+                             "credit)", basis="vacuous")
     wanted = [_norm(line) for line in notice.splitlines() if _norm(line)]
     for path in ctx.notice_paths() + ctx.credit_paths():
         have = _norm(ctx.text(path))
         if wanted and sum(1 for w in wanted if w in have) >= 0.8 * len(wanted):
-            return Outcome(True, f"{path} carries {group.upstream.name}'s NOTICE")
+            return Outcome(True, f"{path} carries {group.upstream.name}'s NOTICE", basis="credit")
     return Outcome(False, f"{group.upstream.name}'s NOTICE is not carried (no NOTICE file holds "
                           "its content)", group.paths,
                    fix_detail="Lines to add:\n" + _indent(notice))
@@ -287,20 +416,24 @@ def _headers(group: Group, ctx: Context) -> Outcome:
         if lost:
             missing.setdefault(m.path, [])
             missing[m.path] += [h for h in lost if h not in missing[m.path]]
-    if not any(m.upstream_header for m in group.matches):
-        return Outcome(True, "the copied upstream files carry no copyright headers")
+    with_lines = {m.path for m in group.matches
+                  if any(re.search(r"copyright|\(c\)|©", h, re.I) for h in m.upstream_header)}
+    if not with_lines:
+        return Outcome(True, "the copied upstream files carry no copyright headers (nothing to "
+                             "keep: not evidence of credit)", basis="vacuous")
+    kept = "credit" if with_lines - set(missing) else ""  # a file that kept them credits
     if not missing:
-        return Outcome(True, "the copied files keep the upstream copyright lines")
+        return Outcome(True, "the copied files keep the upstream copyright lines", basis=kept)
     detail = "\n".join(f"{path}: add to its header\n" + _indent("\n".join(lines))
                        for path, lines in sorted(missing.items()))
     return Outcome(False, f"{len(missing)} copied file(s) dropped the upstream copyright lines: "
-                          + ", ".join(sorted(missing)), tuple(sorted(missing)), detail)
+                          + ", ".join(sorted(missing)), tuple(sorted(missing)), detail, kept)
 
 
 def _change_notice(group: Group, ctx: Context) -> Outcome:
     modified = sorted({m.path for m in group.matches if m.clone_type != "exact"})
     if not modified:
-        return Outcome(True, "the copies are unmodified")
+        return Outcome(True, "the copies are unmodified", basis="vacuous")
     silent = [p for p in modified if not has_change_notice(ctx.text(p))]
     if not silent:
         return Outcome(True, "the modified copies say they were modified")
@@ -309,26 +442,44 @@ def _change_notice(group: Group, ctx: Context) -> Outcome:
 
 
 def _credit(group: Group, ctx: Context) -> Outcome:
-    needles = _credit_needles(group.upstream)
-    for path in ctx.credit_paths() + ctx.notice_paths():
-        text = ctx.text(path).lower()
-        squashed = re.sub(r"[^a-z0-9]", "", text)
-        if any(n in text or (len(n) > 4 and re.sub(r"[^a-z0-9]", "", n) in squashed)
-               for n in needles):
-            return Outcome(True, f"{path} credits {group.upstream.name}")
-    where = ", ".join(ctx.credit_paths()) or "no README, NOTICE or CREDITS file"
-    return Outcome(False, f"no credit to {group.upstream.name} ({where})", group.paths)
+    """The upstream named as a source (attrib/credit.py), quoted at path:line."""
+    info = group.upstream
+    headers = [h for m in group.matches for h in m.upstream_header]
+    authors = sorted({m.upstream_author for m in group.matches if m.upstream_author})
+    own = ctx.own_names()
+    found = credits.needles(info.name, info.url, credits.holder_names(list(info.copyrights)
+                                                                      + headers), authors, own)
+    paths = ctx.credit_paths() + [p for p in ctx.notice_paths() if p not in ctx.credit_paths()]
+    project = [c for p in paths for c in credits.find_credits(
+        p, ctx.text(p), found, bool(_CREDIT_FILE.match(p.rsplit("/", 1)[-1])))]
+    if project:
+        return Outcome(True, f"{info.name} is credited: " + _quotes(project), basis="credit")
+    in_file = {p: c for p in group.paths if (c := credits.find_comment_credits(
+        p, _comment_lines(ctx.text(p)), found))}
+    silent = tuple(p for p in group.paths if p not in in_file)
+    quoted = _quotes([c for cs in in_file.values() for c in cs])
+    if in_file and not silent:
+        return Outcome(True, f"each copied file credits {info.name}: {quoted}", basis="credit")
+    looked = (f"looked in {', '.join(paths) or 'no README, NOTICE, CREDITS or docs file'} and in "
+              f"the {len(group.paths)} copied file(s) for "
+              + ", ".join(f"{n.kind} {n.text!r}" for n in found))
+    if not any(n.kind == "name" for n in found):
+        looked += f" (its name {info.name!r} is this project's own name: not a credit)"
+    if in_file:
+        return Outcome(False, f"{info.name} is credited only inside {quoted}; not for "
+                              f"{', '.join(silent)} ({looked})", silent, basis="credit")
+    return Outcome(False, f"no credit to {info.name}: {looked}", group.paths)
 
 
-def _credit_needles(info: UpstreamInfo) -> list[str]:
-    out = [info.name.lower()]
-    if info.url:
-        url = info.url.lower().rstrip("/").removesuffix(".git")
-        out.append(url)
-        tail = "/".join(url.split("/")[-2:])  # owner/repo
-        if "/" in tail:
-            out.append(tail)
-    return out
+def _comment_lines(text: str) -> list[tuple[int, str]]:
+    """Comment lines and crediting sentences of a copied file (a docstring's too)."""
+    return [(i, ln) for i, ln in enumerate(text.splitlines(), 1)
+            if _COMMENT.match(ln) or credits.CREDITING.search(ln)]
+
+
+def _quotes(found: list[credits.Credit]) -> str:
+    return "; ".join(c.quote() for c in found[:3]) + (f"; and {len(found) - 3} more"
+                                                       if len(found) > 3 else "")
 
 
 def _compatible(group: Group, ctx: Context) -> Outcome:
@@ -348,20 +499,34 @@ def _compatible(group: Group, ctx: Context) -> Outcome:
 
 
 def _authorship(group: Group, ctx: Context) -> Outcome:
-    claims = []
-    for m in group.matches:
-        if m.date and m.upstream_date and m.date > m.upstream_date \
-                and (m.author or "") != (m.upstream_author or ""):
-            claims.append(f"{m.path}:{m.start_line}-{m.end_line} first committed "
-                          f"{_day(m.date)} by {m.author or '?'} ({(m.commit or '')[:10]}); "
-                          f"{group.upstream.name} had it since {_day(m.upstream_date)}")
-    if not any(m.date for m in group.matches):
-        return Outcome(None, "no git history for the copied files")
-    if not claims:
-        return Outcome(True, "the history does not claim the copied code as the suspect's own")
+    """Both histories, per matched file: who had it first, and commits that rewrite that."""
+    histories = history.file_histories(group.matches)
+    way, why = history.direction(histories)
+    name = group.upstream.name
+    files = "\n".join("  " + h.line() for h in histories[:20])
+    dated = tuple(h.path for h in histories if h.date)
+    if way == history.UNKNOWN:
+        return Outcome(None, f"{why}:\n{files}")
+    reauthored = [h for h in histories if h.reauthored]
+    if reauthored:
+        return Outcome(False, f"history re-authored: {len(reauthored)} file(s) hold {name}'s "
+                              f"content with its exact commit dates but another author:\n"
+                              + "\n".join("  " + h.line() for h in reauthored[:20]),
+                       tuple(h.path for h in reauthored))
+    claimed = history.claimed_priority(histories, ctx.rewritten())
+    if claimed:
+        return Outcome(False, f"claimed priority: the copies are dated before {name}'s only by "
+                              "commits whose dates were set by hand:\n"
+                              + "\n".join("  " + c for c in claimed[:20]), dated)
+    if way == history.SUSPECT_FIRST:
+        return Outcome(True, f"{why}; {name} had it later:\n{files}")
+    later = [h for h in histories if h.older == history.UPSTREAM_FIRST
+             and (h.author or "") != (h.upstream_author or "")]
+    if not later:
+        return Outcome(True, f"the history does not claim the copied code as this project's own "
+                             f"({why}):\n{files}")
     return Outcome(False, "copied code committed as the suspect's own, after the upstream had "
-                          "it:\n" + "\n".join("  " + c for c in claims[:20]),
-                   tuple(sorted({m.path for m in group.matches if m.date})))
+                          "it:\n" + "\n".join("  " + h.line() for h in later[:20]), dated)
 
 
 def _day(stamp: int) -> str:
