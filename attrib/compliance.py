@@ -287,11 +287,17 @@ def verdict(group: Group, findings: list[Finding], direction: str = "") -> Verdi
         word = "copy with credit"
     parts = [f"unmet: {', '.join(unmet)}"] if unmet else []
     if credited:
-        parts.append("credited by " + ", ".join(f.check for f in credited))
+        parts.append("credited: " + ", ".join(_where_credited(f) for f in credited))
     if direction.startswith("direction"):
         parts.append(direction)
     return Verdict(group.upstream.name, group.upstream.license_for("code"), word, group.lines,
                    passed, failed, unmet, direction, "; ".join(parts))
+
+
+def _where_credited(f: Finding) -> str:
+    """``README.md:3`` for a credit line, else the check that credits (``license-text``)."""
+    m = re.search(r"(\S+:\d+): ", f.message) if f.check == "credit" else None
+    return m.group(1) if m else f.check
 
 
 def _shared_lineage(matches: tuple[Match, ...], judged: set[str],
