@@ -218,6 +218,10 @@ def judge(group: Group, ctx: Context, today: datetime.date) -> tuple[list[Findin
     found = [_finding(rule, group, ctx, today)
              for rule in ctx.rules.applicable(group.upstream.license_for("code"),
                                               group.upstream.name, group.lines, "code")]
+    if any(h.reauthored for h in histories):
+        why = "history re-authored: the upstream's dates under another author"
+    elif way == history.SUSPECT_FIRST:
+        why = "priority claimed by commits whose dates were set by hand"
     return found, verdict(group, found, why)
 
 
@@ -288,7 +292,7 @@ def verdict(group: Group, findings: list[Finding], direction: str = "") -> Verdi
     parts = [f"unmet: {', '.join(unmet)}"] if unmet else []
     if credited:
         parts.append("credited: " + ", ".join(_where_credited(f) for f in credited))
-    if direction.startswith("direction"):
+    if direction.startswith(("direction", "history", "priority")):  # what a reader must know
         parts.append(direction)
     return Verdict(group.upstream.name, group.upstream.license_for("code"), word, group.lines,
                    passed, failed, unmet, direction, "; ".join(parts))
