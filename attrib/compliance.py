@@ -103,6 +103,8 @@ class Context:
     project_license: str | None
     license_files: dict[str, str | None]  # path -> detected SPDX expression
     texts: dict[str, str] = field(default_factory=dict)  # path -> text, read lazily
+    _own: set[str] | None = field(default=None, repr=False)
+    _rewritten: dict[str, str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.by_path = {f.path: f for f in self.source.files}
@@ -127,7 +129,7 @@ class Context:
 
     def own_names(self) -> set[str]:
         """What the scanned project calls itself: not credit when an upstream has the same name."""
-        if not hasattr(self, "_own"):
+        if self._own is None:
             import posixpath
 
             meta = {p: self.text(p) for p in self.by_path if "/" not in p and (
@@ -139,7 +141,7 @@ class Context:
 
     def rewritten(self) -> dict[str, str]:
         """The scanned history's commits with hand-set dates (read once, only when asked)."""
-        if not hasattr(self, "_rewritten"):
+        if self._rewritten is None:
             self._rewritten = history.rewritten_commits(self.source.root, self.source.commit)
         return self._rewritten
 
@@ -208,10 +210,10 @@ def judge(group: Group, ctx: Context, today: datetime.date) -> tuple[list[Findin
     way, why = history.direction(histories)
     if way == history.SUSPECT_FIRST and not history.claimed_priority(histories, ctx.rewritten()):
         # the suspect is the source: no obligation is charged, the history is the finding
-        [rule] = [r for r in ctx.rules.applicable(group.upstream.license_for("code"),
-                                                  group.upstream.name, group.lines, "code")
-                  if r.obligation.check == "authorship"] or [None]
-        found = [_finding(rule, group, ctx, today)] if rule else []
+        found = [_finding(r, group, ctx, today)
+                 for r in ctx.rules.applicable(group.upstream.license_for("code"),
+                                               group.upstream.name, group.lines, "code")
+                 if r.obligation.check == "authorship"]
         return found, Verdict(group.upstream.name, group.upstream.license_for("code"),
                               HAD_IT_FIRST, group.lines, (), (), (), why,
                               f"{why}: the obligations run the other way, none is charged here")

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 # a phrase that says the code comes from somewhere (issue 9: based on, adapted from, ...)
 CREDITING = re.compile(
-    r"\b(based\s+(?:up)?on|adapted\s+from|derived\s+from|derivative\s+of|includes?\s+(?:\w+\s+){0,3}"
-    r"from|(?:code|portions?|parts?)\s+(?:\w+\s+){0,2}from|forked\s+from|fork\s+of|port\s+of|"
+    r"\b(based\s+(?:up)?on|adapted\s+from|derived\s+from|derivative\s+of|"
+    r"includes?\s+(?:\w+\s+){0,3}from|(?:code|portions?|parts?)\s+(?:\w+\s+){0,2}from|forked\s+from|fork\s+of|port\s+of|"
     r"ported\s+from|copied\s+from|taken\s+from|borrowed\s+from|modified\s+from|originally\s+"
     r"(?:from|by|written\s+by)|vendored\s+from|credits?\s+(?:go(?:es)?\s+)?to|thanks\s+to|"
     r"courtesy\s+of|built\s+(?:up)?on|uses?\s+code\s+from|reimplementation\s+of)\b", re.I)
@@ -145,7 +145,8 @@ def needles(name: str, url: str | None, holders: list[str], authors: list[str],
     return out
 
 
-def find_credits(path: str, text: str, found: list[Needle], whole_file_credits: bool) -> list[Credit]:
+def find_credits(path: str, text: str, found: list[Needle],
+                 whole_file_credits: bool) -> list[Credit]:
     """The lines of ``text`` that credit: a strong needle outside a list of alternatives, or the
     name in a crediting sentence or section (anywhere in a NOTICE/CREDITS file)."""
     out = []
@@ -160,7 +161,8 @@ def find_credits(path: str, text: str, found: list[Needle], whole_file_credits: 
     return out
 
 
-def find_comment_credits(path: str, comments: list[tuple[int, str]], found: list[Needle]) -> list[Credit]:
+def find_comment_credits(path: str, comments: list[tuple[int, str]],
+                         found: list[Needle]) -> list[Credit]:
     """A comment in a copied file that credits it: ``# adapted from <url>``."""
     out = []
     for lineno, line in comments:

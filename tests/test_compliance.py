@@ -185,7 +185,7 @@ def test_a_licence_declared_in_the_config_fills_what_the_index_lacks(tmp_path):
     assert v["license"] == "MIT" and "license-known" not in failed_checks(report)
 
 
-# ---------------------------------------------------------------- issue 9: verdicts a reviewer signs
+# ------------------------------------------------------------ issue 9: verdicts a reviewer signs
 
 def scan_pattern(tmp_path: Path, name: str, *extra: str) -> tuple[int, dict, Pattern]:
     pattern = PATTERNS[name](tmp_path)
@@ -243,7 +243,8 @@ def test_a_lower_case_readme_is_read_and_quoted(tmp_path):
 def test_a_credit_comment_credits_its_file(tmp_path):
     _, report, _ = scan_pattern(tmp_path, "in-file-comment")
     f = finding(report, "credit")
-    assert f["status"] == "pass" and f"pool/pool.py:1: # Adapted from {UPSTREAM_URL}" in f["message"]
+    assert f["status"] == "pass"
+    assert f"pool/pool.py:1: # Adapted from {UPSTREAM_URL}" in f["message"]
 
 
 def test_mit_with_the_copyright_line_replaced_is_credit_removed(tmp_path):

@@ -34,7 +34,8 @@ def test_lines_that_credit(text):
     "Based on gridlibx, our own kernel.",  # a longer word
     "Based on minigridlib.",
     "## Other implementations\n\n- [gridlib](https://github.com/upstream-org/gridlib)\n",
-    "## See also\n\n* https://github.com/upstream-org/gridlib\n\n### More\n\n- upstream-org/gridlib",
+    "## See also\n\n* https://github.com/upstream-org/gridlib\n\n### More\n\n"
+    "- upstream-org/gridlib",
     "Alternatives: gridlib (https://github.com/upstream-org/gridlib),\nnumgrid.",
     "Based on https://github.com/upstream-org/gridlib2",
 ])
@@ -43,7 +44,7 @@ def test_lines_that_do_not_credit(text):
 
 
 def test_a_section_after_the_alternatives_credits_again():
-    text = ("## Alternatives\n\n- upstream-org/gridlib\n\n## Credits\n\n- gridlib, the grid kernel\n")
+    text = "## Alternatives\n\n- upstream-org/gridlib\n\n## Credits\n\n- gridlib, the grid kernel\n"
     assert found(text) == ["README.md:7: - gridlib, the grid kernel"]
 
 

@@ -2,7 +2,6 @@
 """Both histories (attrib/history.py): who had the code first, and dates a history was given."""
 from __future__ import annotations
 
-
 from attrib import history
 from attrib.model import Match
 from helpers import git_repo
@@ -29,7 +28,8 @@ def test_the_older_side_is_the_source():
 
 def test_no_history_is_direction_unknown_and_says_whose():
     way, why = history.direction(history.file_histories([match("a.py", None, DAY)]))
-    assert way == history.UNKNOWN and why == "direction unknown: no history for this repository's files"
+    assert way == history.UNKNOWN
+    assert why == "direction unknown: no history for this repository's files"
     _, why = history.direction(history.file_histories([match("a.py", None, None)]))
     assert why.endswith("either side")
 
@@ -37,7 +37,8 @@ def test_no_history_is_direction_unknown_and_says_whose():
 def test_re_authored_is_same_content_same_date_other_author():
     [h] = history.file_histories([match("a.py", DAY, DAY)])
     assert h.reauthored
-    assert not history.file_histories([match("a.py", DAY, DAY, author="upstream  dev")])[0].reauthored
+    [same] = history.file_histories([match("a.py", DAY, DAY, author="upstream  dev")])
+    assert not same.reauthored
     assert not history.file_histories([match("a.py", DAY, DAY, clone="edited")])[0].reauthored
 
 
