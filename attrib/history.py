@@ -27,6 +27,9 @@ SUSPECT_FIRST = "this repository first"
 SAME_TIME = "same dates"
 MIXED = "mixed"
 UNKNOWN = "unknown"
+# clocks of different machines disagree: a commit a few hours "before" its parent is a merge
+# or a rebase across time zones and skewed clocks, not a date set by hand
+_SKEW = 86_400
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,12 @@ def direction(histories: list[FileHistory]) -> tuple[str, str]:
     if kind == UPSTREAM_FIRST:
         return kind, f"the upstream had the code first ({len(dated)} file(s) dated on both sides)"
     if kind == SUSPECT_FIRST:
+        # the index dates the upstream's current blob: an upstream file edited after the suspect
+        # copied an older version looks younger than it is; say so where the copies differ
+        caveat = ("" if all(h.exact for h in dated) else
+                  "; by the dates of the upstream's current versions of the files")
         return kind, (f"this repository had the code first ({len(dated)} file(s) dated on both "
-                      "sides)")
+                      f"sides{caveat})")
     return kind, "both sides date the code to the same second"
 
 
@@ -133,9 +140,9 @@ def rewritten_commits(root: str | Path, commit: str | None) -> dict[str, str]:
     committed = {r[0]: int(r[2]) for r in rows if len(r) >= 3}
     flags = {}
     for sha, at, ct, *parents in (r for r in rows if len(r) >= 3):
-        if int(ct) < int(at):
+        if int(ct) + _SKEW < int(at):
             flags[sha] = "committed before it was authored (dates set by hand)"
-        elif any(p in committed and int(ct) < committed[p] for p in parents):
+        elif any(p in committed and int(ct) + _SKEW < committed[p] for p in parents):
             flags[sha] = "dated before its parent commit (dates set by hand)"
     return flags
 
