@@ -197,6 +197,13 @@ def in_file_comment(tmp: Path) -> Pattern:
                 "copy with credit")
 
 
+def docs_credit(tmp: Path) -> Pattern:
+    """A Readme.rst that says nothing, and a credits page under docs/ that does."""
+    files = _apache("pooling\n=======\n\nFast pooling.\n", readme_path="Readme.rst")
+    files["docs/credits.md"] = f"# Credits\n\n- {UPSTREAM_NAME}: the grid code\n"
+    return _one(tmp, files, "copy with credit")
+
+
 def mit_copyright_replaced(tmp: Path) -> Pattern:
     """MIT with the copier's name in place of the upstream's holder: the credit removed."""
     return _one(tmp, {"LICENSE": _mit("Copyright 2024 Copier"),
@@ -242,6 +249,7 @@ def shared_lineage(tmp: Path) -> Pattern:
 PATTERNS = {"uncredited-bare": uncredited_bare, "named-like-upstream": named_like_upstream,
             "other-implementations": other_implementations, "substring-only": substring_only,
             "lowercase-readme": lowercase_readme, "in-file-comment": in_file_comment,
+            "docs-credit": docs_credit,
             "mit-copyright-replaced": mit_copyright_replaced,
             "reauthored-history": reauthored_history, "older-suspect": older_suspect,
             "backdated-copy": backdated_copy, "shared-lineage": shared_lineage}

@@ -240,6 +240,11 @@ def test_a_lower_case_readme_is_read_and_quoted(tmp_path):
     assert "readme.md:3: Adapted from gridlib" in f["message"]
 
 
+def test_a_credits_page_under_docs_is_read(tmp_path):
+    _, report, _ = scan_pattern(tmp_path, "docs-credit")
+    assert "docs/credits.md:3: - gridlib: the grid code" in finding(report, "credit")["message"]
+
+
 def test_a_credit_comment_credits_its_file(tmp_path):
     _, report, _ = scan_pattern(tmp_path, "in-file-comment")
     f = finding(report, "credit")
