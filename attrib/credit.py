@@ -32,6 +32,7 @@ ALTERNATIVES_HEADING = re.compile(r"other\s+(implementations?|projects?|librarie
 _INLINE_ALTERNATIVES = re.compile(r"^\W{0,4}(other\s+(implementations?|projects?|libraries|tools)|"
                                   r"see\s+also|similar\s+(projects?|libraries|tools)|"
                                   r"alternatives?)\W{0,4}:", re.I)
+_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
 _HEADING_MD = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _UNDERLINE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
 _COPYRIGHT = re.compile(r"^\W*(copyright\b|\(c\)|©)", re.I)
@@ -150,14 +151,30 @@ def find_credits(path: str, text: str, found: list[Needle],
     """The lines of ``text`` that credit: a strong needle outside a list of alternatives, or the
     name in a crediting sentence or section (anywhere in a NOTICE/CREDITS file)."""
     out = []
-    for lineno, line, section in _lines(text):
+    rows = list(_lines(text))
+    # a crediting sentence wraps: "based on the work\nof gridlib" credits across its paragraph
+    saying = _paragraphs_that_credit([line for _, line, _ in rows])
+    for (lineno, line, section), said in zip(rows, saying):
         if section == "alternatives":
             continue
-        crediting = whole_file_credits or section == "credit" or bool(CREDITING.search(line))
+        crediting = whole_file_credits or section == "credit" or said
         for n in found:
             if (n.strong or crediting) and n.pattern.search(line):
                 out.append(Credit(path, lineno, line, n.text, n.kind))
                 break
+    return out
+
+
+def _paragraphs_that_credit(lines: list[str]) -> list[bool]:
+    """Per line: whether its paragraph holds a crediting phrase (a paragraph is a run of
+    non-blank lines; each list item is a paragraph of its own)."""
+    out, start = [False] * len(lines), 0
+    for i in range(len(lines) + 1):
+        item = i < len(lines) and bool(_LIST_ITEM.match(lines[i]))
+        if i == len(lines) or not lines[i].strip() or item:
+            said = bool(CREDITING.search(" ".join(lines[start:i])))
+            out[start:i] = [said] * (i - start)
+            start = i if item else i + 1
     return out
 
 
