@@ -177,7 +177,14 @@ def verdict(group: Group, findings: list[Finding], direction: str = "") -> Verdi
     passed = tuple(f.rule for f in findings if f.status in ("pass", "resolved"))
     failing = [f for f in findings if f.status == "fail" and f.severity != "info"]
     failed = tuple(f.rule for f in failing)
-    unmet = tuple(dict.fromkeys(f.check for f in failing))
+    # the word follows the licence: `partial` means one of its obligations is unmet; attrib's
+    # own advice (a README credit line, a warning by policy) is listed, not a demotion, once
+    # the upstream is credited some other way (its notice kept, its holders named)
+    def advice(f: Finding) -> bool:
+        return f.check == "credit" and f.severity != "error"
+
+    unmet = tuple(dict.fromkeys(f.check for f in failing if not advice(f)))
+    advised = tuple(dict.fromkeys(f.check for f in failing if advice(f)))
     credited = [f for f in findings if f.check in CREDIT_CHECKS and (
         f.basis == "credit" or (f.check == "credit" and f.status == "resolved"))]
     if not credited:
@@ -187,6 +194,8 @@ def verdict(group: Group, findings: list[Finding], direction: str = "") -> Verdi
     else:
         word = "copy with credit"
     parts = [f"unmet: {', '.join(unmet)}"] if unmet else []
+    if advised:
+        parts.append(f"advised: {', '.join(advised)}")
     if credited:
         parts.append("credited: " + ", ".join(_where_credited(f) for f in credited))
     if direction.startswith(("direction", "history", "priority")):  # what a reader must know

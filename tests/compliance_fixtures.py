@@ -211,6 +211,13 @@ def mit_copyright_replaced(tmp: Path) -> Pattern:
                 "copy without credit", "MIT")
 
 
+def mit_notice_kept(tmp: Path) -> Pattern:
+    """MIT with the upstream's copyright notice kept and no README line: the notice is the
+    credit the licence asks for; the README line is advice, not an unmet obligation."""
+    return _one(tmp, {"LICENSE": _mit(HOLDER), "README.md": "# pooling\n\nFast pooling.\n",
+                      "pool/pool.py": COPY_PY}, "copy with credit", "MIT")
+
+
 def reauthored_history(tmp: Path) -> Pattern:
     """The upstream's tree committed again under the copier's name with the upstream's dates."""
     files = {"LICENSE": _mit("Copyright 2023 Copier"), "README.md": f"# {UPSTREAM_NAME}\n\n"
@@ -250,6 +257,6 @@ PATTERNS = {"uncredited-bare": uncredited_bare, "named-like-upstream": named_lik
             "other-implementations": other_implementations, "substring-only": substring_only,
             "lowercase-readme": lowercase_readme, "in-file-comment": in_file_comment,
             "docs-credit": docs_credit,
-            "mit-copyright-replaced": mit_copyright_replaced,
+            "mit-copyright-replaced": mit_copyright_replaced, "mit-notice-kept": mit_notice_kept,
             "reauthored-history": reauthored_history, "older-suspect": older_suspect,
             "backdated-copy": backdated_copy, "shared-lineage": shared_lineage}
