@@ -158,11 +158,29 @@ def find_credits(path: str, text: str, found: list[Needle],
         if section == "alternatives":
             continue
         crediting = whole_file_credits or section == "credit" or said
+        elsewhere = _links_elsewhere(line, found)
         for n in found:
+            if elsewhere and n.kind not in ("url", "repo"):
+                continue  # "[LLaVA-UHD + OpenBMB](github.com/thunlp/LLaVA-UHD)" credits LLaVA-UHD
             if (n.strong or crediting) and n.pattern.search(line):
                 out.append(Credit(path, lineno, line, n.text, n.kind))
                 break
     return out
+
+
+_REPO_LINK = re.compile(r"(?:https?://)?(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org|"
+                        r"codeberg\.org|huggingface\.co|sr\.ht)/[\w.\-]+/[\w.\-]+", re.I)
+
+
+def _links_elsewhere(line: str, found: list[Needle]) -> bool:
+    """The line links a repository, and not the upstream's: what it names, it names as part of
+    that other project's credit (a holder of many projects does not get one project's credit
+    from a line about another)."""
+    links = _REPO_LINK.findall(line)
+    if not links:
+        return False
+    ours = [n for n in found if n.kind in ("url", "repo")]
+    return not any(n.pattern.search(link) for link in links for n in ours)
 
 
 def _paragraphs_that_credit(lines: list[str]) -> list[bool]:

@@ -24,6 +24,7 @@ def found(text: str, own: set[str] = frozenset(), path: str = "README.md",
     "Includes code from gridlib (Copyright 2023 Upstream Org).",
     "Credits\n=======\n\ngridlib\n",
     "forked from GITHUB.COM/upstream-org/gridlib.git",
+    "Thanks to Upstream Org ([gridlib](https://github.com/upstream-org/gridlib)).",
     "This library is based on the excellent\nwork of the gridlib project.",
 ])
 def test_lines_that_credit(text):
@@ -41,6 +42,8 @@ def test_lines_that_credit(text):
     "Based on https://github.com/upstream-org/gridlib2",
     "Based on numpy.\n\nWe compare well with gridlib.",  # another paragraph credits another
     "- based on numpy\n- faster than gridlib",  # so does another list item
+    # a holder of many projects named on a line that links another project credits that one
+    "## Citations\n\nBuilt with the help of:\n\n- [gridviz + Upstream Org](https://github.com/vis-lab/gridviz)",
 ])
 def test_lines_that_do_not_credit(text):
     assert not found(text), found(text)
