@@ -461,7 +461,7 @@ class Repo:
 
     def config_value(self, key: str) -> str | None:
         """One value of the repository's own config, read as data (no includes, nothing run)."""
-        return _config_get(self.location.common_dir / "config", key)
+        return config_get(self.location.common_dir / "config", key)
 
 
 @dataclass(frozen=True)
@@ -613,11 +613,11 @@ def _object_format(config: Path) -> str | None:
             return None
     except OSError:
         return None
-    value = _config_get(config, "extensions.objectformat")
+    value = config_get(config, "extensions.objectformat")
     return value if value in ("sha1", "sha256") else None
 
 
-def _config_get(config: Path, key: str) -> str | None:
+def config_get(config: Path, key: str) -> str | None:
     if not config.is_file():
         return None
     try:
