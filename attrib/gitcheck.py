@@ -11,16 +11,19 @@ own config, no hooks, no external diff or textconv drivers, no checkout.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import SourceError
+from .gitsafe import display
 from .model import Report, Skip, Source, SourceFile
 from .sources import Limits, blob_dates, is_vendored, looks_binary
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-_DIFF = ("--no-ext-diff", "--no-textconv", "--no-color", "--no-renames", "-U0")
+_DIFF = ("--no-ext-diff", "--no-textconv", "--no-color", "--no-renames", "-U0",
+         "--diff-filter=AMT")  # a deleted file adds nothing (and its blob may be missing)
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of the empty tree
 # files the rules engine reads for context: licences, notices, credit
 _CONTEXT = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|README|CREDITS|AUTHORS|THIRD[-_]PARTY|"
@@ -70,8 +73,6 @@ def _git(repo, *args: str) -> str:
 
 def _path(name: str) -> str:
     """A path from git's output, as :func:`attrib.gitsafe.display` shows it."""
-    from .gitsafe import display
-
     return display(name.encode("utf-8", "surrogateescape"))
 
 
@@ -113,9 +114,7 @@ def staged(path: str | Path, limits: Limits = Limits()) -> Change:
         _, head = repo.head()
         # on an unborn branch everything staged is new: compare with the empty tree
         against = "HEAD" if head else _EMPTY_TREE
-        added = _with_names(added_lines(_git(repo, "diff", "--cached", *_DIFF, against, "--")),
-                            _git(repo, "diff", "--cached", "--name-only", "-z", "--no-renames",
-                                 "--diff-filter=AMT", against, "--"))
+        added = _diff_added(repo, "--cached", against)
         blobs: dict[str, tuple[str, int]] = {}
         for record in _git(repo, "ls-files", "--stage", "-z").split("\0"):
             meta, _, name = record.partition("\t")
@@ -141,12 +140,42 @@ def diff(path: str | Path, spec: str, limits: Limits = Limits()) -> Change:
                 hint = (" (this is a shallow clone: fetch more history, e.g. actions/checkout "
                         "with fetch-depth: 0, or git fetch --unshallow)") if repo.shallow else ""
                 raise SourceError(f"{repo.label}: cannot find {ref!r}{hint}") from None
-        added = _with_names(added_lines(_git(repo, "diff", *_DIFF, f"{base}...{head}", "--")),
-                            _git(repo, "diff", "--name-only", "-z", "--no-renames",
-                                 "--diff-filter=AMT", f"{base}...{head}", "--"))
+        added = _diff_added(repo, f"{base}...{head}")
         commit = repo.resolve(head)
         return _change(repo, added, _tree_blobs(repo, commit, set(added)), limits,
                        dated=True, head=commit)
+
+
+def _diff_added(repo, *spec: str) -> dict[str, frozenset[int]]:
+    """Path -> lines ``spec`` adds.  In a partial clone whose old blobs are missing (never
+    fetched), git cannot diff those files: each then counts as added whole, since which
+    of its lines are new cannot be told, and the other files are diffed as usual."""
+    names = _git(repo, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=AMT",
+                 *spec, "--")
+    try:
+        return _with_names(added_lines(_git(repo, "diff", *_DIFF, *spec, "--")), names)
+    except SourceError as exc:
+        if "unable to read" not in str(exc):
+            raise
+    records = []  # (old blob, new blob, raw path)
+    fields = repo.run("diff", "--raw", "-z", "--no-abbrev", "--no-renames",
+                      "--diff-filter=AMT", *spec, "--").split(b"\0")
+    for meta, raw in zip(fields[::2], fields[1::2]):
+        parts = meta.lstrip(b":").split()
+        if len(parts) >= 4:
+            records.append((parts[2].decode(), parts[3].decode(), raw))
+    sizes = repo.sizes([old for old, _, _ in records] + [new for _, new, _ in records])
+    present = {sha for sha, size in sizes.items() if size is not None or not sha.strip("0")}
+    both = [raw for old, new, raw in records if old in present and new in present]
+    added = {}
+    if both:
+        patch = repo.run("--literal-pathspecs", "diff", *_DIFF, *spec, "--",
+                         *(os.fsdecode(raw) for raw in both))
+        added = added_lines(patch.decode("utf-8", "surrogateescape"))
+    whole = [(new, raw) for old, new, raw in records if old not in present and new in present]
+    for (new, raw), (_, data) in zip(whole, repo.blobs(new for new, _ in whole)):
+        added[display(raw)] = frozenset(range(1, (data or b"").count(b"\n") + 2))
+    return {display(raw): added.get(display(raw), frozenset()) for _, _, raw in records}
 
 
 def _tree_blobs(repo, commit: str, paths: set[str]) -> dict[str, tuple[str, int]]:
