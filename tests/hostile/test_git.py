@@ -443,9 +443,10 @@ def latin1(world):
     return repo
 
 
-@pytest.mark.parametrize("fmt", ["json", "sarif", "html", "text"])
-def test_non_utf8_names_at_ref_are_shown_escaped(world, latin1, fmt):
-    code, out, err = attrib("scan", str(latin1), "--ref", "HEAD", "--index", world["index"],
+@pytest.mark.parametrize("command,fmt", [("scan", "json"), ("scan", "sarif"), ("scan", "text"),
+                                         ("audit", "html"), ("audit", "json")])
+def test_non_utf8_names_at_ref_are_shown_escaped(world, latin1, command, fmt):
+    code, out, err = attrib(command, str(latin1), "--ref", "HEAD", "--index", world["index"],
                             "--format", fmt, env=world["env"])
     assert code == 1, err
     assert "caf\\xe9.py" in out.replace("\\\\", "\\")
@@ -459,7 +460,7 @@ def test_non_utf8_names_index_add_by_url(world, latin1, tmp_path):
     assert code == 0, err
     code, out, err = attrib("index", "list", "--index", index, "--format", "json",
                             env=world["env"])
-    assert code == 0 and json.loads(out)[0]["files"] == 2, err
+    assert code == 0 and json.loads(out)["upstreams"][0]["files"] == 2, err
 
 
 def test_non_utf8_names_check_diff(world, latin1, tmp_path):
