@@ -47,7 +47,7 @@ import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator, NamedTuple
 from urllib.parse import unquote, urlparse
 
 from .errors import SourceError
@@ -117,11 +117,20 @@ def failure(stderr: bytes | str, where: str) -> str:
     return f"{where}: {last}"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def display(raw: bytes) -> str:
     """A git path as text that is always valid: bytes that are not UTF-8, and control
-    characters, become ``\\xNN`` (so reports, SQLite, SARIF and HTML never see surrogates)."""
-    text = raw.decode("utf-8", "backslashreplace")
-    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    characters, become ``\\xNN`` (so reports, SQLite, SARIF and HTML never see surrogates,
+    and a terminal never sees an escape sequence)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "backslashreplace")
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 # ---- where a repository is ------------------------------------------------------------
@@ -384,11 +393,32 @@ class Repo:
         return sizes
 
     def blobs(self, shas: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
-        """(sha, content or None when not present), in order, through one ``cat-file --batch``."""
-        cat = self.catfile()
-        for sha in shas:
-            got = cat.read(sha)
-            yield sha, None if got is None else got[1]
+        """(sha, content or None when not present), in order.  One ``cat-file --batch`` fed
+        by a thread (no round trip per blob), each distinct blob read once."""
+        order = list(shas)
+        unique = list(dict.fromkeys(order))
+        if not unique:
+            return
+        proc = self.popen("cat-file", "--batch", stdin=True)
+        feed = threading.Thread(target=_feed, args=(proc.stdin, unique), daemon=True)
+        feed.start()
+        assert proc.stdout is not None
+        got: dict[str, bytes | None] = {}
+        try:
+            for sha in unique:
+                header = proc.stdout.readline().split()
+                if len(header) == 3 and header[2].isdigit():
+                    got[sha] = proc.stdout.read(int(header[2]) + 1)[:-1]
+                elif header:
+                    got[sha] = None  # "<sha> missing"
+                else:
+                    raise SourceError(failure(proc.stderr.read() if proc.stderr else b"",
+                                              self.label))
+        finally:
+            feed.join(timeout=5)
+            _finish(proc, kill=True)
+        for sha in order:
+            yield sha, got[sha]
 
     def walk(self, commit: str, descend: Callable[[str], bool] | None = None) -> Iterator["Entry"]:
         """Every entry of ``commit``'s tree, depth first in git's order, read lazily.
@@ -464,8 +494,7 @@ class Repo:
         return config_get(self.location.common_dir / "config", key)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One entry of a git tree: its display path (see :func:`display`), raw path bytes,
     mode, object id and kind: blob, symlink, submodule, tree, missing, too large."""
 
@@ -476,26 +505,31 @@ class Entry:
     kind: str
 
 
+_KINDS = {0o040000: "tree", 0o120000: "symlink", 0o160000: "submodule"}
+
+
 def _kind(mode: int) -> str:
-    kind = mode & 0o170000
-    return {0o040000: "tree", 0o120000: "symlink", 0o160000: "submodule"}.get(kind, "blob")
+    return _KINDS.get(mode & 0o170000, "blob")
+
+
+_ENTRY = {20: re.compile(rb"([0-7]{5,6}) ([^\0]+)\0(.{20})", re.S),
+          32: re.compile(rb"([0-7]{5,6}) ([^\0]+)\0(.{32})", re.S)}
 
 
 def _tree_entries(data: bytes, hexlen: int) -> Iterator[tuple[int, bytes, str]]:
-    """(mode, name, sha) of a tree object, parsed lazily: ``<octal mode> <name>\\0<id>``."""
-    size = hexlen // 2
-    pos, end = 0, len(data)
-    while pos < end:
-        space = data.find(b" ", pos)
-        nul = data.find(b"\0", space + 1)
-        if space < 0 or nul < 0 or nul + 1 + size > end:
-            return  # a truncated or malformed tree: what came before stands
-        try:
-            mode = int(data[pos:space], 8)
-        except ValueError:
+    """(mode, name, sha) of a tree object, parsed lazily: ``<octal mode> <name>\\0<id>``.
+    A malformed or truncated tree ends where it stops parsing; what came before stands."""
+    modes: dict[bytes, int] = {}
+    pos = 0
+    for m in _ENTRY[hexlen // 2].finditer(data):
+        if m.start() != pos:
             return
-        yield mode, data[space + 1:nul], data[nul + 1:nul + 1 + size].hex()
-        pos = nul + 1 + size
+        pos = m.end()
+        raw_mode = m.group(1)
+        mode = modes.get(raw_mode)
+        if mode is None:
+            mode = modes[raw_mode] = int(raw_mode, 8)
+        yield mode, m.group(2), m.group(3).hex()
 
 
 class _CatFile:
