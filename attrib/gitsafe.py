@@ -153,8 +153,10 @@ def _inside(path: Path, root: Path) -> bool:
 
 def _looks_like_git_dir(path: Path) -> bool:
     try:
-        return ((path / "HEAD").is_file() and (path / "objects").is_dir()
-                and ((path / "refs").is_dir() or (path / "commondir").is_file()))
+        # a linked worktree's git directory has HEAD and a commondir, the rest is there
+        return (path / "HEAD").is_file() and (
+            (path / "commondir").is_file()
+            or ((path / "objects").is_dir() and (path / "refs").is_dir()))
     except OSError:
         return False
 
@@ -443,7 +445,8 @@ class Repo:
                 continue
             mode, name, sha = item
             raw = prefix + name
-            entry = Entry(display(raw), raw, mode, sha, _kind(mode))
+            kind = "bad name" if name in (b".", b"..") or b"/" in name else _kind(mode)
+            entry = Entry(display(raw), raw, mode, sha, kind)
             if entry.kind != "tree":
                 yield entry
                 continue
@@ -496,7 +499,8 @@ class Repo:
 
 class Entry(NamedTuple):
     """One entry of a git tree: its display path (see :func:`display`), raw path bytes,
-    mode, object id and kind: blob, symlink, submodule, tree, missing, too large."""
+    mode, object id and kind: blob, symlink, submodule, tree, missing, too large, or
+    bad name (``.``, ``..`` or a name holding ``/``: only a forged tree has one)."""
 
     path: str
     raw: bytes

@@ -224,7 +224,8 @@ def _git_files(repo, commit: str, limits: Limits, wanted) -> tuple[list[SourceFi
 
 _ENTRY_SKIPS = {"symlink": "symlink (not followed)", "submodule": "submodule (not followed)",
                 "missing": "tree not present: partial clone",
-                "too large": "tree object too large (not read)", "tree": "vendored"}
+                "too large": "tree object too large (not read)", "tree": "vendored",
+                "bad name": "invalid name in the git tree (not read)"}
 
 
 def _git_candidates(repo, commit: str, limits: Limits, wanted) -> tuple[list, list[Skip]]:
