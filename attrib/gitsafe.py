@@ -196,6 +196,9 @@ def locate(path: str | os.PathLike[str], trusted: bool = False) -> Location:
 def _at(top: Path, start: Path, trusted: bool) -> Location | None:
     dot = top / ".git"
     if os.path.lexists(dot):
+        if not trusted and not _inside(dot, top):  # a symlink: not even read
+            raise OutsideTree(f"{start}: its .git points outside the tree ({dot.resolve()}); "
+                              "not followed")
         git_dir = _gitdir_of_file(dot) if dot.is_file() else dot
         root, bare = top, False
     elif _looks_like_git_dir(top):

@@ -392,6 +392,8 @@ def _pointing_out(tmp_path: Path, private: Path, how: str) -> Path:
     tree = write_tree(tmp_path / "tree", {"pool.py": COPY_PY})
     if how == ".git file":
         (tree / ".git").write_text(f"gitdir: {private / '.git'}\n")
+    elif how == ".git symlink":
+        os.symlink(private / ".git", tree / ".git")
     elif how == "alternates":
         git(tree, "init", "-q", "-b", "main")
         alt = tree / ".git" / "objects" / "info" / "alternates"
@@ -410,7 +412,7 @@ def _pointing_out(tmp_path: Path, private: Path, how: str) -> Path:
     ["index", "add", "file://{tree}"],
     ["audit", "{tree}", "--ref", "HEAD"],
 ], ids=["scan --ref", "index add --ref", "index add file://", "audit --ref"])
-@pytest.mark.parametrize("how", [".git file", "alternates", "commondir"])
+@pytest.mark.parametrize("how", [".git file", ".git symlink", "alternates", "commondir"])
 def test_git_pointing_out_of_the_tree_is_refused(world, private, tmp_path, how, command):
     tree = _pointing_out(tmp_path, private, how)
     index = world["index"] if command[0] != "index" else str(tmp_path / "i.sqlite")
@@ -420,7 +422,7 @@ def test_git_pointing_out_of_the_tree_is_refused(world, private, tmp_path, how, 
     assert "do-not-leak" not in out + err and "secret.py" not in out
 
 
-@pytest.mark.parametrize("how", [".git file", "alternates", "commondir"])
+@pytest.mark.parametrize("how", [".git file", ".git symlink", "alternates", "commondir"])
 def test_git_pointing_out_scan_path_reads_no_history(world, private, tmp_path, how):
     tree = _pointing_out(tmp_path, private, how)
     code, report, err = scan_json(world, str(tree))
