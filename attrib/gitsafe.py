@@ -83,7 +83,8 @@ def environment(git_dir: Path | None = None, clone: bool = False) -> dict[str, s
 
     Inherited ``GIT_*`` variables are dropped (``GIT_DIR``, ``GIT_CONFIG_PARAMETERS``,
     ``GIT_EXTERNAL_DIFF``, ``GIT_SSH_COMMAND``, ``GIT_PROXY_COMMAND`` ... could
-    point git elsewhere or make it run a program), except git's own test knob
+    point git elsewhere or make it run a program; a clone keeps the user's
+    ``GIT_SSH_COMMAND``), except git's own test knob
     ``GIT_TEST_ASSUME_DIFFERENT_OWNER``, which can only make git stricter and
     lets the ownership behaviour be tested.
     """
@@ -94,8 +95,9 @@ def environment(git_dir: Path | None = None, clone: bool = False) -> dict[str, s
                GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", PAGER="cat", GIT_OPTIONAL_LOCKS="0",
                GIT_ATTR_NOSYSTEM="1", LC_ALL="C", LANGUAGE="C")
     if clone:
-        env.update(GIT_ALLOW_PROTOCOL=CLONE_PROTOCOLS, GIT_SSH_COMMAND="ssh -o BatchMode=yes",
-                   GIT_PROTOCOL_FROM_USER="0")
+        # the user's own GIT_SSH_COMMAND (a CI deploy key) is theirs, not the repository's
+        env.update(GIT_ALLOW_PROTOCOL=CLONE_PROTOCOLS, GIT_PROTOCOL_FROM_USER="0",
+                   GIT_SSH_COMMAND=os.environ.get("GIT_SSH_COMMAND") or "ssh -o BatchMode=yes")
     else:
         env["GIT_ALLOW_PROTOCOL"] = ""  # a read never needs a transport
     if git_dir is not None:

@@ -259,7 +259,7 @@ def test_blobless_clone_with_some_blobs_present_reads_those(world, tmp_path):
     assert code == 1 and {m["path"] for m in report["matches"]} == {"pool.py"}, err
 
 
-def test_blobless_clone_check_diff_records_missing_blobs(world, tmp_path):
+def test_blobless_clone_check_diff_goes_on(world, tmp_path):
     clone = tmp_path / "c"
     git(tmp_path, "clone", "-q", "--filter=blob:none", f"file://{world['origin']}", str(clone))
     code, out, err = attrib("check", str(clone), "--diff", "HEAD~1", "--index", world["index"],
