@@ -118,7 +118,7 @@ def test_a_forged_tree_entry_with_a_slash_is_a_skip(tmp_path):
 def test_a_truncated_tree_stops_where_it_stops_parsing():
     blob = bytes(20)
     data = b"100644 a.py\0" + blob + b"100644 b.py\0" + blob[:5]
-    assert [name for _, name, _ in gitsafe._tree_entries(data, 40)] == [b"a.py"]
+    assert [name for _, name, _ in gitsafe.objects._tree_entries(data, 40)] == [b"a.py"]
 
 
 def test_inherited_git_variables_run_nothing(tmp_path, idx):
