@@ -100,6 +100,7 @@ class _CatFile:
 
 
 def sizes_of(repo: Repo, wanted: list[str]) -> dict[str, int | None]:
+    """Each object's size (None: not present), through one ``cat-file --batch-check``."""
     proc = repo.popen("cat-file", "--batch-check", stdin=True)
     feed = threading.Thread(target=feed_lines, args=(proc.stdin, wanted), daemon=True)
     feed.start()
@@ -188,6 +189,8 @@ def log_blobs(repo: Repo, commit: str, wanted: set[str] | None = None
     """For each blob in the history of ``commit`` (only ``wanted`` ones, if given):
     (date, commit, author) of the oldest commit that shows it.  Streamed, and stopped
     as soon as every wanted blob is dated; a history git cannot read dates nothing."""
+    if wanted is not None and not wanted:
+        return {}
     proc = repo.popen("log", "--reverse", "--raw", "--no-abbrev", "--no-renames",
                       "--no-show-signature", "--format=%x00%H %ct %an", commit, "--")
     timer = threading.Timer(READ_TIMEOUT, proc.kill)
