@@ -5,9 +5,11 @@ The audited repository is hostile.  Nothing here executes or imports its
 code, follows its symlinks, or reads its ``.attrib.yaml``/rule files (an
 attacker who wrote them would choose what counts as credit and which findings
 are "resolved"): the shipped rules, the user's ``--rules`` files and a default
-:class:`~attrib.config.Config` decide.  A URL is cloned bare with
+:class:`~attrib.config.Config` decide.  Git runs through :mod:`attrib.gitsafe`
+(never with the repository's own config); a URL is cloned bare with
 :func:`attrib.upstreams.local_repo` (no hooks, no checkout, no submodules,
-safe transports) under size and file-count bounds.
+safe transports; a ``file://`` URL is read in place) under size and
+file-count bounds.
 """
 from __future__ import annotations
 
@@ -62,21 +64,6 @@ def check_location(location: str) -> None:
                          f"(allowed: {', '.join(SAFE_SCHEMES)} URLs or a local path)")
 
 
-@contextmanager
-def _scoped_env(extra: dict[str, str]) -> Iterator[None]:
-    """``os.environ`` with ``extra`` set for the duration (local_repo copies it when it clones)."""
-    saved = {k: os.environ.get(k) for k in extra}
-    os.environ.update(extra)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _tree_bytes(root: Path) -> int:
     total = 0
     for dirpath, _, names in os.walk(root, followlinks=False):
@@ -93,7 +80,7 @@ def open_audited(location: str, ref: str | None = None, limits: Limits = Limits(
                  max_repo_bytes: int = MAX_REPO_BYTES) -> Iterator[Source]:
     """The audited tree as a :class:`Source`: a local path as it is, a URL from a bare clone."""
     from .sources import open_source, with_history
-    from .upstreams import is_url, local_repo
+    from .upstreams import is_clone, is_url, local_repo
 
     check_location(location)
     if not is_url(location):
@@ -102,11 +89,9 @@ def open_audited(location: str, ref: str | None = None, limits: Limits = Limits(
             source = with_history(source, Path(location))
         yield source
         return
-    # No LFS smudge (a bare clone checks nothing out, but a global git-lfs config
-    # must not fetch either); ssh must fail rather than ask for a password.
-    env = {"GIT_LFS_SKIP_SMUDGE": "1", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
-    with _scoped_env(env), local_repo(location) as bare:
-        size = _tree_bytes(bare)
+    # a clone runs no filter (no git-lfs smudge: no global config), no hooks, no prompt
+    with local_repo(location) as bare:
+        size = _tree_bytes(bare) if is_clone(location) else 0
         if size > max_repo_bytes:
             raise SourceError(f"{location}: repository too large ({size} bytes > "
                               f"{max_repo_bytes}); clone it yourself and audit a checkout")

@@ -25,7 +25,6 @@ import os
 import re
 import secrets
 import sqlite3
-import subprocess
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -42,8 +41,8 @@ from .index.base import SCHEMA, BlobRecord, IndexedFile, Store, check_params
 from .index.sqlite import SqliteStore
 from .indexing import index_source
 from .model import Source, UpstreamInfo
-from .sources import open_repo, open_source, read_git, resolve_commit, with_history
-from .upstreams import SAFE_PROTOCOLS, is_url, local_repo, remote_url
+from .sources import open_source, read_git, resolve_commit, with_history
+from .upstreams import is_clone, is_url, local_repo, remote_url
 
 Contents = tuple[UpstreamInfo, list[IndexedFile], list[BlobRecord]]
 
@@ -431,34 +430,28 @@ def _pin(u: DeclaredUpstream, base: Path, offline: bool) -> _Pin:
     if not path.exists():
         raise SourceError(f"upstream {u.name!r}: {path}: no such file or directory")
     if u.ref:
-        return _Pin(u, str(path), f"commit:{resolve_commit(open_repo(path), u.ref, path).hexsha}")
+        return _Pin(u, str(path), f"commit:{resolve_commit(path, u.ref)}")
     source = open_source(path)
     listing = "".join(f"{f.path}\0{f.blob_id}\n" for f in source.files)
     return _Pin(u, str(path), f"files:{hashlib.sha256(listing.encode()).hexdigest()}", source)
 
 
-def git_env() -> dict[str, str]:
-    """The environment attrib.upstreams clones with: safe transports, never a prompt."""
-    return {**os.environ, "GIT_ALLOW_PROTOCOL": SAFE_PROTOCOLS, "GIT_TERMINAL_PROMPT": "0",
-            "GIT_CONFIG_NOSYSTEM": "1"}
-
-
 def remote_commit(location: str, ref: str | None) -> str:
-    """The commit ``ref`` (default HEAD) names at the git URL ``location``: ls-remote, no clone."""
+    """The commit ``ref`` (default HEAD) names at the git URL ``location``: nothing cloned.
+
+    A ``file://`` URL is resolved in place, as data (``ls-remote`` would run
+    ``upload-pack`` in it); another with ``git ls-remote``.
+    """
+    from . import gitsafe
+
     wanted = ref or "HEAD"
-    try:
-        done = subprocess.run(
-            ["git", "-c", "protocol.ext.allow=never", "ls-remote", "--", location, wanted],
-            env=git_env(), capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SourceError(f"{location}: cannot list its refs ({exc})") from None
-    if done.returncode:
-        last = (done.stderr.strip().splitlines() or ["git ls-remote failed"])[-1]
-        raise SourceError(f"{location}: cannot list its refs ({last.removeprefix('fatal: ')})")
-    refs: dict[str, str] = {}
-    for line in done.stdout.splitlines():
-        commit, _, name = line.partition("\t")
-        refs[name] = commit
+    if not is_clone(location):
+        try:
+            return resolve_commit(gitsafe.local_path_of(location), wanted)
+        except SourceError as exc:
+            raise SourceError(f"{location}: cannot list its refs "
+                              f"({str(exc).split(': ', 1)[-1]})") from None
+    refs = gitsafe.ls_remote(location, wanted)
     # an annotated tag's peeled entry (^{}) names the commit, the bare entry the tag object
     for name in (f"{wanted}^{{}}", wanted, f"refs/heads/{wanted}", f"refs/tags/{wanted}^{{}}",
                  f"refs/tags/{wanted}"):

@@ -2,7 +2,8 @@
 """Sources: the files of a directory, a single file, or a git tree at a ref.
 
 Scanned trees are untrusted.  Nothing here executes their code: git objects
-are read through gitpython's object database (``git cat-file``), symlinks are
+are read through :mod:`attrib.gitsafe` (a private git directory, never the
+repository's own config), symlinks are
 never followed, sizes are bounded, and every file that is not analysed becomes
 a :class:`~attrib.model.Skip` with its reason.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -26,9 +27,6 @@ VENDORED_DIRS = frozenset(
      "site-packages", "dist-packages", "__pycache__", ".git", ".hg", ".svn", ".tox",
      ".venv", ".mypy_cache", ".pytest_cache", "bower_components"}
 )
-# git options that keep an untrusted repository's config from running programs.
-SAFE_GIT = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
-            "-c", "protocol.ext.allow=never")
 
 
 @dataclass(frozen=True)
@@ -183,112 +181,130 @@ def _ignored(specs: list, rel: str, is_dir: bool) -> bool:
 
 
 def read_git(path: Path, ref: str, limits: Limits = Limits(), wanted=None) -> Source:
-    """The tree of ``ref`` in the repository at ``path``, from git objects (no checkout)."""
-    repo = open_repo(path)
-    commit = resolve_commit(repo, ref, path)
-    dates = blob_dates(repo, commit.hexsha)
-    files: list[SourceFile] = []
-    skipped: list[Skip] = []
-    for item in commit.tree.traverse():
-        if item.type == "tree":
-            continue
-        rel = item.path
-        if wanted is not None and not wanted(rel):
-            continue
-        if item.type == "commit":
-            skipped.append(Skip(rel, "submodule (not followed)"))
-            continue
-        if item.mode & 0o170000 == 0o120000:
-            skipped.append(Skip(rel, "symlink (not followed)"))
-            continue
-        reason = skip_reason(rel, item.size, limits, len(files))
-        if reason:
-            skipped.append(Skip(rel, reason))
-            continue
-        data = item.data_stream.read()
-        if looks_binary(data):
-            skipped.append(Skip(rel, "binary"))
-            continue
-        date, sha, author = dates.get(item.hexsha, (None, None, None))
-        files.append(SourceFile(rel, item.hexsha, data, date, sha, author))
+    """The tree of ``ref`` in the repository at ``path``, from git objects (no checkout).
+
+    The repository is opened as data (:mod:`attrib.gitsafe`): its config never
+    applies.  The file limit bounds the walk itself (files read, and skips
+    recorded, each at most ``max_files``): a tree of a million entries costs no
+    more than the limit.  A blob or tree a partial clone lacks is a skip.
+    """
+    with open_repo(path) as repo:
+        commit = repo.resolve(ref)
+        files, skipped = _git_files(repo, commit, limits, wanted)
+        dates = repo.log_blobs(commit, {f.blob_id for f in files})
+    files = [replace(f, date=d[0], commit=d[1], author=d[2]) if (d := dates.get(f.blob_id))
+             else f for f in files]
     files.sort(key=lambda f: f.path)
     skipped.sort(key=lambda s: s.path)
-    return Source(str(path), tuple(files), tuple(skipped), ref=ref, commit=commit.hexsha)
+    return Source(str(path), tuple(files), tuple(skipped), ref=ref, commit=commit)
+
+
+def _git_files(repo, commit: str, limits: Limits, wanted) -> tuple[list[SourceFile], list[Skip]]:
+    candidates, skipped = _git_candidates(repo, commit, limits, wanted)
+    sizes = repo.sizes(e.sha for e in candidates)
+    readable = []
+    for e in candidates:
+        size = sizes.get(e.sha)
+        reason = ("blob not present: partial clone" if size is None
+                  else skip_reason(e.path, size, limits))
+        if reason:
+            skipped.append(Skip(e.path, reason))
+        else:
+            readable.append(e)
+    files = []
+    for e, (_, data) in zip(readable, repo.blobs(e.sha for e in readable)):
+        if data is None:
+            skipped.append(Skip(e.path, "blob not present: partial clone"))
+        elif looks_binary(data):
+            skipped.append(Skip(e.path, "binary"))
+        else:
+            files.append(SourceFile(e.path, e.sha, data))
+    return files, skipped
+
+
+_ENTRY_SKIPS = {"symlink": "symlink (not followed)", "submodule": "submodule (not followed)",
+                "missing": "tree not present: partial clone",
+                "too large": "tree object too large (not read)", "tree": "vendored",
+                "bad name": "invalid name in the git tree (not read)"}
+
+
+def _git_candidates(repo, commit: str, limits: Limits, wanted) -> tuple[list, list[Skip]]:
+    """The blobs of ``commit`` worth reading, and skips; the walk stops at the file limit."""
+    candidates: list = []
+    skipped: list[Skip] = []
+    descend = (lambda d: not is_vendored(d + "/x"))
+    for entry in repo.walk(commit, descend):
+        if len(candidates) >= limits.max_files or len(skipped) >= limits.max_files:
+            skipped.append(Skip(entry.path, f"file limit reached ({limits.max_files}): "
+                                            "the rest of the tree was not read"))
+            break
+        if (wanted is not None and entry.kind in ("blob", "symlink", "submodule")
+                and not wanted(entry.path)):
+            continue
+        if entry.kind == "blob":
+            candidates.append(entry)
+        else:
+            suffix = "/" if entry.kind in ("tree", "missing", "too large") else ""
+            skipped.append(Skip(entry.path + suffix, _ENTRY_SKIPS[entry.kind]))
+    return candidates, skipped
 
 
 def open_repo(path: Path):
-    import git
+    """The repository at ``path`` opened as data; a one-line error if there is none."""
+    from . import gitsafe
 
     try:
-        return git.Repo(path, search_parent_directories=False)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return gitsafe.open_repo(path)
+    except gitsafe.NotARepository:
         raise SourceError(f"{path}: not a git repository (a --ref needs one)") from None
 
 
-def resolve_commit(repo, ref: str, path: Path):
-    import git
-
-    try:
-        return repo.commit(ref)
-    except (git.BadName, ValueError, git.GitCommandError):
-        raise SourceError(f"{path}: unknown git ref {ref!r}") from None
+def resolve_commit(path: Path, ref: str) -> str:
+    """The commit id ``ref`` names in the repository at ``path``."""
+    with open_repo(path) as repo:
+        return repo.resolve(ref)
 
 
-def blob_dates(repo, commit: str) -> dict[str, tuple[int, str, str]]:
+def blob_dates(repo, commit: str, wanted: set[str] | None = None
+               ) -> dict[str, tuple[int, str, str]]:
     """For each blob in the history of ``commit``: (date, commit, author) of the commit that added it.
 
     One ``git log`` pass, oldest first; the first commit that shows a blob id wins.
     """
-    import git
-
-    try:
-        out = repo.git.execute(
-            ["git", *SAFE_GIT, "log", "--reverse", "--raw", "--no-abbrev", "--no-renames",
-             "--format=%x00%H %ct %an", commit],
-            stdout_as_string=True,
-        )
-    except git.GitCommandError:
-        return {}
-    dates: dict[str, tuple[int, str, str]] = {}
-    current: tuple[int, str, str] | None = None
-    for line in out.splitlines():
-        if line.startswith("\0"):
-            sha, ct, author = (line[1:].split(" ", 2) + ["", ""])[:3]
-            current = (int(ct), sha, author)
-        elif line.startswith(":") and current is not None:
-            fields = line.split("\t", 1)[0].split()
-            if len(fields) >= 4:
-                dates.setdefault(fields[3], current)
-    return dates
+    return repo.log_blobs(commit, wanted)
 
 
 def head_info(path: Path) -> tuple[str | None, str | None]:
     """(branch or None, commit) of a directory that is a git work tree, else (None, None)."""
-    import git
+    from . import gitsafe
 
     try:
-        repo = git.Repo(path, search_parent_directories=False)
-        commit = repo.head.commit.hexsha
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+        with gitsafe.open_repo(path) as repo:
+            return repo.head()
+    except SourceError:
         return None, None
-    try:
-        branch = repo.active_branch.name
-    except TypeError:
-        branch = None
-    return branch, commit
 
 
 def with_history(source: Source, path: Path) -> Source:
     """A work tree's files, dated by the history of HEAD where their blob is unchanged.
 
-    A directory that is not a git work tree comes back as it was.
+    A directory that is not a git work tree comes back as it was; one whose
+    ``.git`` leads out of the tree too, with a skip saying its history was not read.
     """
-    from dataclasses import replace
+    from . import gitsafe
 
-    _, commit = head_info(path)
-    if not commit:
+    try:
+        repo = gitsafe.open_repo(path)
+    except gitsafe.OutsideTree as exc:
+        why = str(exc).split(": ", 1)[-1]
+        return replace(source, skipped=source.skipped + (Skip(".git", f"{why}: history not read"),))
+    except SourceError:
         return source
-    dates = blob_dates(open_repo(path), commit)
+    with repo:
+        _, commit = repo.head()
+        if not commit:
+            return source
+        dates = repo.log_blobs(commit, {f.blob_id for f in source.files})
     files = tuple(replace(f, date=d[0], commit=d[1], author=d[2]) if (d := dates.get(f.blob_id))
                   else f for f in source.files)
     return replace(source, files=files, commit=commit)
