@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The hostile-input suite: each case builds its input in a temp dir and runs the real ``attrib``.
+
+``run_attrib`` runs the installed console script as a child process and returns its exit
+code, output, wall time and peak memory (``ru_maxrss`` from ``wait4``, so the figure is that
+one run's, children included), which the cases assert against generous bounds: they catch
+hangs and blow-ups, they do not benchmark.  ``benchmarks/hostile.py`` prints the table.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+MEMORY_BOUND_MB = 1024   # issue 11: peak memory of any command under 1 GiB on hostile input
+TIME_BOUND_S = 30.0      # generous: a hang is > 60 s, an ordinary case < 5 s
+PEAK_FILE = "ATTRIB_HOSTILE_PEAKS"  # benchmarks/hostile.py collects each run's peak here
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float
+
+    @property
+    def message(self) -> str:
+        """The error output, which must be one line on bad input."""
+        return self.stderr.strip()
+
+    def assert_bounded(self) -> None:
+        assert self.seconds < TIME_BOUND_S, f"took {self.seconds:.1f} s"
+        assert self.peak_mb < MEMORY_BOUND_MB, f"peak memory {self.peak_mb:.0f} MB"
+        assert "Traceback" not in self.stderr, self.stderr[-2000:]
+        assert self.code != 3, f"internal error: {self.stderr[-500:]}"
+
+    def assert_one_line_error(self, *words: str) -> None:
+        """Exit 2 and one line naming what is wrong (each of ``words`` in it)."""
+        self.assert_bounded()
+        assert self.code == 2, (self.code, self.stdout[-500:], self.stderr[-500:])
+        lines = self.message.splitlines()
+        assert len(lines) == 1, self.message
+        for word in words:
+            assert word in lines[0], (word, lines[0])
+
+
+def attrib_command() -> list[str]:
+    script = Path(sys.executable).parent / "attrib"
+    return [str(script)] if script.exists() else [sys.executable, "-c",
+                                                  "from attrib.cli.main import main; main()"]
+
+
+def run_attrib(*args: str | os.PathLike, cwd: str | os.PathLike | None = None,
+               timeout: float = 120.0, env: dict[str, str] | None = None) -> Run:
+    """Run ``attrib ARGS`` to completion (killed after ``timeout``); its code, output, time, peak."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.monotonic()
+        proc = subprocess.Popen([*attrib_command(), *map(str, args)], cwd=cwd, stdout=out,
+                                stderr=err, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **(env or {})}, start_new_session=True)
+        status, usage = _wait(proc, start + timeout)
+        seconds = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        run = Run(_code(status), out.read().decode("utf-8", "replace"),
+                  err.read().decode("utf-8", "replace"), seconds, usage.ru_maxrss / 1024)
+    _record_peak(run, args)
+    return run
+
+
+def _wait(proc: subprocess.Popen, deadline: float):
+    """``os.wait4`` polled until ``deadline`` (then the process group is killed)."""
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = _code(status)  # reaped here: keep Popen from waiting again
+            return status, usage
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = -9
+            pytest.fail(f"attrib did not finish in time (killed): {proc.args}")
+        time.sleep(0.01)
+
+
+def _code(status: int) -> int:
+    return os.waitstatus_to_exitcode(status)
+
+
+def _record_peak(run: Run, args: tuple) -> None:
+    where = os.environ.get(PEAK_FILE)
+    if where:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+        with open(where, "a", encoding="utf-8") as fh:
+            fh.write(f"{test}\t{run.peak_mb:.1f}\t{run.seconds:.2f}\n")
+
+
+def peak_of(code: str, timeout: float = 120.0) -> tuple[float, float, str]:
+    """Run Python ``code`` in a fresh interpreter: (peak MB, seconds, its stdout)."""
+    start = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("child did not finish in time (killed)")
+    assert proc.returncode == 0, stderr.decode()[-2000:]
+    lines = stdout.decode().splitlines()
+    peak = float(lines[-1])  # the child prints its ru_maxrss (KB) last
+    return peak / 1024, time.monotonic() - start, "\n".join(lines[:-1])
+
+
+PEAK_SUFFIX = ("\nimport resource\n"
+               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path):
+    """A function making a committed git repository of ``{path: bytes | str}`` under tmp_path."""
+    def make(files: dict[str, bytes | str], name: str = "repo") -> Path:
+        root = tmp_path / name
+        for rel, content in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = content.encode() if isinstance(content, str) else content
+            path.write_bytes(data)
+        git = shutil.which("git")
+        assert git, "git is needed"
+        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+               "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path)}
+        for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
+            subprocess.run([git, *cmd], cwd=root, env=env, check=True)
+        return root
+    return make
