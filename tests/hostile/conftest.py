@@ -60,41 +60,51 @@ def attrib_command() -> list[str]:
                                                   "from attrib.cli.main import main; main()"]
 
 
+# Linux carries a process's RSS high-water mark across exec, and a child forked from pytest
+# starts with pytest's pages: its ru_maxrss would include them.  So a small launcher
+# (a fresh interpreter) runs the measured command as its own child and writes that child's
+# wait4 rusage to a file: a peak of the command alone.
+_LAUNCHER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(f"{usage.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
 def run_attrib(*args: str | os.PathLike, cwd: str | os.PathLike | None = None,
                timeout: float = 120.0, env: dict[str, str] | None = None) -> Run:
     """Run ``attrib ARGS`` to completion (killed after ``timeout``); its code, output, time, peak."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.monotonic()
-        proc = subprocess.Popen([*attrib_command(), *map(str, args)], cwd=cwd, stdout=out,
-                                stderr=err, stdin=subprocess.DEVNULL,
-                                env={**os.environ, **(env or {})}, start_new_session=True)
-        status, usage = _wait(proc, start + timeout)
-        seconds = time.monotonic() - start
-        out.seek(0)
-        err.seek(0)
-        run = Run(_code(status), out.read().decode("utf-8", "replace"),
-                  err.read().decode("utf-8", "replace"), seconds, usage.ru_maxrss / 1024)
+    code, stdout, stderr, seconds, peak = _measured([*attrib_command(), *map(str, args)],
+                                                    cwd, timeout, env)
+    run = Run(code, stdout, stderr, seconds, peak)
     _record_peak(run, args)
     return run
 
 
-def _wait(proc: subprocess.Popen, deadline: float):
-    """``os.wait4`` polled until ``deadline`` (then the process group is killed)."""
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = _code(status)  # reaped here: keep Popen from waiting again
-            return status, usage
-        if time.monotonic() > deadline:
+def _measured(command: list[str], cwd, timeout: float, env: dict[str, str] | None):
+    """(exit code, stdout, stderr, seconds, peak MB) of ``command`` run by the launcher."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as peak:
+        start = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, peak.name, *command],
+                                cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **(env or {})}, start_new_session=True)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = -9
-            pytest.fail(f"attrib did not finish in time (killed): {proc.args}")
-        time.sleep(0.01)
-
-
-def _code(status: int) -> int:
-    return os.waitstatus_to_exitcode(status)
+            proc.wait()
+            pytest.fail(f"did not finish in {timeout:.0f} s (killed): {command}")
+        seconds = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        maxrss = peak.read().strip()
+        assert maxrss, "the launcher did not report the peak"
+        return (code, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+                seconds, int(maxrss) / 1024)
 
 
 def _record_peak(run: Run, args: tuple) -> None:
@@ -107,23 +117,10 @@ def _record_peak(run: Run, args: tuple) -> None:
 
 def peak_of(code: str, timeout: float = 120.0) -> tuple[float, float, str]:
     """Run Python ``code`` in a fresh interpreter: (peak MB, seconds, its stdout)."""
-    start = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail("child did not finish in time (killed)")
-    assert proc.returncode == 0, stderr.decode()[-2000:]
-    lines = stdout.decode().splitlines()
-    peak = float(lines[-1])  # the child prints its ru_maxrss (KB) last
-    return peak / 1024, time.monotonic() - start, "\n".join(lines[:-1])
-
-
-PEAK_SUFFIX = ("\nimport resource\n"
-               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    status, stdout, stderr, seconds, peak = _measured([sys.executable, "-c", code], None,
+                                                      timeout, None)
+    assert status == 0, stderr[-2000:]
+    return peak, seconds, stdout
 
 
 @pytest.fixture
