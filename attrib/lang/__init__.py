@@ -10,6 +10,7 @@ window granularity.
 from __future__ import annotations
 
 import importlib
+import re
 from types import ModuleType
 
 from ..model import ParsedFile, SourceFile
@@ -52,6 +53,41 @@ class ParseFailure(Exception):
     """A file could not be decoded or parsed; the message is the skip reason."""
 
 
+# Bounds on one file, whatever --max-file-size allows (issue 11: a dense 1 MB Python file
+# took ~1 GB through the pipeline, a 50 MB one-line file 24 GiB).  Hand-written files stay far
+# below them: the largest in CPython, numpy, scipy and sympy have ~120k tokens, ~25k lines
+# (generated tables reach 150k) and lines under 35k characters.  Peak memory is about
+# 1.3 KB per token from parsing to fingerprints, so MAX_TOKENS keeps a file under ~350 MB.
+MAX_TOKENS = 250_000
+MAX_LINES = 200_000
+MAX_LINE_CHARS = 50_000
+# A cheap over-estimate of tokens (every word plus every other non-space character),
+# checked before any grammar runs; comments and strings count too, hence the slack.
+MAX_TOKEN_ESTIMATE = 4 * MAX_TOKENS
+_WORDS = re.compile(r"\w+")
+
+
+def size_problem(text: str) -> str | None:
+    """Why ``text`` is too large to parse within the bounds above, or None."""
+    lines = text.count("\n") + 1
+    if lines > MAX_LINES:
+        return f"too many lines ({lines} > {MAX_LINES})"
+    longest = max(map(len, text.split("\n"))) if len(text) > MAX_LINE_CHARS else 0
+    if longest > MAX_LINE_CHARS:
+        return f"line too long ({longest} > {MAX_LINE_CHARS} characters: generated or minified)"
+    punctuation, words = _WORDS.subn("", text)
+    estimate = words + len(punctuation) - sum(map(punctuation.count, " \t\n\f\v"))
+    if estimate > MAX_TOKEN_ESTIMATE:
+        return f"too many tokens (about {estimate} > {MAX_TOKEN_ESTIMATE})"
+    return None
+
+
+def normalise_newlines(text: str) -> str:
+    """CRLF and lone CR as LF, so a copy saved with other line endings reads the same and
+    its line numbers are those an editor shows (tree-sitter and pygments count only LF)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def parse_file(source: SourceFile) -> ParsedFile:
     """Parse one supported source file; raises :class:`ParseFailure` with a reason."""
     language = language_of(source.path)
@@ -63,8 +99,13 @@ def parse_file(source: SourceFile) -> ParsedFile:
         raise ParseFailure(f"undecodable (not UTF-8 at byte {exc.start})") from None
     from ..headers import notice_lines
 
+    text = normalise_newlines(text)
+    if problem := size_problem(text):
+        raise ParseFailure(problem)
     module = _module(source.path)
     stream, fragments = module.parse(text, language)
+    if len(stream.texts) > MAX_TOKENS:
+        raise ParseFailure(f"too many tokens ({len(stream.texts)} > {MAX_TOKENS})")
     return ParsedFile(
         path=source.path, blob_id=source.blob_id, language=language, stream=stream,
         fragments=tuple(fragments), line_count=text.count("\n") + (not text.endswith("\n")),

@@ -33,6 +33,8 @@ def parse(text: str, language: str) -> tuple[TokenStream, list[Fragment]]:
     raw: list[str] = []
     lines: list[int] = []
     renameable: list[bool] = []
+    from . import MAX_TOKENS, ParseFailure
+
     line = 1
     for ttype, value in _lexer(language).get_tokens(text):
         here = line
@@ -49,6 +51,8 @@ def parse(text: str, language: str) -> tuple[TokenStream, list[Fragment]]:
             token, abstract = "$", True
         else:
             token, abstract = value.strip(), False
+        if len(texts) == MAX_TOKENS:  # stop lexing here: pygments takes ~10 s per dense MB
+            raise ParseFailure(f"too many tokens (> {MAX_TOKENS})")
         texts.append(token)
         raw.append(value.strip())
         lines.append(here)
