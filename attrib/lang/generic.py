@@ -29,12 +29,12 @@ def _lexer(language: str):
 def parse(text: str, language: str) -> tuple[TokenStream, list[Fragment]]:
     from pygments.token import Comment, Name, Number, String, Text, Whitespace
 
+    from . import MAX_TOKENS, ParseFailure
+
     texts: list[str] = []
     raw: list[str] = []
     lines: list[int] = []
     renameable: list[bool] = []
-    from . import MAX_TOKENS, ParseFailure
-
     line = 1
     for ttype, value in _lexer(language).get_tokens(text):
         here = line

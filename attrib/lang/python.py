@@ -60,7 +60,7 @@ def parse(text: str, language: str = "python") -> tuple[TokenStream, list[Fragme
     return walker.finish()
 
 
-MAX_NODES = 500_000  # syntax nodes: 1.5 per token in real code, so 2 x MAX_TOKENS (lang/__init__.py)
+MAX_NODES = 500_000  # syntax nodes: ~1.5 per token in real code, 2 x MAX_TOKENS (lang/__init__)
 
 
 def _check_size(tree) -> None:

@@ -9,7 +9,6 @@ hangs and blow-ups, they do not benchmark.  ``benchmarks/hostile.py`` prints the
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -113,32 +112,3 @@ def _record_peak(run: Run, args: tuple) -> None:
         test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
         with open(where, "a", encoding="utf-8") as fh:
             fh.write(f"{test}\t{run.peak_mb:.1f}\t{run.seconds:.2f}\n")
-
-
-def peak_of(code: str, timeout: float = 120.0) -> tuple[float, float, str]:
-    """Run Python ``code`` in a fresh interpreter: (peak MB, seconds, its stdout)."""
-    status, stdout, stderr, seconds, peak = _measured([sys.executable, "-c", code], None,
-                                                      timeout, None)
-    assert status == 0, stderr[-2000:]
-    return peak, seconds, stdout
-
-
-@pytest.fixture
-def git_repo(tmp_path: Path):
-    """A function making a committed git repository of ``{path: bytes | str}`` under tmp_path."""
-    def make(files: dict[str, bytes | str], name: str = "repo") -> Path:
-        root = tmp_path / name
-        for rel, content in files.items():
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            data = content.encode() if isinstance(content, str) else content
-            path.write_bytes(data)
-        git = shutil.which("git")
-        assert git, "git is needed"
-        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
-               "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path)}
-        for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
-            subprocess.run([git, *cmd], cwd=root, env=env, check=True)
-        return root
-    return make
