@@ -130,7 +130,7 @@ def _configs(source: Source) -> list[tuple[str, dict]]:
                 and len(f.data) <= _MAX_CONFIG:
             try:
                 doc = json.loads(f.data)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: issue 11
                 continue  # the artifact comparison reports malformed configs
             if isinstance(doc, dict):
                 out.append((f.path, doc))

@@ -295,11 +295,15 @@ def _base(spdx: str) -> str:
 
 
 def _tree(expression: str) -> tuple:
-    """("or"|"and", [subtrees]) or ("id", "MIT"); an unparsable licence is one unknown id."""
+    """("or"|"and", [subtrees]) or ("id", "MIT"); an unparsable licence is one unknown id.
+
+    normalise_spdx bounds the expression (length, licences, nesting, alternatives: see
+    attrib.licenses.expressions), so one too large to evaluate is one unknown id too.
+    """
     try:
         text = normalise_spdx(expression)
     except ValueError:
-        return ("id", " ".join(expression.split()))
+        return ("id", " ".join(expression.split())[:200])
     if text in _UNDECLARED:
         return ("id", text)
     licensing = spdx_licensing()
@@ -313,16 +317,22 @@ def _tree(expression: str) -> tuple:
 
 
 def _choices(license: str | None) -> list[tuple[str, ...]]:
-    """The licence alternatives of an expression (its disjunctive normal form)."""
+    """The licence alternatives of an expression (its disjunctive normal form).
+
+    At most MAX_ALTERNATIVES (``_tree`` refuses larger expressions); expanding stops there
+    all the same, so no input makes this exponential.
+    """
+    from .licenses.expressions import MAX_ALTERNATIVES
+
     def dnf(tree: tuple) -> list[tuple[str, ...]]:
         if tree[0] == "id":
             return [(tree[1],)]
         parts = [dnf(t) for t in tree[1]]
         if tree[0] == "or":
-            return [c for p in parts for c in p]
+            return [c for p in parts for c in p][:MAX_ALTERNATIVES]
         out: list[tuple[str, ...]] = [()]
         for p in parts:
-            out = [a + b for a in out for b in p]
+            out = [a + b for a in out for b in p][:MAX_ALTERNATIVES]
         return out
     return dnf(_tree(license)) if license and license.strip() else [("NONE",)]
 

@@ -284,6 +284,10 @@ def normalise_spdx(text: str, expression: bool = True) -> str:
     text = " ".join(text.split())
     if text.upper() in ("NONE", "NOASSERTION"):
         return text.upper()
+    from .licenses.expressions import alternatives_problem, size_problem
+
+    if problem := size_problem(text):  # bounded before parsing: untrusted input (issue 11)
+        raise ValueError(f"licence expression too large: {problem}")
     licensing = spdx_licensing()
     try:
         parsed = licensing.parse(text, strict=True)
@@ -291,6 +295,8 @@ def normalise_spdx(text: str, expression: bool = True) -> str:
         raise ValueError(f"not an SPDX licence expression: {exc}") from None
     if parsed is None:
         raise ValueError("empty licence expression")
+    if problem := alternatives_problem(parsed):
+        raise ValueError(f"licence expression too large: {problem}")
     unknown = [s.key for s in licensing.license_symbols(parsed, decompose=True)
                if s.key not in licensing.known_symbols and not _LICENSE_REF.fullmatch(s.key)]
     if unknown:

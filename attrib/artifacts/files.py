@@ -2,11 +2,11 @@
 """Find the artifacts of a model: a Hugging Face style directory, or one file."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SourceError
+from .jsonbounds import JsonBoundError, loads_bounded, read_bounded
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
                    "special_tokens_map.json")
@@ -45,13 +45,14 @@ def locate(path: str | Path) -> ModelFiles:
 
 
 def load_json(path: Path) -> tuple[object, str | None]:
-    """Parsed JSON, or None and the one-line reason it could not be read."""
+    """Parsed JSON, or None and the one-line reason it could not be read (bounded: see
+    :mod:`.jsonbounds`)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8")), None
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"unreadable: {exc}"
-    except json.JSONDecodeError as exc:
-        return None, f"not JSON: {exc.msg} at line {exc.lineno}"
+        return loads_bounded(read_bounded(path)), None
+    except OSError as exc:
+        return None, f"unreadable: {exc.strerror or exc}"
+    except JsonBoundError as exc:
+        return None, str(exc)
 
 
 def load_object(path: Path | None, problems: list) -> dict | None:

@@ -12,7 +12,10 @@ from pathlib import Path
 
 from .files import ModelFiles, load_json
 from .model import Problem
-from .tensorfile import TensorFileError, TensorRef, read_header
+from .tensorfile import MAX_TENSORS, TensorFileError, TensorRef, read_header
+
+MAX_SHARDS = 4096  # the largest published checkpoints have a few hundred
+MAX_PREFIX_MAPS = 64  # renamed module prefixes tried, most votes first (a copy renames a few)
 
 
 def _shards(files: ModelFiles, problems: list[Problem]) -> list[Path]:
@@ -23,14 +26,25 @@ def _shards(files: ModelFiles, problems: list[Problem]) -> list[Path]:
     if error or not isinstance(weight_map, dict):
         problems.append((str(files.index), error or "no weight_map object"))
         return list(files.weights)
+    names = sorted(set(map(str, weight_map.values())))
+    if len(names) > MAX_SHARDS:
+        problems.append((str(files.index), f"{len(names)} shards listed; attrib reads the "
+                                           f"first {MAX_SHARDS}"))
     shards = []
-    for name in sorted(set(map(str, weight_map.values()))):
+    for name in names[:MAX_SHARDS]:
         path = files.index.parent / name
-        if path.is_file() and path.parent == files.index.parent:
+        if _is_file(path) and path.parent == files.index.parent:
             shards.append(path)
         else:
-            problems.append((str(files.index), f"shard {name!r} listed but missing"))
+            problems.append((str(files.index), f"shard {name[:200]!r} listed but missing"))
     return shards
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a NUL byte or a name too long for the filesystem
+        return False
 
 
 def load_tensors(files: ModelFiles, problems: list[Problem]) -> dict[str, TensorRef]:
@@ -43,6 +57,10 @@ def load_tensors(files: ModelFiles, problems: list[Problem]) -> dict[str, Tensor
             problems.append((str(path), str(exc)))
             continue
         problems.extend((str(path), message) for message in skipped)
+        if len(tensors) + len(refs) > MAX_TENSORS:
+            problems.append((str(path), f"more than {MAX_TENSORS} tensors in the model: "
+                                        "this file and the rest are not read"))
+            break
         for ref in refs:
             if ref.name in tensors:
                 problems.append((str(path), f"tensor {ref.name!r} also in {tensors[ref.name].path}"))
@@ -87,7 +105,8 @@ def pair_tensors(a: dict[str, TensorRef], b: dict[str, TensorRef]):
     left_a = {n: r for n, r in a.items() if n not in b or b[n].shape != r.shape}
     left_b = {n: r for n, r in b.items() if n not in a or a[n].shape != r.shape}
     key_map = {}
-    for (old, new), _ in sorted(_prefix_votes(left_a, left_b).items(), key=lambda kv: -kv[1]):
+    votes = sorted(_prefix_votes(left_a, left_b).items(), key=lambda kv: (-kv[1], kv[0]))
+    for (old, new), _ in votes[:MAX_PREFIX_MAPS]:  # each try is a pass over the names
         moved = []
         for n in sorted(left_a):
             m = _rename(n, old, new)

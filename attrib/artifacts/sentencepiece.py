@@ -9,10 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-MAX_MODEL_BYTES = 64 * 1024 * 1024
+# Bounds (issue 11): published models are < 6 MB with < 300k pieces (Gemma 3: 4.7 MB, 262k);
+# the reader is pure Python (~1 s per million fields), so a bound on fields bounds its time.
+MAX_MODEL_BYTES = 16 * 1024 * 1024
+MAX_PIECES = 1_000_000
+MAX_FIELDS = 4_000_000  # every field read, nested ones included
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    if pos < len(data) and data[pos] < 0x80:  # the common one-byte case, fast
+        return data[pos], pos + 1
     value = shift = 0
     while True:
         if pos >= len(data) or shift > 63:
@@ -24,10 +30,24 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
             return value, pos
 
 
-def _fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
+class _Budget:
+    """Fields left to read across one file, nested messages included."""
+
+    def __init__(self, fields: int = MAX_FIELDS) -> None:
+        self.left = fields
+
+    def take(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise ValueError(f"more than {MAX_FIELDS} protobuf fields")
+
+
+def _fields(data: bytes, budget: _Budget | None = None) -> Iterator[tuple[int, int, int | bytes]]:
     """(field number, wire type, value) for each field; value is bytes for wire type 2."""
-    pos = 0
-    while pos < len(data):
+    budget = budget or _Budget()
+    pos, end = 0, len(data)
+    while pos < end:
+        budget.take()
         key, pos = _varint(data, pos)
         number, wire = key >> 3, key & 7
         value: int | bytes
@@ -41,20 +61,29 @@ def _fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
             value, pos = data[pos:pos + size], pos + size
         else:
             raise ValueError(f"unsupported wire type {wire}")
-        if pos > len(data):
+        if pos > end:
             raise ValueError("truncated field")
         yield number, wire, value
 
 
 def read_pieces(path: Path) -> list[str]:
-    """The vocabulary of a SentencePiece model, in id order. Raises ValueError if malformed."""
+    """The vocabulary of a SentencePiece model, in id order. Raises ValueError if malformed
+    or beyond a bound (size, pieces, fields)."""
     if path.stat().st_size > MAX_MODEL_BYTES:
         raise ValueError(f"larger than {MAX_MODEL_BYTES} bytes")
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_MODEL_BYTES + 1)
+    if len(data) > MAX_MODEL_BYTES:
+        raise ValueError(f"larger than {MAX_MODEL_BYTES} bytes")
+    budget = _Budget()
     pieces = []
-    for number, wire, value in _fields(path.read_bytes()):
+    for number, _, value in _fields(data, budget):
         if number == 1 and isinstance(value, bytes):
-            piece = [v for n, w, v in _fields(value) if n == 1 and isinstance(v, bytes)]
-            pieces.append(piece[0].decode("utf-8", "replace") if piece else "")
+            if len(pieces) == MAX_PIECES:
+                raise ValueError(f"more than {MAX_PIECES} pieces")
+            piece = next((v for n, _, v in _fields(value, budget)
+                          if n == 1 and isinstance(v, bytes)), b"")
+            pieces.append(bytes(piece).decode("utf-8", "replace"))
     return pieces
 
 

@@ -18,7 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-MAX_HEADER_BYTES = 100 * 1024 * 1024  # the reference implementation's own limit
+from .jsonbounds import JsonBoundError, loads_bounded
+
+# The reference implementation allows 100 MB; parsed, that is ~1 GB of Python objects.  A
+# real header holds a few thousand tensors in well under 1 MB (issue 11: bounded memory).
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_TENSORS = 100_000  # per file, and per model (pairing.py); real models: < 100k in total
 MAX_ELEMENTS = 1 << 40                # no real tensor comes near this: refuse as absurd
 MAX_RANK = 8
 ITEMSIZE = {"F32": 4, "F16": 2, "BF16": 2}
@@ -68,11 +73,13 @@ def read_header(path: str | os.PathLike) -> tuple[list[TensorRef], list[str]]:
                                   f"{min(MAX_HEADER_BYTES, file_size - 8)} bytes available")
         raw = fh.read(length)
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TensorFileError(f"header is not JSON: {exc}") from None
+        header = loads_bounded(raw)
+    except JsonBoundError as exc:
+        raise TensorFileError(f"header: {exc}") from None
     if not isinstance(header, dict):
         raise TensorFileError("header is not a JSON object")
+    if len(header) > MAX_TENSORS + 1:  # + __metadata__
+        raise TensorFileError(f"{len(header)} tensors in one file (attrib reads {MAX_TENSORS})")
     data_start, data_size = 8 + length, file_size - 8 - length
     refs, skipped = [], []
     for name, entry in sorted(header.items()):
@@ -89,8 +96,8 @@ def _tensor_ref(name: str, entry: object, path: str, data_start: int, data_size:
     if not isinstance(entry, dict):
         raise TensorFileError("entry is not an object")
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if dtype not in ITEMSIZE:
-        raise TensorFileError(f"dtype {dtype!r} not supported (F32, F16, BF16)")
+    if not isinstance(dtype, str) or dtype not in ITEMSIZE:  # a list is unhashable
+        raise TensorFileError(f"dtype {str(dtype)[:40]!r} not supported (F32, F16, BF16)")
     if (not isinstance(shape, list) or len(shape) > MAX_RANK
             or not all(type(d) is int and 0 <= d <= MAX_ELEMENTS for d in shape)
             or math.prod(shape) > MAX_ELEMENTS):
@@ -100,7 +107,8 @@ def _tensor_ref(name: str, entry: object, path: str, data_start: int, data_size:
         raise TensorFileError("data_offsets is not [begin, end]")
     begin, end = offsets
     if not 0 <= begin <= end <= data_size:
-        raise TensorFileError(f"data_offsets {offsets} outside the {data_size} data bytes")
+        raise TensorFileError(f"data_offsets {str(offsets)[:80]} outside the {data_size} "
+                              "data bytes")
     if end - begin != math.prod(shape) * ITEMSIZE[dtype]:
         raise TensorFileError(f"shape {shape} x {dtype} does not fill offsets {offsets}")
     return TensorRef(name, path, dtype, tuple(shape), data_start + begin)

@@ -6,13 +6,18 @@ in agreeing with the weights.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .files import ModelFiles, load_object
+from .jsonbounds import MAX_JSON_BYTES
 from .model import ABSENT, DERIVED, IDENTICAL, INDEPENDENT, Problem, Section
 from .sentencepiece import read_pieces
 
 DERIVED_AGREEMENT = 0.9
+MAX_TOKEN_ID = 1 << 31  # ids beyond this are not a vocabulary's (the largest hold ~1M pieces)
+_DECIMAL = re.compile(r"[0-9]{1,10}")
 SPECIAL_KEYS = ("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token",
                 "mask_token")
 
@@ -34,30 +39,48 @@ def _json(files: ModelFiles, name: str, problems: list[Problem]) -> dict | None:
 
 
 def _merge(item: object) -> str:
-    return " ".join(item) if isinstance(item, list) else str(item)
+    return " ".join(map(str, item)) if isinstance(item, list) else str(item)
+
+
+def _list(value: object) -> list:
+    """``value`` when it is a JSON array, else [] (a hostile file puts any type anywhere)."""
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _token_id(value: object) -> int | None:
+    """A token id: a non-negative int (bool is not one), or a short decimal string key."""
+    if type(value) is int and 0 <= value < MAX_TOKEN_ID:
+        return value
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):  # str.isdigit() takes "²"
+        return int(value)
+    return None
 
 
 def _from_tokenizer_json(tok: Tokenizer, data: dict) -> None:
-    model = data.get("model")
-    model = model if isinstance(model, dict) else {}
+    model = _dict(data.get("model"))
     vocab = model.get("vocab")
     if isinstance(vocab, dict):
-        tok.vocab.update({i: t for t, i in vocab.items() if isinstance(i, int)})
+        tok.vocab.update({i: t for t, v in vocab.items() if (i := _token_id(v)) is not None})
     elif isinstance(vocab, list):  # Unigram: [[piece, score], ...] in id order
-        tok.vocab.update({i: str(p[0] if isinstance(p, list) else p) for i, p in enumerate(vocab)})
-    tok.merges = [_merge(m) for m in model.get("merges") or []]
-    for added in data.get("added_tokens") or []:
-        if isinstance(added, dict) and isinstance(added.get("id"), int):
-            tok.added[added["id"]] = str(added.get("content"))
+        tok.vocab.update({i: str(p[0] if isinstance(p, list) and p else p)
+                          for i, p in enumerate(vocab)})
+    tok.merges = [_merge(m) for m in _list(model.get("merges"))]
+    for added in _list(data.get("added_tokens")):
+        if isinstance(added, dict) and (i := _token_id(added.get("id"))) is not None:
+            tok.added[i] = str(added.get("content"))
             if added.get("special"):
-                tok.special.setdefault(f"special:{added['content']}", str(added["content"]))
+                tok.special.setdefault(f"special:{added.get('content')}", str(added.get("content")))
 
 
 def _from_config(tok: Tokenizer, data: dict) -> None:
     tok.chat_template = data.get("chat_template")
-    for key, added in (data.get("added_tokens_decoder") or {}).items():
-        if isinstance(added, dict) and str(key).isdigit():
-            tok.added.setdefault(int(key), str(added.get("content")))
+    for key, added in _dict(data.get("added_tokens_decoder")).items():
+        if isinstance(added, dict) and (i := _token_id(key)) is not None:
+            tok.added.setdefault(i, str(added.get("content")))
     for key in SPECIAL_KEYS:
         value = data.get(key)
         value = value.get("content") if isinstance(value, dict) else value
@@ -65,15 +88,32 @@ def _from_config(tok: Tokenizer, data: dict) -> None:
             tok.special[key] = str(value)
 
 
+def _merges_txt(path: Path, problems: list[Problem]) -> list[str]:
+    """The merges of a merges.txt, streamed, refused above MAX_JSON_BYTES (a 1 GB file read
+    whole took 2.1 GiB: issue 11)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            problems.append((str(path), f"{size} bytes is larger than attrib reads "
+                                        f"({MAX_JSON_BYTES} bytes)"))
+            return []
+        with open(path, encoding="utf-8", errors="replace", newline=None) as fh:
+            lines = [ln.rstrip("\n") for ln in fh]
+    except OSError as exc:
+        problems.append((str(path), f"unreadable: {exc.strerror or exc}"))
+        return []
+    return [ln for ln in lines if ln and not ln.startswith("#version")]
+
+
 def read_tokenizer(files: ModelFiles, problems: list[Problem]) -> Tokenizer:
     tok = Tokenizer(found=bool(files.tokenizer or files.sentencepiece))
     if (data := _json(files, "tokenizer.json", problems)) is not None:
         _from_tokenizer_json(tok, data)
     if (data := _json(files, "vocab.json", problems)) is not None and not tok.vocab:
-        tok.vocab = {i: t for t, i in data.items() if isinstance(i, int)}
+        tok.vocab = {i: t for t, v in data.items() if (i := _token_id(v)) is not None}
+    data = None  # the parsed files are large; what was kept is in tok
     if "merges.txt" in files.tokenizer and not tok.merges:
-        lines = files.tokenizer["merges.txt"].read_text("utf-8", "replace").splitlines()
-        tok.merges = [ln for ln in lines if ln and not ln.startswith("#version")]
+        tok.merges = _merges_txt(files.tokenizer["merges.txt"], problems)
     for name in ("special_tokens_map.json", "tokenizer_config.json"):
         if (data := _json(files, name, problems)) is not None:
             _from_config(tok, data)

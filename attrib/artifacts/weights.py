@@ -33,7 +33,19 @@ DELTA_CORRELATION = 0.2     # deltas from a base: copies ~1, independent fine-tu
 PERMUTE_BELOW = 0.3         # look for moved rows only where positions do not correlate
 PERMUTE_MAX_ELEMENTS = 1 << 24
 NOISE_MAX_CV = 0.35
+# Pairs compared at most (issue 11: 100k tiny tensors took > 60 s, ~0.3 ms each and more for
+# large ones); the largest checkpoints have a few thousand tensors, and medians over a
+# couple of thousand pairs are as telling as over all.
+MAX_COMPARED = 2048
 NOISE_MAX_KURTOSIS = 1.0
+
+
+def spread(items: list, count: int) -> list:
+    """``count`` of ``items`` at even steps, first and last included (deterministic)."""
+    if len(items) <= count:
+        return items
+    step = (len(items) - 1) / (count - 1)
+    return [items[round(i * step)] for i in range(count)]
 
 
 def _r(x: float) -> float | None:
@@ -181,13 +193,18 @@ def compare_weights(files_a: ModelFiles, files_b: ModelFiles, files_base: ModelF
         return Section("weights", ABSENT if none else INDEPENDENT,
                        "" if none else "not compared", {}, tuple(problems))
     pairs, key_map, left_a, left_b = pair_tensors(a, b)
+    paired = len(pairs)
+    if paired > MAX_COMPARED:
+        problems.append((str(files_b.root), f"{len(pairs)} tensor pairs: {MAX_COMPARED} "
+                                            "compared, spread evenly over the names"))
+        pairs = spread(pairs, MAX_COMPARED)
     base_of = {ra.name: rbase for ra, rbase, _ in pair_tensors(a, base)[0]} if base else {}
     rows = [compare_pair(ra, rb, base_of.get(ra.name), seed, full) for ra, rb, _ in pairs]
     for row, (_, _, how) in zip(rows, pairs):
         row["paired_by"] = how
     figures = {
         "seed": seed, "full": full, "sample_elements": None if full else SAMPLE_ELEMENTS,
-        "tensors": [len(a), len(b)], "paired": len(pairs), "key_map": key_map,
+        "tensors": [len(a), len(b)], "paired": paired, "compared": len(rows), "key_map": key_map,
         "unpaired_a": left_a[:20], "unpaired_b": left_b[:20],
         "correlation_median": _median(rows, "correlation"),
         "correlation_min": min((r["correlation"] for r in rows if r["correlation"] is not None),

@@ -52,6 +52,62 @@ class ParseFailure(Exception):
     """A file could not be decoded or parsed; the message is the skip reason."""
 
 
+# Bounds on one file, whatever --max-file-size allows (issue 11: a dense 1 MB Python file
+# took ~1 GB through the pipeline, a 50 MB one-line file 24 GiB).  Hand-written files stay far
+# below them: the largest in CPython, numpy, scipy and sympy have ~120k tokens, ~25k lines
+# (generated tables reach 150k) and lines under 35k characters.  Peak memory is about
+# 1.3 KB per token from parsing to fingerprints, so MAX_TOKENS keeps a file under ~350 MB.
+MAX_TOKENS = 250_000
+MAX_LINES = 200_000
+MAX_LINE_CHARS = 50_000
+# A cheap over-estimate of tokens (every word plus every other non-space character),
+# checked before any grammar runs; comments and strings count too, hence the slack.
+MAX_TOKEN_ESTIMATE = 4 * MAX_TOKENS
+# each byte as w (word: letters, digits, _, any non-ASCII), s (space) or p (punctuation)
+_CLASSES = bytes((ord("w") if chr(b).isalnum() or b == 95 or b > 127 else
+                  ord("s") if chr(b).isspace() else ord("p")) for b in range(256))
+_CHUNK = 1 << 22
+
+
+def size_problem(text: str, data: bytes | None = None) -> str | None:
+    """Why ``text`` (its UTF-8 bytes ``data``) is too large to parse within the bounds above,
+    or None.  Counts only, in C (str.count, str.find, bytes.translate): no copy of the text."""
+    lines = text.count("\n") + 1
+    if lines > MAX_LINES:
+        return f"too many lines ({lines} > {MAX_LINES})"
+    longest = _longest_line(text) if len(text) > MAX_LINE_CHARS else 0
+    if longest > MAX_LINE_CHARS:
+        return f"line too long ({longest} > {MAX_LINE_CHARS} characters: generated or minified)"
+    estimate = _token_estimate(text.encode("utf-8") if data is None else data)
+    if estimate > MAX_TOKEN_ESTIMATE:
+        return f"too many tokens (about {estimate} > {MAX_TOKEN_ESTIMATE})"
+    return None
+
+
+def _longest_line(text: str) -> int:
+    longest, start = 0, 0
+    while (end := text.find("\n", start)) >= 0:
+        longest, start = max(longest, end - start), end + 1
+    return max(longest, len(text) - start)
+
+
+def _token_estimate(data: bytes) -> int:
+    """Runs of word bytes plus punctuation bytes, in chunks (a 50 MB file costs 4 MB)."""
+    total, previous = 0, b"s"
+    for at in range(0, len(data), _CHUNK):
+        classes = data[at:at + _CHUNK].translate(_CLASSES)
+        total += classes.count(b"p") + classes.count(b"sw") + classes.count(b"pw")
+        total += classes[:1] == b"w" and previous != b"w"
+        previous = classes[-1:]
+    return total
+
+
+def normalise_newlines(text: str) -> str:
+    """CRLF and lone CR as LF, so a copy saved with other line endings reads the same and
+    its line numbers are those an editor shows (tree-sitter and pygments count only LF)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def parse_file(source: SourceFile) -> ParsedFile:
     """Parse one supported source file; raises :class:`ParseFailure` with a reason."""
     language = language_of(source.path)
@@ -63,8 +119,13 @@ def parse_file(source: SourceFile) -> ParsedFile:
         raise ParseFailure(f"undecodable (not UTF-8 at byte {exc.start})") from None
     from ..headers import notice_lines
 
+    text = normalise_newlines(text)
+    if problem := size_problem(text, source.data):  # CR is a space to the estimate
+        raise ParseFailure(problem)
     module = _module(source.path)
     stream, fragments = module.parse(text, language)
+    if len(stream.texts) > MAX_TOKENS:
+        raise ParseFailure(f"too many tokens ({len(stream.texts)} > {MAX_TOKENS})")
     return ParsedFile(
         path=source.path, blob_id=source.blob_id, language=language, stream=stream,
         fragments=tuple(fragments), line_count=text.count("\n") + (not text.endswith("\n")),

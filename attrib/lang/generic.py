@@ -31,6 +31,8 @@ def _lexer(language: str):
 def parse(text: str, language: str) -> tuple[TokenStream, list[Fragment]]:
     from pygments.token import Comment, Name, Number, String, Text, Whitespace
 
+    from . import MAX_TOKENS, ParseFailure
+
     texts: list[str] = []
     raw: list[str] = []
     lines: list[int] = []
@@ -51,6 +53,8 @@ def parse(text: str, language: str) -> tuple[TokenStream, list[Fragment]]:
             token, abstract = "$", True
         else:
             token, abstract = value.strip(), False
+        if len(texts) == MAX_TOKENS:  # stop lexing here: pygments takes ~10 s per dense MB
+            raise ParseFailure(f"too many tokens (> {MAX_TOKENS})")
         texts.append(token)
         raw.append(value.strip())
         lines.append(here)

@@ -54,9 +54,22 @@ def _parser():
 def parse(text: str, language: str = "python") -> tuple[TokenStream, list[Fragment]]:
     data = text.encode("utf-8")
     tree = _parser().parse(data)
+    _check_size(tree)
     walker = _Walker(data)
     walker.walk(tree.root_node)
     return walker.finish()
+
+
+MAX_NODES = 500_000  # syntax nodes: ~1.5 per token in real code, 2 x MAX_TOKENS (lang/__init__)
+
+
+def _check_size(tree) -> None:
+    """Refuse a tree too large to walk before walking it (the walk is what costs memory)."""
+    from . import ParseFailure
+
+    nodes = tree.root_node.descendant_count
+    if nodes > MAX_NODES:
+        raise ParseFailure(f"too many tokens ({nodes} syntax nodes > {MAX_NODES})")
 
 
 class _Walker:

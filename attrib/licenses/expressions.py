@@ -19,6 +19,57 @@ FAMILIES = ("public-domain", "permissive", "weak-copyleft", "strong-copyleft",
 
 _REF = re.compile(r"^(?:DocumentRef-[\w.-]+:)?LicenseRef-[\w.-]+$")
 
+# Bounds on an expression from untrusted input (an upstream's SPDX header, a config, an index):
+# an AND of n two-way ORs expands to 2**n alternatives, and the rules engine looks at each
+# (issue 11: a crafted header ran > 90 s).  Real expressions stay far below all three:
+# the longest in the SPDX examples has 8 licences, 2 levels of parentheses, 4 alternatives.
+MAX_EXPRESSION_CHARS = 2000
+MAX_LICENCES = 100      # licence ids (leaves) in one expression
+MAX_NESTING = 16        # levels of parentheses; keeps every recursive walk shallow
+MAX_ALTERNATIVES = 256  # terms of the disjunctive normal form (choices a copier has)
+_OPERATORS = frozenset({"AND", "OR", "WITH"})
+
+
+def size_problem(expression: str) -> str | None:
+    """Why ``expression`` is too large to parse safely, or None; checked before parsing."""
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        return f"longer than {MAX_EXPRESSION_CHARS} characters"
+    depth = deepest = 0
+    for char in expression:
+        if char in "()":
+            depth += 1 if char == "(" else -1
+            deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        return f"nested deeper than {MAX_NESTING} parentheses"
+    words = re.split(r"[\s()]+", expression)
+    leaves = sum(1 for w in words if w and w.upper() not in _OPERATORS)
+    if leaves > MAX_LICENCES:
+        return f"more than {MAX_LICENCES} licence ids ({leaves})"
+    return None
+
+
+def alternatives(parsed: Any, limit: int = MAX_ALTERNATIVES) -> int:
+    """How many alternatives a parsed expression expands to (its DNF terms), capped at limit + 1.
+
+    Counted, never expanded: an OR adds its operands' counts, an AND multiplies them.
+    """
+    licensing = _licensing()
+    if isinstance(parsed, licensing.OR):
+        return min(sum(alternatives(a, limit) for a in parsed.args), limit + 1)
+    if isinstance(parsed, licensing.AND):
+        total = 1
+        for arg in parsed.args:
+            total = min(total * alternatives(arg, limit), limit + 1)
+        return total
+    return 1
+
+
+def alternatives_problem(parsed: Any) -> str | None:
+    """Why a parsed expression has too many alternatives to evaluate, or None."""
+    if alternatives(parsed) > MAX_ALTERNATIVES:
+        return f"expands to more than {MAX_ALTERNATIVES} alternatives (an AND of many ORs)"
+    return None
+
 
 @functools.lru_cache(maxsize=1)
 def _licensing() -> Any:
@@ -29,8 +80,9 @@ def _licensing() -> Any:
 
 def _normalise(expression: str) -> tuple[str | None, str]:
     """(normalised expression, "") or (None, what is wrong)."""
-    if len(expression) > 2000:  # not an expression; and keeps the cache small
-        return None, "longer than 2000 characters"
+    problem = size_problem(expression)  # before the cache: keeps it small
+    if problem:
+        return None, f"too large: {problem}"
     return _normalise_cached(expression)
 
 
@@ -49,6 +101,9 @@ def _normalise_cached(expression: str) -> tuple[str | None, str]:
         return None, "empty expression"
     if unknown:
         return None, f"unknown licence id(s) {', '.join(unknown)}"
+    problem = alternatives_problem(parsed)
+    if problem:
+        return None, f"too large: {problem}"
     return parsed.render(), ""
 
 
