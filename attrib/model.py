@@ -20,6 +20,7 @@ class SourceFile:
     date: int | None = None  # unix time of the commit that introduced the blob, if known
     commit: str | None = None
     author: str | None = None
+    first_date: int | None = None  # unix time of the oldest commit holding this path at all
 
 
 @dataclass(frozen=True)

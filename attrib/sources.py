@@ -191,9 +191,9 @@ def read_git(path: Path, ref: str, limits: Limits = Limits(), wanted=None) -> So
     with open_repo(path) as repo:
         commit = repo.resolve(ref)
         files, skipped = _git_files(repo, commit, limits, wanted)
-        dates = repo.log_blobs(commit, {f.blob_id for f in files})
-    files = [replace(f, date=d[0], commit=d[1], author=d[2]) if (d := dates.get(f.blob_id))
-             else f for f in files]
+        paths: dict[str, tuple[int, str, str]] = {}
+        dates = repo.log_blobs(commit, {f.blob_id for f in files}, paths)
+    files = [_dated(f, dates, paths) for f in files]
     files.sort(key=lambda f: f.path)
     skipped.sort(key=lambda s: s.path)
     return Source(str(path), tuple(files), tuple(skipped), ref=ref, commit=commit)
@@ -304,7 +304,18 @@ def with_history(source: Source, path: Path) -> Source:
         _, commit = repo.head()
         if not commit:
             return source
-        dates = repo.log_blobs(commit, {f.blob_id for f in source.files})
-    files = tuple(replace(f, date=d[0], commit=d[1], author=d[2]) if (d := dates.get(f.blob_id))
-                  else f for f in source.files)
+        paths: dict[str, tuple[int, str, str]] = {}
+        dates = repo.log_blobs(commit, {f.blob_id for f in source.files}, paths)
+    files = tuple(_dated(f, dates, paths) for f in source.files)
     return replace(source, files=files, commit=commit)
+
+
+def _dated(f: SourceFile, dates: dict[str, tuple[int, str, str]],
+           paths: dict[str, tuple[int, str, str]]) -> SourceFile:
+    """``f`` with the commit that introduced its blob, and when its path first appeared."""
+    d = dates.get(f.blob_id)
+    if d is None:
+        return f
+    first = paths.get(f.path)
+    return replace(f, date=d[0], commit=d[1], author=d[2],
+                   first_date=min(first[0], d[0]) if first else d[0])

@@ -184,11 +184,18 @@ def walk(repo: Repo, commit: str, descend: Callable[[str], bool] | None = None
         stack.append((raw + b"/", entry.path, _tree_entries(sub[1], cat.hexlen)))
 
 
-def log_blobs(repo: Repo, commit: str, wanted: set[str] | None = None
+def log_blobs(repo: Repo, commit: str, wanted: set[str] | None = None,
+              paths: dict[str, tuple[int, str, str]] | None = None
               ) -> dict[str, tuple[int, str, str]]:
     """For each blob in the history of ``commit`` (only ``wanted`` ones, if given):
     (date, commit, author) of the oldest commit that shows it.  Streamed, and stopped
-    as soon as every wanted blob is dated; a history git cannot read dates nothing."""
+    as soon as every wanted blob is dated; a history git cannot read dates nothing.
+
+    ``paths``, when given, is filled with the oldest commit that shows each path at all
+    (any version of the file): when an upstream first had a file, which is what "who
+    had it first" must compare a copy's date with (a copy of an old version predates
+    the upstream's current blob, never the upstream's file).
+    """
     if wanted is not None and not wanted:
         return {}
     proc = repo.popen("log", "--reverse", "--raw", "--no-abbrev", "--no-renames",
@@ -204,7 +211,10 @@ def log_blobs(repo: Repo, commit: str, wanted: set[str] | None = None
                 sha, ct, author = (line[1:].rstrip(b"\n").split(b" ", 2) + [b"", b""])[:3]
                 current = (int(ct or 0), sha.decode(), author.decode("utf-8", "replace"))
             elif line.startswith(b":") and current is not None:
-                fields = line.split(b"\t", 1)[0].split()
+                meta, _, name = line.rstrip(b"\n").partition(b"\t")
+                fields = meta.split()
+                if paths is not None and name:
+                    paths.setdefault(name.decode("utf-8", "surrogateescape"), current)
                 if len(fields) >= 4:
                     blob = fields[3].decode()
                     if (wanted is None or blob in wanted) and blob not in dates:

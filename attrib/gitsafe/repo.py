@@ -169,10 +169,11 @@ class Repo:
         """The entries of ``commit``'s tree, lazily (:func:`objects.walk`)."""
         return objects.walk(self, commit, descend)
 
-    def log_blobs(self, commit: str, wanted: set[str] | None = None
+    def log_blobs(self, commit: str, wanted: set[str] | None = None,
+                  paths: dict[str, tuple[int, str, str]] | None = None
                   ) -> dict[str, tuple[int, str, str]]:
         """(date, commit, author) first showing each blob (:func:`objects.log_blobs`)."""
-        return objects.log_blobs(self, commit, wanted)
+        return objects.log_blobs(self, commit, wanted, paths)
 
 
 def _quoted(path: str) -> bytes:
