@@ -37,7 +37,7 @@ import disguise  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
-TARGET_RECALL = {"rename": 0.95, "edit10": 0.85, "rewrite": 0.75}
+TARGET_RECALL = {"rename": 0.97, "edit10": 0.95, "edit25": 0.95, "rewrite": 0.95}
 TARGET_PRECISION = 0.98
 NEGATIVE_PACKAGES = ("click", "yaml", "pygments", "git")
 MIN_FILE_LINES, MAX_FILE_LINES = 80, 1500
@@ -191,7 +191,9 @@ def build_suspects(upstream: Path, rels: list[str], level: str, seed: int,
             continue
         stem = suspect_stem(rel, pool)
         for part in parts:
-            name = f"{stem}{part.suffix}.py"
+            # a file split in small files: its parts are siblings in their own folder
+            name = f"{stem}/{stem}{part.suffix}.py" if level == "split" else f"{stem}{part.suffix}.py"
+            (dest / name).parent.mkdir(exist_ok=True)
             (dest / name).write_text(part.source, encoding="utf-8")
             truths += [asdict(t) for t in part.with_path(name).functions]
     return truths
