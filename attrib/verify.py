@@ -33,6 +33,10 @@ class MatchOptions:
     max_candidates: int = 24  # upstream blobs tiled per suspect file
     min_shared_rare: int = 3  # uncommon shingles a file pair must share to be tiled
     max_tiled: int = 12  # candidate blobs tiled per suspect file
+    aggregate_units: int = 3  # units at context strength, each on its own upstream unit,
+    # that confirm a file pair together (a file of small copied functions)
+    folder_share: float = 0.6  # share of a file's tokens tiled onto an upstream file its
+    # siblings proved that confirms the pair (folder context)
 
 
 @dataclass(frozen=True)
@@ -52,17 +56,26 @@ class Hit:
 
 
 def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
-          options: MatchOptions) -> list[Hit]:
-    """The best alignment of each suspect unit, with the other blobs that hold it as well."""
+              options: MatchOptions, vouched: frozenset[str] = frozenset()) -> list[Hit]:
+    """The best alignment of each suspect unit, with the other blobs that hold it as well.
+
+    ``vouched`` are blobs that sibling files of the same folder were proven to
+    copy (:func:`folder_context`): they are tiled whatever the index said, and a
+    pair whose tiles cover ``folder_share`` of the file is confirmed.
+    """
     s_ids = token_ids(parsed.stream.texts)
     hashes = shingle_hashes(parsed.stream, params.k)
     rare = ~is_common(hashes, common_shingles(params.normaliser, params.k))
     rare_hashes = np.unique(hashes[rare])
     file_units = units(parsed)
     per_unit: dict[int, list[Hit]] = defaultdict(list)
-    for upstream in _closest(uploads, rare_hashes, params.k, options):
+    tiled = _closest([u for u in uploads if u.blob_id not in vouched], rare_hashes, params.k,
+                     options)
+    tiled += _share_shingles([u for u in uploads if u.blob_id in vouched], hashes, params.k,
+                             options.folder_share / 2)
+    for upstream in tiled:
         for h in _pair_hits(parsed, upstream, s_ids, rare, rare_hashes, file_units, params,
-                            options):
+                            options, upstream.blob_id in vouched):
             per_unit[h.unit.index].append(h)
     chosen: list[Hit] = []
     for hits in per_unit.values():
@@ -74,7 +87,7 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
 
 def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare: np.ndarray,
                rare_hashes: np.ndarray, file_units: list[Unit], params: Params,
-               options: MatchOptions) -> list[Hit]:
+               options: MatchOptions, vouched: bool = False) -> list[Hit]:
     """Units of one suspect file that derive from one upstream file.
 
     First pass: tiles over the abstracted tokens.  If some unit matches on its
@@ -92,7 +105,7 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
     pair = _Pair(s_ids, u_ids, tiles, _vouched(tiles, rare, params.k, len(s_ids)), u_units,
                  options.min_tile, options.context_min_tokens)
     hits = [h for h in (_score(parsed, u, upstream, pair) for u in file_units) if h]
-    if not any(_alone(h, options) for h in hits):
+    if not _confirmed(hits, tiles, len(s_ids), options, vouched):
         return []
     names = _name_votes(parsed, upstream, [h for h in hits if _covered_enough(h, options)])
     s_named, u_named = _named_ids(parsed, upstream, names)
@@ -110,6 +123,43 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
             if h is None or not _context(h, options):
                 continue
         out.append(h)
+    return out
+
+
+def _confirmed(hits: list[Hit], tiles: list[Tile], n: int, options: MatchOptions,
+               vouched: bool) -> bool:
+    """Is the file pair a copy: one unit alone, several small ones together, or folder context.
+
+    Several units, each strong enough beside a proven copy and each landing on
+    a different upstream unit, are what a file of small copied functions looks
+    like; unrelated code rarely lines up with that many distinct homes.
+    """
+    if any(_alone(h, options) for h in hits):
+        return True
+    homes = {h.u_position for h in hits if h.u_position >= 0 and _context(h, options)}
+    if len(homes) >= options.aggregate_units:
+        return True
+    return vouched and sum(t.length for t in tiles) >= options.folder_share * n
+
+
+def folder_context(files: list[ParsedFile],
+                   hits_of: dict[int, list[Hit]]) -> dict[int, frozenset[str]]:
+    """For each file with units still unmatched, the upstream blobs its siblings copy.
+
+    Siblings are the files of the same folder; a blob the file already
+    matches is not offered again.
+    """
+    by_folder: dict[str, set[str]] = defaultdict(set)
+    for fi, hits in hits_of.items():
+        by_folder[files[fi].path.rpartition("/")[0]] |= {h.blob_id for h in hits}
+    out: dict[int, frozenset[str]] = {}
+    for fi, parsed in enumerate(files):
+        hits = hits_of.get(fi, [])
+        if len({h.unit.index for h in hits}) >= len(units(parsed)):
+            continue
+        extra = by_folder.get(parsed.path.rpartition("/")[0], set()) - {h.blob_id for h in hits}
+        if extra:
+            out[fi] = frozenset(extra)
     return out
 
 
@@ -133,6 +183,15 @@ def _closest(uploads: list[ParsedFile], rare_hashes: np.ndarray, k: int,
     keep = [(n, u) for n, u in shared if n >= max(options.min_shared_rare, best // 2)]
     keep.sort(key=lambda nu: (-nu[0], nu[1].blob_id))
     return [u for _, u in keep[:options.max_tiled]]
+
+
+def _share_shingles(uploads: list[ParsedFile], hashes: np.ndarray, k: int,
+                    share: float) -> list[ParsedFile]:
+    """The blobs holding at least ``share`` of the suspect's distinct shingles (a cheap gate)."""
+    mine = np.unique(hashes)
+    need = share * len(mine)
+    return [u for u in uploads
+            if len(mine) and len(np.intersect1d(mine, _shingles(u, k), assume_unique=True)) >= need]
 
 
 _shingle_cache: dict[str, np.ndarray] = {}
