@@ -26,8 +26,8 @@ class MatchOptions:
     """Thresholds of verification; defaults are tuned on ``benchmarks/accuracy.py``."""
 
     min_tile: int = 8  # tokens in the shortest tile
-    min_tokens: int = 30  # covered tokens a unit needs to match on its own
-    context_min_tokens: int = 10  # ... once its file pair is confirmed
+    min_tokens: int = 26  # covered tokens a unit needs to match on its own
+    context_min_tokens: int = 8  # ... once its file pair is confirmed
     min_coverage: float = 0.5  # share of a unit's tokens covered by tiles
     min_bands: int = 2  # LSH bands a candidate must share
     max_candidates: int = 24  # upstream blobs tiled per suspect file
