@@ -26,6 +26,7 @@ class MatchOptions:
     """Thresholds of verification; defaults are tuned on ``benchmarks/accuracy.py``."""
 
     min_tile: int = 8  # tokens in the shortest tile
+    tile_rounds: int = 2  # 2: a suspect's second copy of upstream code is tiled too
     min_tokens: int = 26  # covered tokens a unit needs to match on its own
     context_min_tokens: int = 8  # ... once its file pair is confirmed
     min_coverage: float = 0.5  # share of a unit's tokens covered by tiles
@@ -99,7 +100,7 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
     """
     u_units = units(upstream)
     u_ids = token_ids(upstream.stream.texts)
-    tiles = greedy_tiles(s_ids, u_ids, options.min_tile)
+    tiles = greedy_tiles(s_ids, u_ids, options.min_tile, rounds=options.tile_rounds)
     if not tiles:
         return []
     pair = _Pair(s_ids, u_ids, tiles, _vouched(tiles, rare, params.k, len(s_ids)), u_units,
@@ -109,7 +110,7 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
         return []
     names = _name_votes(parsed, upstream, [h for h in hits if _covered_enough(h, options)])
     s_named, u_named = _named_ids(parsed, upstream, names)
-    tiles = greedy_tiles(s_named, u_named, options.min_tile)
+    tiles = greedy_tiles(s_named, u_named, options.min_tile, rounds=options.tile_rounds)
     named = _Pair(s_named, u_named, tiles, _vouched(tiles, rare, params.k, len(s_ids)), u_units,
                   options.min_tile, options.context_min_tokens)
     first = {h.unit.index: h for h in hits}

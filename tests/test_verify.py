@@ -166,3 +166,12 @@ def test_folder_context_does_not_spread_to_a_file_mostly_of_other_code(tmp_path)
     mixed = SMALL.split("def loudness")[0] + "\n\n" + UNRELATED_PY
     found = matched(tmp_path, {"pkg/big.py": BIG, "pkg/mixed.py": mixed})
     assert {p for p, _ in found} == {"pkg/big.py"}
+
+
+def test_a_file_holding_two_copies_of_one_upstream_class_gets_both(tmp_path):
+    again = BIG.replace("Chunker", "Slicer").replace("pending", "queue").replace("crc", "crc2")
+    found = matched(tmp_path / "a", {"two.py": BIG + "\n\n" + again})
+    assert {"Chunker.feed", "Chunker.drain", "Slicer.feed", "Slicer.drain"} <= {n for _, n in found}
+    # each upstream token used once: the first copy to be tiled takes the class
+    once = matched(tmp_path / "b", {"two.py": BIG + "\n\n" + again}, MatchOptions(tile_rounds=1))
+    assert not {"Chunker.feed", "Slicer.feed"} <= {n for _, n in once}
