@@ -124,6 +124,46 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
             if h is None or not _context(h, options):
                 continue
         out.append(h)
+    return _follow_classes(parsed, upstream, out, named, names)
+
+
+def _class_of(name: str) -> str:
+    return name.rpartition(".")[0]
+
+
+def _follow_classes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], pair: "_Pair",
+                    names: dict[str, str]) -> list[Hit]:
+    """Methods follow their class: a look-alike twin is moved to the class its siblings copy.
+
+    ``Aifc_read.getmark`` and ``Aifc_write.getmark`` are the same code; when most
+    methods of a suspect class land in ``Aifc_write``, a method landing in
+    another class is tiled alone against the units of ``Aifc_write`` that are
+    not yet the home of another unit, and moves when one covers it as well.
+    """
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for h in hits:
+        if _class_of(h.unit.fragment.name) and h.u_fragment is not None:
+            votes[_class_of(h.unit.fragment.name)][_class_of(h.u_fragment.name)] += h.covered
+    taken = {h.u_position for h in hits}
+    out = []
+    for h in hits:
+        mine = votes.get(_class_of(h.unit.fragment.name))
+        here = _class_of(h.u_fragment.name) if h.u_fragment is not None else None
+        if not mine or here is None:
+            out.append(h)
+            continue
+        major, weight = mine.most_common(1)[0]
+        if major == here or weight <= mine[here]:
+            out.append(h)
+            continue
+        homes = [p for p, u in enumerate(pair.u_units)
+                 if p not in taken and _class_of(u.fragment.name) == major]
+        tried = [t for t in (_score(parsed, h.unit, upstream, pair, names, p) for p in homes) if t]
+        best = max(tried, key=lambda t: (t.covered, t.similarity), default=None)
+        if best is not None and best.covered >= h.covered:
+            taken.add(best.u_position)
+            h = best
+        out.append(h)
     return out
 
 
@@ -269,21 +309,28 @@ def _vouched(tiles: list[Tile], rare: np.ndarray, k: int, n: int) -> np.ndarray:
 
 
 def _score(parsed: ParsedFile, unit: Unit, upstream: ParsedFile, pair: "_Pair",
-           names: dict[str, str] | None = None) -> Hit | None:
+           names: dict[str, str] | None = None, home: int | None = None) -> Hit | None:
     """How much of ``unit`` the tiles cover, and where in the upstream it lands.
 
     With the pair's rename map ``names``, an aligned identifier renamed the way
-    the rest of the file renames it counts as informative too.
+    the rest of the file renames it counts as informative too.  With ``home``
+    (a position among the upstream's units) the unit is tiled alone against it.
     """
     f = unit.fragment
-    pairs = [(tile.s_start + k, tile.u_start + k)
-             for tile in pair.tiles
-             if tile.s_start < f.tok_end and tile.s_start + tile.length > f.tok_start
-             for k in range(tile.length)
-             if f.tok_start <= tile.s_start + k < f.tok_end]
+    if home is None:
+        pairs = [(tile.s_start + k, tile.u_start + k)
+                 for tile in pair.tiles
+                 if tile.s_start < f.tok_end and tile.s_start + tile.length > f.tok_start
+                 for k in range(tile.length)
+                 if f.tok_start <= tile.s_start + k < f.tok_end]
+    else:
+        pairs = _local_pairs(unit, pair, home)
     if len(pairs) < pair.floor:
         return None  # cannot match, whatever its home
-    u_pos, u_frag, pairs = _home(unit, pair, pairs)
+    if home is None:
+        u_pos, u_frag, pairs = _home(unit, pair, pairs)
+    else:
+        u_pos, u_frag = home, pair.u_units[home].fragment
     if u_frag is not None:
         inside = [(s, u) for s, u in pairs if u_frag.tok_start <= u < u_frag.tok_end]
         size_u = u_frag.size
