@@ -27,6 +27,7 @@ class MatchOptions:
 
     min_tile: int = 8  # tokens in the shortest tile
     tile_rounds: int = 2  # 2: a suspect's second copy of upstream code is tiled too
+    local_min_tile: int = 6  # a unit left over in a confirmed pair, tiled alone against its home
     min_tokens: int = 26  # covered tokens a unit needs to match on its own
     context_min_tokens: int = 8  # ... once its file pair is confirmed
     min_coverage: float = 0.5  # share of a unit's tokens covered by tiles
@@ -124,7 +125,58 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
             if h is None or not _context(h, options):
                 continue
         out.append(h)
-    return _follow_classes(parsed, upstream, out, named, names)
+    out = _follow_classes(parsed, upstream, out, named, names)
+    if options.local_min_tile < options.min_tile:
+        out += _retiled(parsed, upstream, [u for u in file_units if u.index not in
+                                           {h.unit.index for h in out}],
+                        out, named, names, rare, params.k, options)
+    return out
+
+
+def _retiled(parsed: ParsedFile, upstream: ParsedFile, left: list[Unit], hits: list[Hit],
+             pair: "_Pair", names: dict[str, str], rare: np.ndarray, k: int,
+             options: MatchOptions) -> list[Hit]:
+    """Units of a confirmed pair left unmatched, tiled alone with a smaller minimum tile.
+
+    A unit's candidate homes are the upstream units its tokens touch; a unit
+    that is already the home of another is not offered again, so re-tiling
+    cannot pile several suspect units onto one upstream function.
+    """
+    taken = {h.u_position for h in hits}
+    out: list[Hit] = []
+    for unit in left:
+        for pos in _touched(unit, pair, taken):
+            h = _local_hit(parsed, upstream, unit, pair, names, pos, rare, k,
+                           options.local_min_tile)
+            if h is not None and _context(h, options):
+                taken.add(pos)
+                out.append(h)
+                break
+    return out
+
+
+def _touched(unit: Unit, pair: "_Pair", taken: set[int], limit: int = 2) -> list[int]:
+    """Upstream unit positions that ``unit``'s tiled tokens land in, most first."""
+    f = unit.fragment
+    ui = [t.u_start + (max(t.s_start, f.tok_start) - t.s_start) for t in pair.tiles
+          if t.s_start < f.tok_end and t.s_start + t.length > f.tok_start]
+    if not ui:
+        return []
+    pos = np.searchsorted(pair.starts, np.array(ui, dtype=np.int64), side="right") - 1
+    votes = Counter(int(p) for p in pos if p >= 0 and not pair.is_module[p] and p not in taken)
+    return [p for p, _ in votes.most_common(limit)]
+
+
+def _local_hit(parsed: ParsedFile, upstream: ParsedFile, unit: Unit, pair: "_Pair",
+               names: dict[str, str], pos: int, rare: np.ndarray, k: int,
+               min_tile: int) -> Hit | None:
+    f, g = unit.fragment, pair.u_units[pos].fragment
+    found = greedy_tiles(pair.s_ids[f.tok_start:f.tok_end], pair.u_ids[g.tok_start:g.tok_end],
+                         min_tile)
+    tiles = [Tile(f.tok_start + t.s_start, g.tok_start + t.u_start, t.length) for t in found]
+    local = _Pair(pair.s_ids, pair.u_ids, tiles, _vouched(tiles, rare, k, len(pair.s_ids)),
+                  pair.u_units, min_tile, pair.floor)
+    return _score(parsed, unit, upstream, local, names, pos)
 
 
 def _class_of(name: str) -> str:
