@@ -97,8 +97,8 @@ def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = M
     if extra:
         where.update(store.files_of_blobs(set().union(*extra.values()) - set(where)))
     for fi, vouched in extra.items():
-        ups = _load(store, list(dict.fromkeys([*cands.get(fi, []), *vouched])), blobs)
-        hits_of[fi] = unit_hits(files[fi], ups, store.params, options, vouched)
+        hits_of[fi] = unit_hits(files[fi], _load(store, sorted(vouched), blobs), store.params,
+                                options, vouched, hits_of.get(fi))
     for fi, parsed in enumerate(files):
         file_matches = _regions(parsed, hits_of[fi], blobs, where) if hits_of.get(fi) else []
         matches += file_matches

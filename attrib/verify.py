@@ -58,12 +58,14 @@ class Hit:
 
 
 def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
-              options: MatchOptions, vouched: frozenset[str] = frozenset()) -> list[Hit]:
+              options: MatchOptions, vouched: frozenset[str] = frozenset(),
+              prior: list[Hit] | None = None) -> list[Hit]:
     """The best alignment of each suspect unit, with the other blobs that hold it as well.
 
     ``vouched`` are blobs that sibling files of the same folder were proven to
     copy (:func:`folder_context`): they are tiled whatever the index said, and a
-    pair whose tiles cover ``folder_share`` of the file is confirmed.
+    pair whose tiles cover ``folder_share`` of the file is confirmed.  ``prior``
+    are the hits of an earlier call for the same file, chosen among again.
     """
     s_ids = token_ids(parsed.stream.texts)
     hashes = shingle_hashes(parsed.stream, params.k)
@@ -71,6 +73,8 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     rare_hashes = np.unique(hashes[rare])
     file_units = units(parsed)
     per_unit: dict[int, list[Hit]] = defaultdict(list)
+    for h in prior or ():
+        per_unit[h.unit.index].append(h)
     tiled = _closest([u for u in uploads if u.blob_id not in vouched], rare_hashes, params.k,
                      options)
     tiled += _share_shingles([u for u in uploads if u.blob_id in vouched], hashes, params.k,
