@@ -192,7 +192,9 @@ def build_suspects(upstream: Path, rels: list[str], level: str, seed: int,
         stem = suspect_stem(rel, pool)
         for part in parts:
             # a file split in small files: its parts are siblings in their own folder
-            name = f"{stem}/{stem}{part.suffix}.py" if level == "split" else f"{stem}{part.suffix}.py"
+            name = f"{stem}{part.suffix}.py"
+            if level == "split":
+                name = f"{stem}/{name}"
             (dest / name).parent.mkdir(exist_ok=True)
             (dest / name).write_text(part.source, encoding="utf-8")
             truths += [asdict(t) for t in part.with_path(name).functions]
