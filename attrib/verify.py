@@ -1,11 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
 """Verification: how much of each suspect unit a candidate upstream file covers.
 
-Whole-file greedy string tiling of each (suspect file, candidate blob) pair;
-tokens vouched for by uncommon shingles count towards a unit's evidence; a
-confirmed pair is tiled again with its rename map (a renamed identifier must
-keep its upstream name); a unit split across upstream twins is re-tiled alone
-against each.  See :mod:`attrib.match` for the whole flow.
+Whole-file greedy string tiling of each (suspect file, candidate blob) pair
+(a second round lets a repeated copy reuse the upstream); tokens vouched for
+by uncommon shingles count towards a unit's evidence.  A pair is confirmed by
+one unit strong enough alone, by three small units on distinct upstream
+units, or by folder context (an upstream file the folder's other files copy,
+tiled over most of the file).  A confirmed pair is tiled again with its rename
+map (a renamed identifier must keep its upstream name); a unit split across
+upstream twins is re-tiled alone against each, a method landing in another
+upstream class than its siblings is moved to theirs, and units still left are
+re-tiled alone with a smaller minimum tile against the upstream units they
+touch that are no other unit's home.  See :mod:`attrib.match` for the flow.
 """
 from __future__ import annotations
 
