@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from pathlib import Path
 
 import numpy as np
 
@@ -39,7 +40,7 @@ def shingles(text: str) -> np.ndarray:
     return shingle_hashes(stream, default_params().k)
 
 
-def wheel(tmp_path, families: list[str], own_copies: int) -> zipfile.Path:
+def wheel(tmp_path: Path, families: list[str], own_copies: int) -> Path:
     path = tmp_path / "frame-1.0-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as z:
         for fam in families:
