@@ -1,27 +1,46 @@
 # SPDX-License-Identifier: Apache-2.0
 """The background corpus: shingles so common in ordinary code that they prove nothing.
 
-Like IDF in text retrieval: a k-token shingle found in many files of unrelated,
-everyday Python (argparse set-up, trivial ``__init__``s, ``if __name__ ==
-"__main__"``, config scaffolding) is weak evidence of copying.  The shipped
-table lists the hashes of shingles that occur in at least ``min_files`` files of
-a background corpus (numpy, scipy, setuptools and pip sources, none of which the
-accuracy benchmark uses), and matching counts only tokens covered by rarer
-shingles towards the size a match needs.
+Like IDF in text retrieval: a k-token shingle found in many *unrelated* places
+(argparse set-up, trivial ``__init__``s, ``if __name__ == "__main__"``, the
+``PretrainedConfig``/``PreTrainedModel`` scaffolding every Hugging Face model
+family repeats) is weak evidence of copying.  The shipped table lists the
+hashes of shingles found in at least ``min_groups`` groups of a background
+corpus, and matching counts only tokens covered by rarer shingles towards the
+size a match needs.
 
-Rebuild after a normaliser change:
-    python -m attrib.background build PATH... [--min-files 5]
+A *group* is one file of an ordinary source (numpy, scipy, setuptools, pip),
+or one model directory of a framework source (``transformers/models/<family>``):
+families copy code from each other, so counting their files would make one
+family's twenty files look like twenty independent witnesses.
+
+The table's first line is a JSON header naming the normaliser, k, the groups
+threshold and every source with its version; the rest is sorted little-endian
+uint32 hashes.  ``benchmarks/build_background.py`` downloads the pinned sources
+and rebuilds it (after a normaliser change):
+
+    python benchmarks/build_background.py
+
+``python -m attrib.background build PATH... [--families DIR]`` builds one from
+local trees.
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import sys
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 DATA = Path(__file__).parent / "data" / "common_shingles.bin"
+BOILERPLATE = Path(__file__).parent / "data" / "boilerplate.py.txt"
+_SKIP_PARTS = frozenset({"tests", "test", "testing", "_vendor", "vendored"})
 
 
 @lru_cache(maxsize=4)
@@ -45,6 +64,15 @@ def _python_part(normaliser: object) -> str:
     return str(normaliser).split("-", 1)[0]
 
 
+def table_header() -> dict:
+    """The shipped table's header: parameters and the sources it was built from."""
+    try:
+        with DATA.open("rb") as handle:
+            return json.loads(handle.readline())
+    except (OSError, ValueError):
+        return {}
+
+
 def is_common(hashes: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Boolean mask: which of ``hashes`` are in the sorted ``table``."""
     if not len(table) or not len(hashes):
@@ -54,40 +82,104 @@ def is_common(hashes: np.ndarray, table: np.ndarray) -> np.ndarray:
     return table[pos] == hashes
 
 
-BOILERPLATE = Path(__file__).parent / "data" / "boilerplate.py.txt"
+@dataclass(frozen=True)
+class Source:
+    """One background source: a directory or a wheel/zip, with what to read from it.
 
-
-def build(paths: list[str], min_files: int = 5) -> tuple[dict, np.ndarray]:
-    """Count, per shingle, the Python files under ``paths`` that contain it.
-
-    Every shingle of the hand-written ``boilerplate.py.txt`` counts as common too.
+    With ``families`` (a glob over the source's paths, e.g.
+    ``transformers/models/*``), each directory it matches is one group and only
+    files whose names match ``include`` are read; ``exclude`` names families
+    left out (held out for the template-negatives benchmark).
     """
-    from collections import Counter
 
+    label: str  # "transformers==5.23.0"
+    path: Path
+    families: str | None = None
+    include: tuple[str, ...] = ("*.py",)
+    exclude: frozenset[str] = field(default_factory=frozenset)
+
+    def describe(self) -> dict:
+        out: dict = {"source": self.label}
+        if self.families:
+            out.update(families=self.families, include=list(self.include),
+                       held_out=sorted(self.exclude))
+        return out
+
+
+def _members(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(posix path, bytes) of every file of a directory or a zip archive, sorted."""
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            if p.is_file() and not p.is_symlink():
+                yield p.relative_to(path).as_posix(), p.read_bytes()
+        return
+    with zipfile.ZipFile(path) as archive:
+        for name in sorted(archive.namelist()):
+            if not name.endswith("/"):
+                yield name, archive.read(name)
+
+
+def _groups(source: Source) -> Iterator[tuple[str, str]]:
+    """(group, text) of every file the source contributes."""
+    for name, data in _members(source.path):
+        p = PurePosixPath(name)
+        if not any(fnmatch.fnmatch(p.name, pat) for pat in source.include):
+            continue
+        if _SKIP_PARTS & set(p.parts[:-1]):
+            continue
+        group = f"{source.label}:{name}"
+        if source.families:
+            family = _family(p, source.families)
+            if family is None or family.name in source.exclude:
+                continue
+            group = f"{source.label}:{family}"
+        try:
+            yield group, data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+
+
+def _family(path: PurePosixPath, pattern: str) -> PurePosixPath | None:
+    depth = len(PurePosixPath(pattern).parts)
+    if len(path.parts) <= depth:
+        return None
+    top = PurePosixPath(*path.parts[:depth])
+    return top if fnmatch.fnmatch(str(top), pattern) else None
+
+
+def build(sources: list[Source], min_groups: int = 5) -> tuple[dict, np.ndarray]:
+    """Shingles found in at least ``min_groups`` groups, plus all of ``boilerplate.py.txt``."""
     from .fingerprint import default_params, shingle_hashes
     from .lang import python
 
     params = default_params()
-    counts: Counter[int] = Counter()
-    files = 0
-    for root in paths:
-        for path in sorted(Path(root).rglob("*.py")):
-            if "tests" in path.parts or "_vendor" in path.parts or path.is_symlink():
-                continue
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
+    seen: dict[int, set[str]] = {}
+    groups: Counter[str] = Counter()
+    for source in sources:
+        for group, text in _groups(source):
             stream, _ = python.parse(text)
-            counts.update(set(shingle_hashes(stream, params.k).tolist()))
-            files += 1
-    common = {h for h, n in counts.items() if n >= min_files}
+            groups[group] += 1
+            for h in set(shingle_hashes(stream, params.k).tolist()):
+                holders = seen.setdefault(h, set())
+                if len(holders) < min_groups:
+                    holders.add(group)
+    common = {h for h, holders in seen.items() if len(holders) >= min_groups}
     stream, _ = python.parse(BOILERPLATE.read_text(encoding="utf-8"))
     common.update(shingle_hashes(stream, params.k).tolist())
     table = np.array(sorted(common), dtype=np.uint32)
-    meta = {"normaliser": params.normaliser, "k": params.k, "min_files": min_files,
-            "files": files, "shingles": int(len(table))}
+    meta = {"normaliser": params.normaliser, "k": params.k, "min_groups": min_groups,
+            "files": sum(groups.values()), "groups": len(groups), "shingles": int(len(table)),
+            "sources": [s.describe() for s in sources], "boilerplate": BOILERPLATE.name}
     return meta, table
+
+
+def write(meta: dict, table: np.ndarray, dest: Path = DATA) -> None:
+    dest.parent.mkdir(exist_ok=True)
+    tmp = dest.with_suffix(".tmp")
+    tmp.write_bytes(json.dumps(meta, sort_keys=True).encode() + b"\n"
+                    + table.astype("<u4").tobytes())
+    tmp.replace(dest)
+    common_shingles.cache_clear()
 
 
 def main(argv: list[str]) -> int:
@@ -95,15 +187,24 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m attrib.background")
     parser.add_argument("command", choices=["build"])
-    parser.add_argument("paths", nargs="+")
-    parser.add_argument("--min-files", type=int, default=5)
+    parser.add_argument("paths", nargs="*", help="trees or wheels whose every file is a group")
+    parser.add_argument("--families", action="append", default=[], metavar="PATH[:GLOB]",
+                        help="a tree or wheel whose directories matching GLOB "
+                             "(default models/*) are one group each")
+    parser.add_argument("--min-groups", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=DATA)
     args = parser.parse_args(argv)
-    meta, table = build(args.paths, args.min_files)
-    DATA.parent.mkdir(exist_ok=True)
-    tmp = DATA.with_suffix(".tmp")
-    tmp.write_bytes(json.dumps(meta, sort_keys=True).encode() + b"\n" + table.astype("<u4").tobytes())
-    tmp.replace(DATA)
-    print(f"{DATA}: {meta['shingles']} common shingles from {meta['files']} files")
+    sources = [Source(Path(p).name, Path(p)) for p in args.paths]
+    for spec in args.families:
+        path, _, glob = spec.partition(":")
+        sources.append(Source(Path(path).name, Path(path), glob or "models/*",
+                              ("configuration_*.py", "modeling_*.py")))
+    if not sources:
+        parser.error("give at least one PATH or --families")
+    meta, table = build(sources, args.min_groups)
+    write(meta, table, args.out)
+    print(f"{args.out}: {meta['shingles']} common shingles from {meta['files']} files "
+          f"in {meta['groups']} groups")
     return 0
 
 

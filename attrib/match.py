@@ -24,7 +24,7 @@ from .fingerprint import Params, band_keys, minhashes
 from .index.base import IndexedFile, Store
 from .model import Evidence, FileSummary, Match, ParsedFile
 from .units import units
-from .verify import Hit, MatchOptions, unit_hits
+from .verify import Hit, MatchOptions, folder_context, unit_hits
 
 __all__ = ["MatchOptions", "candidates", "match_files", "rename_map", "summarise", "excerpt",
            "units"]
@@ -88,20 +88,32 @@ def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = M
     where = store.files_of_blobs({b for bs in cands.values() for b in bs})
     matches: list[Match] = []
     summaries: list[FileSummary] = []
+    hits_of: dict[int, list[Hit]] = {}
     for fi, parsed in enumerate(files):
-        file_matches: list[Match] = []
         if fi in cands:
-            for b in cands[fi]:
-                if b not in blobs:
-                    blobs[b] = store.load_blob(b)
-            hits = unit_hits(parsed, [blobs[b] for b in cands[fi]], store.params, options)
-            file_matches = _regions(parsed, hits, blobs, where)
+            hits_of[fi] = unit_hits(parsed, _load(store, cands[fi], blobs), store.params, options)
+    # folder context: an upstream file proven by sibling files is tiled against the rest
+    extra = folder_context(files, hits_of)
+    if extra:
+        where.update(store.files_of_blobs(set().union(*extra.values()) - set(where)))
+    for fi, vouched in extra.items():
+        hits_of[fi] = unit_hits(files[fi], _load(store, sorted(vouched), blobs), store.params,
+                                options, vouched, hits_of.get(fi))
+    for fi, parsed in enumerate(files):
+        file_matches = _regions(parsed, hits_of[fi], blobs, where) if hits_of.get(fi) else []
         matches += file_matches
         summaries.append(summarise(parsed, file_matches))
     t2 = time.perf_counter()
     stats = {"candidate_seconds": t1 - t0, "verify_seconds": t2 - t1,
              "upstream_blobs_loaded": float(len(blobs))}
     return matches, summaries, stats
+
+
+def _load(store: Store, blob_ids: list[str], blobs: dict[str, ParsedFile]) -> list[ParsedFile]:
+    for b in blob_ids:
+        if b not in blobs:
+            blobs[b] = store.load_blob(b)
+    return [blobs[b] for b in blob_ids]
 
 
 def _regions(parsed: ParsedFile, hits: list[Hit], blobs: dict[str, ParsedFile],

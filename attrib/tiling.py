@@ -30,8 +30,14 @@ def _gram_hashes(ids: np.ndarray, m: int) -> list[int]:
 
 
 def greedy_tiles(s_ids: np.ndarray, u_ids: np.ndarray, min_len: int = 8,
-                 max_occurrences: int = 48, passes: int = 3) -> list[Tile]:
-    """Tiles of equal tokens between suspect ids and upstream ids, longest first."""
+                 max_occurrences: int = 48, passes: int = 3, rounds: int = 1) -> list[Tile]:
+    """Tiles of equal tokens between suspect ids and upstream ids, longest first.
+
+    With ``rounds=2`` the suspect tokens left over are tiled once more against
+    the whole upstream: a suspect holding two copies of one upstream class gets
+    both (each upstream token is otherwise used once), at the cost of tiles
+    that may overlap on the upstream side.
+    """
     s = s_ids.tolist()
     u = u_ids.tolist()
     ns, nu = len(s), len(u)
@@ -44,21 +50,32 @@ def greedy_tiles(s_ids: np.ndarray, u_ids: np.ndarray, min_len: int = 8,
     marked_s = bytearray(ns)
     marked_u = bytearray(nu)
     tiles: list[Tile] = []
-    for _ in range(passes):
-        found = _maximal_runs(s, u, s_hash, positions, marked_s, marked_u, min_len,
-                              max_occurrences)
-        added = 0
-        for length, i, j in sorted(found, key=lambda t: (-t[0], t[1], t[2])):
-            if any(marked_s[i:i + length]) or any(marked_u[j:j + length]):
-                continue
-            marked_s[i:i + length] = b"\1" * length
-            marked_u[j:j + length] = b"\1" * length
-            tiles.append(Tile(i, j, length))
-            added += 1
-        if not added:
-            break
+    for r in range(rounds):
+        if r:
+            marked_u = bytearray(nu)
+        for _ in range(passes):
+            added = _tile_pass(s, u, s_hash, positions, marked_s, marked_u, min_len,
+                               max_occurrences, tiles)
+            if not added:
+                break
     tiles.sort(key=lambda t: t.s_start)
     return tiles
+
+
+def _tile_pass(s: list[int], u: list[int], s_hash: list[int], positions: dict[int, list[int]],
+               marked_s: bytearray, marked_u: bytearray, min_len: int, max_occurrences: int,
+               tiles: list[Tile]) -> int:
+    """One greedy pass: the maximal runs, longest first, that overlap no tile; how many."""
+    found = _maximal_runs(s, u, s_hash, positions, marked_s, marked_u, min_len, max_occurrences)
+    added = 0
+    for length, i, j in sorted(found, key=lambda t: (-t[0], t[1], t[2])):
+        if any(marked_s[i:i + length]) or any(marked_u[j:j + length]):
+            continue
+        marked_s[i:i + length] = b"\1" * length
+        marked_u[j:j + length] = b"\1" * length
+        tiles.append(Tile(i, j, length))
+        added += 1
+    return added
 
 
 def _maximal_runs(s: list[int], u: list[int], s_hash: list[int], positions: dict[int, list[int]],

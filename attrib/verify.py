@@ -1,11 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
 """Verification: how much of each suspect unit a candidate upstream file covers.
 
-Whole-file greedy string tiling of each (suspect file, candidate blob) pair;
-tokens vouched for by uncommon shingles count towards a unit's evidence; a
-confirmed pair is tiled again with its rename map (a renamed identifier must
-keep its upstream name); a unit split across upstream twins is re-tiled alone
-against each.  See :mod:`attrib.match` for the whole flow.
+Whole-file greedy string tiling of each (suspect file, candidate blob) pair
+(a second round lets a repeated copy reuse the upstream); tokens vouched for
+by uncommon shingles count towards a unit's evidence.  A pair is confirmed by
+one unit strong enough alone, by three small units on distinct upstream
+units, or by folder context (an upstream file the folder's other files copy,
+tiled over most of the file).  A confirmed pair is tiled again with its rename
+map (a renamed identifier must keep its upstream name); a unit split across
+upstream twins is re-tiled alone against each, a method landing in another
+upstream class than its siblings is moved to theirs, and units still left are
+re-tiled alone with a smaller minimum tile against the upstream units they
+touch that are no other unit's home.  See :mod:`attrib.match` for the flow.
 """
 from __future__ import annotations
 
@@ -26,13 +32,19 @@ class MatchOptions:
     """Thresholds of verification; defaults are tuned on ``benchmarks/accuracy.py``."""
 
     min_tile: int = 8  # tokens in the shortest tile
-    min_tokens: int = 30  # covered tokens a unit needs to match on its own
-    context_min_tokens: int = 10  # ... once its file pair is confirmed
+    tile_rounds: int = 2  # 2: a suspect's second copy of upstream code is tiled too
+    local_min_tile: int = 6  # a unit left over in a confirmed pair, tiled alone against its home
+    min_tokens: int = 26  # covered tokens a unit needs to match on its own
+    context_min_tokens: int = 8  # ... once its file pair is confirmed
     min_coverage: float = 0.5  # share of a unit's tokens covered by tiles
     min_bands: int = 2  # LSH bands a candidate must share
     max_candidates: int = 24  # upstream blobs tiled per suspect file
     min_shared_rare: int = 3  # uncommon shingles a file pair must share to be tiled
     max_tiled: int = 12  # candidate blobs tiled per suspect file
+    aggregate_units: int = 3  # units at context strength, each on its own upstream unit,
+    # that confirm a file pair together (a file of small copied functions)
+    folder_share: float = 0.6  # share of a file's tokens tiled onto an upstream file its
+    # siblings proved that confirms the pair (folder context)
 
 
 @dataclass(frozen=True)
@@ -52,17 +64,30 @@ class Hit:
 
 
 def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
-          options: MatchOptions) -> list[Hit]:
-    """The best alignment of each suspect unit, with the other blobs that hold it as well."""
+              options: MatchOptions, vouched: frozenset[str] = frozenset(),
+              prior: list[Hit] | None = None) -> list[Hit]:
+    """The best alignment of each suspect unit, with the other blobs that hold it as well.
+
+    ``vouched`` are blobs that sibling files of the same folder were proven to
+    copy (:func:`folder_context`): they are tiled whatever the index said, and a
+    pair whose tiles cover ``folder_share`` of the file is confirmed.  ``prior``
+    are the hits of an earlier call for the same file, chosen among again.
+    """
     s_ids = token_ids(parsed.stream.texts)
     hashes = shingle_hashes(parsed.stream, params.k)
     rare = ~is_common(hashes, common_shingles(params.normaliser, params.k))
     rare_hashes = np.unique(hashes[rare])
     file_units = units(parsed)
     per_unit: dict[int, list[Hit]] = defaultdict(list)
-    for upstream in _closest(uploads, rare_hashes, params.k, options):
+    for h in prior or ():
+        per_unit[h.unit.index].append(h)
+    tiled = _closest([u for u in uploads if u.blob_id not in vouched], rare_hashes, params.k,
+                     options)
+    tiled += _share_shingles([u for u in uploads if u.blob_id in vouched], hashes, params.k,
+                             options.folder_share / 2)
+    for upstream in tiled:
         for h in _pair_hits(parsed, upstream, s_ids, rare, rare_hashes, file_units, params,
-                            options):
+                            options, upstream.blob_id in vouched):
             per_unit[h.unit.index].append(h)
     chosen: list[Hit] = []
     for hits in per_unit.values():
@@ -74,7 +99,7 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
 
 def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare: np.ndarray,
                rare_hashes: np.ndarray, file_units: list[Unit], params: Params,
-               options: MatchOptions) -> list[Hit]:
+               options: MatchOptions, vouched: bool = False) -> list[Hit]:
     """Units of one suspect file that derive from one upstream file.
 
     First pass: tiles over the abstracted tokens.  If some unit matches on its
@@ -86,17 +111,17 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
     """
     u_units = units(upstream)
     u_ids = token_ids(upstream.stream.texts)
-    tiles = greedy_tiles(s_ids, u_ids, options.min_tile)
+    tiles = greedy_tiles(s_ids, u_ids, options.min_tile, rounds=options.tile_rounds)
     if not tiles:
         return []
     pair = _Pair(s_ids, u_ids, tiles, _vouched(tiles, rare, params.k, len(s_ids)), u_units,
                  options.min_tile, options.context_min_tokens)
     hits = [h for h in (_score(parsed, u, upstream, pair) for u in file_units) if h]
-    if not any(_alone(h, options) for h in hits):
+    if not _confirmed(hits, tiles, len(s_ids), options, vouched):
         return []
     names = _name_votes(parsed, upstream, [h for h in hits if _covered_enough(h, options)])
     s_named, u_named = _named_ids(parsed, upstream, names)
-    tiles = greedy_tiles(s_named, u_named, options.min_tile)
+    tiles = greedy_tiles(s_named, u_named, options.min_tile, rounds=options.tile_rounds)
     named = _Pair(s_named, u_named, tiles, _vouched(tiles, rare, params.k, len(s_ids)), u_units,
                   options.min_tile, options.context_min_tokens)
     first = {h.unit.index: h for h in hits}
@@ -110,6 +135,134 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
             if h is None or not _context(h, options):
                 continue
         out.append(h)
+    out = _follow_classes(parsed, upstream, out, named, names)
+    if options.local_min_tile < options.min_tile:
+        out += _retiled(parsed, upstream, [u for u in file_units if u.index not in
+                                           {h.unit.index for h in out}],
+                        out, named, names, rare, params.k, options)
+    return out
+
+
+def _retiled(parsed: ParsedFile, upstream: ParsedFile, left: list[Unit], hits: list[Hit],
+             pair: "_Pair", names: dict[str, str], rare: np.ndarray, k: int,
+             options: MatchOptions) -> list[Hit]:
+    """Units of a confirmed pair left unmatched, tiled alone with a smaller minimum tile.
+
+    A unit's candidate homes are the upstream units its tokens touch; a unit
+    that is already the home of another is not offered again, so re-tiling
+    cannot pile several suspect units onto one upstream function.
+    """
+    taken = {h.u_position for h in hits}
+    out: list[Hit] = []
+    for unit in left:
+        for pos in _touched(unit, pair, taken):
+            h = _local_hit(parsed, upstream, unit, pair, names, pos, rare, k,
+                           options.local_min_tile)
+            if h is not None and _context(h, options):
+                taken.add(pos)
+                out.append(h)
+                break
+    return out
+
+
+def _touched(unit: Unit, pair: "_Pair", taken: set[int], limit: int = 2) -> list[int]:
+    """Upstream unit positions that ``unit``'s tiled tokens land in, most first."""
+    f = unit.fragment
+    ui = [t.u_start + (max(t.s_start, f.tok_start) - t.s_start) for t in pair.tiles
+          if t.s_start < f.tok_end and t.s_start + t.length > f.tok_start]
+    if not ui:
+        return []
+    pos = np.searchsorted(pair.starts, np.array(ui, dtype=np.int64), side="right") - 1
+    votes = Counter(int(p) for p in pos if p >= 0 and not pair.is_module[p] and p not in taken)
+    return [p for p, _ in votes.most_common(limit)]
+
+
+def _local_hit(parsed: ParsedFile, upstream: ParsedFile, unit: Unit, pair: "_Pair",
+               names: dict[str, str], pos: int, rare: np.ndarray, k: int,
+               min_tile: int) -> Hit | None:
+    f, g = unit.fragment, pair.u_units[pos].fragment
+    found = greedy_tiles(pair.s_ids[f.tok_start:f.tok_end], pair.u_ids[g.tok_start:g.tok_end],
+                         min_tile)
+    tiles = [Tile(f.tok_start + t.s_start, g.tok_start + t.u_start, t.length) for t in found]
+    local = _Pair(pair.s_ids, pair.u_ids, tiles, _vouched(tiles, rare, k, len(pair.s_ids)),
+                  pair.u_units, min_tile, pair.floor)
+    return _score(parsed, unit, upstream, local, names, pos)
+
+
+def _class_of(name: str) -> str:
+    return name.rpartition(".")[0]
+
+
+def _follow_classes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], pair: "_Pair",
+                    names: dict[str, str]) -> list[Hit]:
+    """Methods follow their class: a look-alike twin is moved to the class its siblings copy.
+
+    ``Aifc_read.getmark`` and ``Aifc_write.getmark`` are the same code; when most
+    methods of a suspect class land in ``Aifc_write``, a method landing in
+    another class is tiled alone against the units of ``Aifc_write`` that are
+    not yet the home of another unit, and moves when one covers it as well.
+    """
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for h in hits:
+        if _class_of(h.unit.fragment.name) and h.u_fragment is not None:
+            votes[_class_of(h.unit.fragment.name)][_class_of(h.u_fragment.name)] += h.covered
+    taken = {h.u_position for h in hits}
+    out = []
+    for h in hits:
+        mine = votes.get(_class_of(h.unit.fragment.name))
+        here = _class_of(h.u_fragment.name) if h.u_fragment is not None else None
+        if not mine or here is None:
+            out.append(h)
+            continue
+        major, weight = mine.most_common(1)[0]
+        if major == here or weight <= mine[here]:
+            out.append(h)
+            continue
+        homes = [p for p, u in enumerate(pair.u_units)
+                 if p not in taken and _class_of(u.fragment.name) == major]
+        tried = [t for t in (_score(parsed, h.unit, upstream, pair, names, p) for p in homes) if t]
+        best = max(tried, key=lambda t: (t.covered, t.similarity), default=None)
+        if best is not None and best.covered >= h.covered:
+            taken.add(best.u_position)
+            h = best
+        out.append(h)
+    return out
+
+
+def _confirmed(hits: list[Hit], tiles: list[Tile], n: int, options: MatchOptions,
+               vouched: bool) -> bool:
+    """Is the file pair a copy: one unit alone, several small ones together, or folder context.
+
+    Several units, each strong enough beside a proven copy and each landing on
+    a different upstream unit, are what a file of small copied functions looks
+    like; unrelated code rarely lines up with that many distinct homes.
+    """
+    if any(_alone(h, options) for h in hits):
+        return True
+    homes = {h.u_position for h in hits if h.u_position >= 0 and _context(h, options)}
+    if len(homes) >= options.aggregate_units:
+        return True
+    return vouched and sum(t.length for t in tiles) >= options.folder_share * n
+
+
+def folder_context(files: list[ParsedFile],
+                   hits_of: dict[int, list[Hit]]) -> dict[int, frozenset[str]]:
+    """For each file with units still unmatched, the upstream blobs its siblings copy.
+
+    Siblings are the files of the same folder; a blob the file already
+    matches is not offered again.
+    """
+    by_folder: dict[str, set[str]] = defaultdict(set)
+    for fi, hits in hits_of.items():
+        by_folder[files[fi].path.rpartition("/")[0]] |= {h.blob_id for h in hits}
+    out: dict[int, frozenset[str]] = {}
+    for fi, parsed in enumerate(files):
+        hits = hits_of.get(fi, [])
+        if len({h.unit.index for h in hits}) >= len(units(parsed)):
+            continue
+        extra = by_folder.get(parsed.path.rpartition("/")[0], set()) - {h.blob_id for h in hits}
+        if extra:
+            out[fi] = frozenset(extra)
     return out
 
 
@@ -133,6 +286,15 @@ def _closest(uploads: list[ParsedFile], rare_hashes: np.ndarray, k: int,
     keep = [(n, u) for n, u in shared if n >= max(options.min_shared_rare, best // 2)]
     keep.sort(key=lambda nu: (-nu[0], nu[1].blob_id))
     return [u for _, u in keep[:options.max_tiled]]
+
+
+def _share_shingles(uploads: list[ParsedFile], hashes: np.ndarray, k: int,
+                    share: float) -> list[ParsedFile]:
+    """The blobs holding at least ``share`` of the suspect's distinct shingles (a cheap gate)."""
+    mine = np.unique(hashes)
+    need = share * len(mine)
+    return [u for u in uploads
+            if len(mine) and len(np.intersect1d(mine, _shingles(u, k), assume_unique=True)) >= need]
 
 
 _shingle_cache: dict[str, np.ndarray] = {}
@@ -209,21 +371,28 @@ def _vouched(tiles: list[Tile], rare: np.ndarray, k: int, n: int) -> np.ndarray:
 
 
 def _score(parsed: ParsedFile, unit: Unit, upstream: ParsedFile, pair: "_Pair",
-           names: dict[str, str] | None = None) -> Hit | None:
+           names: dict[str, str] | None = None, home: int | None = None) -> Hit | None:
     """How much of ``unit`` the tiles cover, and where in the upstream it lands.
 
     With the pair's rename map ``names``, an aligned identifier renamed the way
-    the rest of the file renames it counts as informative too.
+    the rest of the file renames it counts as informative too.  With ``home``
+    (a position among the upstream's units) the unit is tiled alone against it.
     """
     f = unit.fragment
-    pairs = [(tile.s_start + k, tile.u_start + k)
-             for tile in pair.tiles
-             if tile.s_start < f.tok_end and tile.s_start + tile.length > f.tok_start
-             for k in range(tile.length)
-             if f.tok_start <= tile.s_start + k < f.tok_end]
+    if home is None:
+        pairs = [(tile.s_start + k, tile.u_start + k)
+                 for tile in pair.tiles
+                 if tile.s_start < f.tok_end and tile.s_start + tile.length > f.tok_start
+                 for k in range(tile.length)
+                 if f.tok_start <= tile.s_start + k < f.tok_end]
+    else:
+        pairs = _local_pairs(unit, pair, home)
     if len(pairs) < pair.floor:
         return None  # cannot match, whatever its home
-    u_pos, u_frag, pairs = _home(unit, pair, pairs)
+    if home is None:
+        u_pos, u_frag, pairs = _home(unit, pair, pairs)
+    else:
+        u_pos, u_frag = home, pair.u_units[home].fragment
     if u_frag is not None:
         inside = [(s, u) for s, u in pairs if u_frag.tok_start <= u < u_frag.tok_end]
         size_u = u_frag.size

@@ -43,8 +43,9 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterator
 
-LEVELS = ("rename", "edit10", "edit25", "rewrite")
-EDIT_RATES = {"rename": 0.0, "edit10": 0.10, "edit25": 0.25, "rewrite": 0.15}
+LEVELS = ("rename", "edit10", "edit25", "rewrite", "methods", "split")
+EDIT_RATES = {"rename": 0.0, "edit10": 0.10, "edit25": 0.25, "rewrite": 0.15, "methods": 0.0,
+              "split": 0.0}
 MIN_POSITIVE_LINES = 6
 
 FUNC_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -1132,6 +1133,158 @@ def render(tree: ast.Module, upstream_path: str, suffix: str) -> DisguisedFile:
 
 
 # --------------------------------------------------------------------------
+# methods turned into functions
+
+class _Unself(ast.NodeTransformer):
+    """Inside a lifted method: ``self.config.x`` -> a constant, ``self.x`` -> ``x``."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.names: dict[str, None] = {}
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        value = node.value
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) \
+                and value.value.id == "self" and value.attr == "config" \
+                and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Constant(self.rng.choice((2, 4, 8, 14, 16, 32))), node)
+        if isinstance(value, ast.Name) and value.id == "self":
+            self.names.setdefault(node.attr)
+            return ast.copy_location(ast.Name(node.attr, node.ctx), node)
+        self.generic_visit(node)
+        return node
+
+
+class _CallLifted(ast.NodeTransformer):
+    """Elsewhere in the file: ``self.f(x)`` -> ``f(x)`` for each lifted ``f``."""
+
+    def __init__(self, lifted: set[str]) -> None:
+        self.lifted = lifted
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id == "self" and func.attr in self.lifted:
+            node.func = ast.copy_location(ast.Name(func.attr, ast.Load()), func)
+        return node
+
+
+def _liftable(method: ast.stmt) -> bool:
+    if not isinstance(method, FUNC_TYPES) or method.decorator_list or DUNDER.match(method.name):
+        return False
+    args = method.args.args
+    if not args or args[0].arg != "self":
+        return False
+    for node in ast.walk(method):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "super":
+            return False
+        if isinstance(node, ast.Name) and node.id == "self":
+            # bare ``self`` (passed on, returned): not a flattening a copier does
+            if not any(isinstance(p, ast.Attribute) and p.value is node
+                       for p in ast.walk(method)):
+                return False
+    return True
+
+
+def lift_method(method: ast.AST, lifted: set[str], rng: random.Random) -> None:
+    """Drop ``self``: attributes read become parameters, config reads become constants."""
+    method.args.args = method.args.args[1:]
+    _CallLifted(lifted).visit(method)
+    unself = _Unself(rng)
+    unself.visit(method)
+    taken = {a.arg for a in ast.walk(method.args) if isinstance(a, ast.arg)}
+    extra = [n for n in unself.names if n not in lifted and n not in taken]
+    method.args.args = [ast.arg(n) for n in extra] + method.args.args
+
+
+def methods_to_functions(tree: ast.Module, rng: random.Random, rate: float = 0.7) -> int:
+    """Turn most methods of each top-level class into module-level functions."""
+    done = 0
+    for slot in range(len(tree.body) - 1, -1, -1):
+        cls = tree.body[slot]
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        methods = [m for m in cls.body if _liftable(m)]
+        chosen = rng.sample(methods, round(len(methods) * rate))
+        lifted = {m.name for m in chosen}
+        for m in chosen:
+            cls.body.remove(m)
+        if not cls.body:
+            cls.body.append(ast.Pass())
+        _CallLifted(lifted).visit(cls)
+        for m in chosen:
+            lift_method(m, lifted, rng)
+        tree.body[slot + 1:slot + 1] = chosen
+        done += len(chosen)
+    return done
+
+
+# --------------------------------------------------------------------------
+# split into small files
+
+SMALL_CODE_LINES = 15  # upstream code lines of the largest function the split level keeps
+
+
+def _small(node: ast.AST) -> bool:
+    origin: Origin | None = getattr(node, ORIGIN_ATTR, None)
+    return origin is not None and origin.code_lines <= SMALL_CODE_LINES
+
+
+def split_small(tree: ast.Module, rng: random.Random) -> list[ast.Module]:
+    """Deal the small functions and methods over files of 2-4 each; large ones are left out.
+
+    A method's class comes along as a header (name, bases, class attributes) in
+    every file that holds one of its methods, as when a copier spreads a class
+    over mixins.  The first file keeps the module's other statements.
+    """
+    header = [s for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))
+              or getattr(s, SETUP_ATTR, False)]
+    pieces: list[tuple[ast.ClassDef | None, ast.AST]] = []
+    rest: list[ast.stmt] = []
+    for stmt in tree.body:
+        if isinstance(stmt, FUNC_TYPES):
+            if _small(stmt):
+                pieces.append((None, stmt))
+        elif isinstance(stmt, ast.ClassDef):
+            methods = [m for m in stmt.body if isinstance(m, FUNC_TYPES)]
+            pieces += [(stmt, m) for m in methods if _small(m)]
+            if not methods:
+                rest.append(stmt)
+        elif stmt not in header:
+            rest.append(stmt)
+    modules: list[ast.Module] = []
+    first = True
+    while pieces or first:
+        size = rng.randint(2, 4)
+        run, pieces = pieces[:size], pieces[size:]
+        body = copy.deepcopy(header) + (rest if first else [])
+        first = False
+        for owner, members in _by_owner(run):
+            if owner is None:
+                body += members
+            else:
+                attrs = [s for s in owner.body if not isinstance(s, DEF_TYPES)]
+                body.append(ast.ClassDef(owner.name, owner.bases, owner.keywords,
+                                         copy.deepcopy(attrs) + members,
+                                         owner.decorator_list))
+        modules.append(ast.Module(body=body, type_ignores=[]))
+    return modules
+
+
+def _by_owner(run: list[tuple[ast.ClassDef | None, ast.AST]]) -> list[tuple[ast.ClassDef | None,
+                                                                             list[ast.AST]]]:
+    out: list[tuple[ast.ClassDef | None, list[ast.AST]]] = []
+    for owner, member in run:
+        if out and out[-1][0] is owner and owner is not None:
+            out[-1][1].append(member)
+        else:
+            out.append((owner, [member]))
+    return out
+
+
+# --------------------------------------------------------------------------
 # entry points
 
 def _rewrite(tree: ast.Module, rng: random.Random, pool: NamePool) -> None:
@@ -1142,7 +1295,8 @@ def _rewrite(tree: ast.Module, rng: random.Random, pool: NamePool) -> None:
 
 
 def disguise_source(source: str, upstream_path: str, level: str, seed: int) -> list[DisguisedFile]:
-    """Disguise one upstream file; one output for most levels, 1-3 for ``rewrite``."""
+    """Disguise one upstream file; one output for most levels, 1-3 for ``rewrite``, more for
+    ``split``."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     rng = random.Random(f"{seed}:{level}:{upstream_path}")
@@ -1153,11 +1307,17 @@ def disguise_source(source: str, upstream_path: str, level: str, seed: int) -> l
     rename_identifiers(tree, pool)
     if level == "rewrite":
         _rewrite(tree, rng, pool)
+    elif level == "methods":
+        methods_to_functions(tree, rng)
     elif EDIT_RATES[level]:
         apply_edits(tree, EDIT_RATES[level], EditContext(rng, pool, ops=EDIT_LEVEL_OPS))
     shuffle_definitions(tree.body, rng)
-    modules = split_module(tree, rng) if level == "rewrite" else [tree]
-    suffixes = [""] + rng.sample(SPLIT_SUFFIXES, len(modules) - 1)
+    if level == "split":
+        modules = split_small(tree, rng)
+        suffixes = [f"_part{i}" if i else "" for i in range(len(modules))]
+    else:
+        modules = split_module(tree, rng) if level == "rewrite" else [tree]
+        suffixes = [""] + rng.sample(SPLIT_SUFFIXES, len(modules) - 1)
     return [render(module, upstream_path, suffix) for module, suffix in zip(modules, suffixes)]
 
 

@@ -71,8 +71,27 @@ def test_builtins_and_dunders_are_kept():
             def __init__(self, n):
                 super().__init__()
                 self.n = len(range(n))
+                return f(self)
     """)
     assert {"__init__", "super", "len", "range", "self"} <= set(texts)
+
+
+def test_a_method_turned_into_a_function_gives_the_same_tokens():
+    # the copy flattens a method: ``self.`` receivers and the ``self`` parameter go
+    method = tokens("""
+        class Tower:
+            def encode(self, pixels, scale):
+                patches = self.patchify(pixels)
+                self.cache = patches * scale
+                return self.project(patches, scale=scale)
+    """)
+    function = tokens("""
+        def encode(pixels, scale):
+            patches = patchify(pixels)
+            cache = patches * scale
+            return project(patches, scale=scale)
+    """)
+    assert method[method.index("def"):-1] == function
 
 
 def test_keyword_arguments_of_own_functions_are_renameable():

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from ..model import Fragment, TokenStream
 
-VERSION = 3
+VERSION = 4  # 4: no ``self.`` receivers, no ``self`` parameter
 
 # kinds of emitted identifier tokens
 _NAME, _ATTR, _KWARG = 1, 2, 3
@@ -135,14 +135,30 @@ class _Walker:
             self.emit(0, "{", "{", node.start_point[0] + 1)
             stack.append(("exit", "}", node.end_point[0] + 1, None))
         n = len(children)
+        skip = self._receiver(node, t, children)
         for i, child in enumerate(children):
             ct = child.type
-            if t in _GROUPING and ct in ("(", ")") or (t, ct) in _ANNOTATION_PUNCT:
+            if i in skip or t in _GROUPING and ct in ("(", ")") or (t, ct) in _ANNOTATION_PUNCT:
                 continue
             if ct == "," and i + 1 < n and children[i + 1].type in _CLOSERS:
                 continue  # trailing comma
             items.append((child, *self._context(node, t, i, child, binding), prefix))
         stack.extend(reversed(items))
+
+    def _receiver(self, node, t: str, children) -> range:
+        """Children to drop: the ``self.`` of ``self.x``, a first parameter ``self``.
+
+        A copier who turns methods into functions writes ``transform(x)`` for
+        ``self.transform(x)`` and drops the ``self`` parameter; without the
+        receiver both read ``$ ( $ )``, so tiles bridge the change.
+        """
+        if t == "attribute" and len(children) >= 2 and children[0].type == "identifier" \
+                and self.text_of(children[0]) in _KEEP_NAMES and children[1].type == ".":
+            return range(2)
+        if t == "parameters" and len(children) >= 3 and children[1].type == "identifier" \
+                and self.text_of(children[1]) in _KEEP_NAMES:
+            return range(1, 3 if children[2].type == "," else 2)
+        return range(0)
 
     def _context(self, node, t: str, i: int, child, binding: bool) -> tuple[bool, int]:
         """(binding, tag) for a child: does it bind names, and what kind of identifier is it."""

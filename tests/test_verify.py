@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Verification: file pairs confirmed by small units together, and by the folder's other files."""
+from __future__ import annotations
+
+import textwrap
+
+from attrib.scan import compare_sources
+from attrib.sources import open_source
+from attrib.verify import MatchOptions
+
+from helpers import UNRELATED_PY, write_tree
+
+# an upstream of small signal-processing helpers and one class (written for these tests)
+UP = textwrap.dedent('''\
+    import math
+    import struct
+
+
+    def pack_header(version, flags, length):
+        if length > 0xFFFF:
+            raise ValueError("payload too long")
+        return struct.pack(">BBH", version, flags & 0x0F, length)
+
+
+    def unpack_header(blob):
+        version, flags, length = struct.unpack(">BBH", blob[:4])
+        return version, flags & 0x0F, length
+
+
+    def checksum(payload):
+        total = 0
+        for i in range(0, len(payload), 2):
+            total += (payload[i] << 8) + (payload[i + 1] if i + 1 < len(payload) else 0)
+        return (~total) & 0xFFFF
+
+
+    def window_gain(samples, width):
+        peak = max(abs(s) for s in samples[:width]) or 1
+        return [s / peak for s in samples[:width]]
+
+
+    def log_energy(samples):
+        energy = sum(s * s for s in samples) / max(len(samples), 1)
+        return 10 * math.log10(energy + 1e-12)
+
+
+    def hann(n):
+        return [0.5 - 0.5 * math.cos(2 * math.pi * k / (n - 1)) for k in range(n)]
+
+
+    def unpack_only(blob):
+        return struct.unpack(">BBH", blob[:4])
+
+
+    def log_energy(samples):
+        return 10 * math.log10(sum(s * s for s in samples) + 1e-12)
+
+
+    def ramp(n):
+        return [math.cos(0.5 * math.pi * k / n) for k in range(n)]
+
+
+    def to_int16(x):
+        return max(-32768, min(32767, int(x)))
+
+
+    class Framer:
+        def __init__(self, size, hop):
+            self.size = size
+            self.hop = hop
+            self.buffer = []
+
+        def push(self, chunk):
+            self.buffer.extend(chunk)
+            frames = []
+            while len(self.buffer) >= self.size:
+                frames.append(self.buffer[:self.size])
+                del self.buffer[:self.hop]
+            return frames
+
+        def flush(self):
+            rest, self.buffer = self.buffer, []
+            return rest + [0] * (self.size - len(rest))
+''')
+
+
+# four one-line helpers of UP, renamed: none is big enough to match alone
+SMALL = textwrap.dedent('''\
+    import math
+    import struct
+
+
+    def decode_head(raw):
+        return struct.unpack(">BBH", raw[:4])
+
+
+    def loudness(xs):
+        return 10 * math.log10(sum(x * x for x in xs) + 1e-12)
+
+
+    def cosine_ramp(m):
+        return [math.cos(0.5 * math.pi * j / m) for j in range(m)]
+
+
+    def clamp16(v):
+        return max(-32768, min(32767, int(v)))
+''')
+
+# UP's class and checksum, renamed: a copy that matches on its own
+BIG = textwrap.dedent('''\
+    class Chunker:
+        def __init__(self, length, step):
+            self.length = length
+            self.step = step
+            self.pending = []
+
+        def feed(self, block):
+            self.pending.extend(block)
+            out = []
+            while len(self.pending) >= self.length:
+                out.append(self.pending[:self.length])
+                del self.pending[:self.step]
+            return out
+
+        def drain(self):
+            tail, self.pending = self.pending, []
+            return tail + [0] * (self.length - len(tail))
+
+
+    def crc(data):
+        acc = 0
+        for i in range(0, len(data), 2):
+            acc += (data[i] << 8) + (data[i + 1] if i + 1 < len(data) else 0)
+        return (~acc) & 0xFFFF
+''')
+
+
+def matched(tmp_path, files: dict[str, str], options: MatchOptions | None = None) -> set:
+    s = write_tree(tmp_path / "suspect", files)
+    u = write_tree(tmp_path / "upstream", {"dsp.py": UP})
+    report = compare_sources(open_source(s), open_source(u), "up", options)
+    return {(m.path, n) for m in report.matches for n in m.names}
+
+
+def test_small_copied_functions_confirm_their_file_pair_together(tmp_path):
+    found = matched(tmp_path / "a", {"small.py": SMALL})
+    assert {n for _, n in found} == {"decode_head", "loudness", "cosine_ramp", "clamp16"}
+    # each alone is too small: without the aggregate nothing is reported
+    assert matched(tmp_path / "b", {"small.py": SMALL}, MatchOptions(aggregate_units=99)) == set()
+
+
+def test_two_small_functions_alone_are_not_a_copy(tmp_path):
+    assert matched(tmp_path, {"two.py": SMALL.split("def cosine_ramp")[0]}) == set()
+
+
+def test_sibling_files_proving_an_upstream_file_confirm_a_small_copy_of_it(tmp_path):
+    two = SMALL.split("def cosine_ramp")[0]
+    found = matched(tmp_path / "a", {"pkg/big.py": BIG, "pkg/two.py": two})
+    assert {("pkg/two.py", "decode_head"), ("pkg/two.py", "loudness")} <= found
+    # the same file in another folder has no such context
+    apart = matched(tmp_path / "b", {"pkg/big.py": BIG, "other/two.py": two})
+    assert not {p for p, _ in apart} & {"other/two.py"}
+
+
+def test_folder_context_does_not_spread_to_a_file_mostly_of_other_code(tmp_path):
+    mixed = SMALL.split("def loudness")[0] + "\n\n" + UNRELATED_PY
+    found = matched(tmp_path, {"pkg/big.py": BIG, "pkg/mixed.py": mixed})
+    assert {p for p, _ in found} == {"pkg/big.py"}
+
+
+def test_a_file_holding_two_copies_of_one_upstream_class_gets_both(tmp_path):
+    again = BIG.replace("Chunker", "Slicer").replace("pending", "queue").replace("crc", "crc2")
+    found = matched(tmp_path / "a", {"two.py": BIG + "\n\n" + again})
+    assert {"Chunker.feed", "Chunker.drain", "Slicer.feed", "Slicer.drain"} <= {n for _, n in found}
+    # each upstream token used once: the first copy to be tiled takes the class
+    once = matched(tmp_path / "b", {"two.py": BIG + "\n\n" + again}, MatchOptions(tile_rounds=1))
+    assert not {"Chunker.feed", "Slicer.feed"} <= {n for _, n in once}
