@@ -126,17 +126,17 @@ def rewritten_commits(root: str | Path, commit: str | None) -> dict[str, str]:
     """
     if not commit:
         return {}
-    import git
+    from . import gitsafe
+    from .errors import AttribError
 
-    from .sources import SAFE_GIT
-
+    # through gitsafe like every git attrib runs: the history is the scanned repository's,
+    # and its configuration (log.showSignature + gpg.program, ...) must not apply
     try:
-        repo = git.Repo(root, search_parent_directories=False)
-        out = repo.git.execute(["git", *SAFE_GIT, "log", "--format=%H %at %ct %P", commit],
-                               stdout_as_string=True)
-    except (git.GitError, OSError, ValueError):
+        with gitsafe.open_repo(root) as repo:
+            raw = repo.run("log", "--no-show-signature", "--format=%H %at %ct %P", commit, "--")
+    except (AttribError, OSError):
         return {}
-    rows = [line.split() for line in out.splitlines() if line.strip()]
+    rows = [line.split() for line in raw.decode("utf-8", "replace").splitlines() if line.strip()]
     committed = {r[0]: int(r[2]) for r in rows if len(r) >= 3}
     flags = {}
     for sha, at, ct, *parents in (r for r in rows if len(r) >= 3):

@@ -29,9 +29,10 @@ JSON report is scored against the case's truths:
 attrib runs as a child process with --format json, so the script keeps working
 while its internals change; fields are read defensively. A mirror folder is
 `MIRRORS/owner+name`, either a bare git directory (`git clone --mirror`) or one
-holding it as `repo/` (the layout of the fetch tool); each is cloned
-`--shared` into a temporary directory first, which costs no object copy and
-gives attrib a bare repository with a config. Missing mirrors are reported as
+holding it as `repo/` (the layout of the fetch tool); each is cloned bare into a
+temporary directory first (hard links where the file system allows), which gives
+attrib a self-contained repository: attrib refuses one whose alternates lead out of
+its tree (`--shared`), as it would a hostile one. Missing mirrors are reported as
 skipped. With --drop-missing, a commit whose tree names blobs the mirror lacks
 (a partial or size-capped snapshot) is replaced, in the temporary clone only, by
 a commit of the same tree minus those blobs, same author, dates and parents;
@@ -159,11 +160,11 @@ def git(gitdir: Path, *args: str, stdin: str | None = None, env: dict | None = N
 
 
 def shared_clone(src: Path, dest: Path) -> Path:
-    """A bare clone of SRC borrowing its objects (alternates): instant, and has a config."""
-    done = subprocess.run(["git", "clone", "-q", "--bare", "--shared", "--no-tags", str(src),
+    """A bare, self-contained clone of SRC (objects copied or hard-linked, no alternates)."""
+    done = subprocess.run(["git", "clone", "-q", "--bare", "--no-tags", str(src),
                            str(dest)], capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"git clone --shared {src}: {done.stderr.strip()}")
+        raise RuntimeError(f"git clone {src}: {done.stderr.strip()}")
     return dest
 
 
