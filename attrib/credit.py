@@ -201,12 +201,25 @@ def find_comment_credits(path: str, comments: list[tuple[int, str]],
     """A comment in a copied file that credits it: ``# adapted from <url>``."""
     out = []
     for lineno, line in comments:
-        crediting = bool(CREDITING.search(line)) or bool(_COPYRIGHT.search(line))
-        for n in found:
-            if (crediting or n.kind in ("url", "repo")) and n.pattern.search(line):
-                out.append(Credit(path, lineno, line, n.text, n.kind))
-                break
+        _comment_credits(line, found, out, path, lineno)
     return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def _comment_credits(line: str, found: list[Needle], out: list[Credit], path: str,
+                     lineno: int) -> bool:
+    """Whether one sentence of ``line`` credits the upstream: the crediting phrase and the name
+    in the same sentence ("Created by Jane. Icons thanks to Bob." credits Bob, not Jane)."""
+    copyright_line = bool(_COPYRIGHT.search(line))
+    for sentence in _SENTENCE_END.split(line):
+        crediting = copyright_line or bool(CREDITING.search(sentence))
+        for n in found:
+            if (crediting or n.kind in ("url", "repo")) and n.pattern.search(sentence):
+                out.append(Credit(path, lineno, line, n.text, n.kind))
+                return True
+    return False
 
 
 def _lines(text: str):

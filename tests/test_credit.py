@@ -87,3 +87,12 @@ def test_a_comment_credits_its_file():
     [c] = credit.find_comment_credits("pool.py", [(3, f"# adapted from {URL}")], needles)
     assert c.quote() == f"pool.py:3: # adapted from {URL}"
     assert not credit.find_comment_credits("pool.py", [(3, "# gridlib-compatible API")], needles)
+
+
+def test_a_crediting_phrase_credits_only_its_own_sentence():
+    """An about text that thanks someone else does not credit the upstream's author beside it."""
+    needles = credit.needles("gridlib", URL, [], ["Jane Q Upstream"], set())
+    about = "'A grid overlay for any screen. Created by Jane Q Upstream. Icons thanks to Bob.'"
+    assert not credit.find_comment_credits("main.js", [(410, about)], needles)
+    thanks = "// Grid kernel thanks to Jane Q Upstream. Icons by Bob."
+    assert credit.find_comment_credits("main.js", [(3, thanks)], needles)
