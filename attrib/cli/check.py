@@ -74,7 +74,12 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     emit(render(report, fmt), output)
     if sarif_file:
         emit(render(report, "sarif"), sarif_file)
-    if summary_file:
-        with open(summary_file, "a", encoding="utf-8") as summary:
-            summary.write(render(report, "markdown"))
+    if summary_file:  # appended, not replaced: other steps write the same summary file
+        from ..errors import OutputError
+
+        try:
+            with open(summary_file, "a", encoding="utf-8") as summary:
+                summary.write(render(report, "markdown"))
+        except OSError as exc:
+            raise OutputError(f"{summary_file[:160]}: cannot write ({exc.strerror})") from None
     raise click.exceptions.Exit(exit_code(report, no_rules))
