@@ -410,7 +410,10 @@ def _attrib_meta(conn: sqlite3.Connection, location: str) -> dict[str, str]:
                               f"{', '.join(sorted(tables)[:5])}); left untouched")
         stored = dict(conn.execute("SELECT key, value FROM meta LIMIT 100").fetchall())
     except sqlite3.DatabaseError as exc:
-        raise IndexError_(f"{location}: not a readable attrib index ({exc})") from None
+        if getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            raise IndexError_(f"{location}: not a readable attrib index ({exc})") from None
+        # a full disk or read-only place where the -shm cannot be made, a lock, an I/O error
+        raise IndexError_(f"{location}: cannot open the index ({exc})") from None
     if "schema" not in stored:
         if not stored and tables <= {"meta"} | _TABLES:
             return {}  # our own tables, empty: a creator that lost a race (see _initialise)
