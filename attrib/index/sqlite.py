@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import IndexError_
 from ..fingerprint import Params, band_keys, default_params
 from ..model import ParsedFile, UpstreamInfo
+from ..safewrite import short
 from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
 
 _DDL = """
@@ -71,7 +72,11 @@ class SqliteStore:
         """
         params = params or default_params()
         path = Path(location)
-        if location != ":memory:" and not path.exists():
+        try:
+            exists = location == ":memory:" or path.exists()
+        except OSError as exc:  # a name beyond NAME_MAX or PATH_MAX, a loop of links
+            raise IndexError_(f"{short(location)}: cannot open the index ({exc.strerror})") from None
+        if not exists:
             if not create:
                 raise IndexError_(f"{location}: no index here (build one with `attrib index add`)")
             try:

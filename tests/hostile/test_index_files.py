@@ -286,6 +286,13 @@ def test_read_only_index_refuses_index_add_in_one_line(tmp_path, tmpfs, exported
     assert str(idx) in one_line_error(code, err)
 
 
+def test_index_path_beyond_path_max_is_one_line(tmp_path, upstream):
+    deep = "/".join(["d" * 200] * 25) + "/idx.sqlite"  # 5,000 characters
+    code, _, err = add(deep, upstream, "grid", tmp_path)
+    line = one_line_error(code, err)
+    assert "File name too long" in line and len(line) < 400
+
+
 # ---- a full disk -----------------------------------------------------------------------
 
 def big_upstream(root: Path, files: int = 150) -> Path:
