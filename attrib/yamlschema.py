@@ -218,7 +218,10 @@ def load(source: str | Path, schema: Mapping,
     name = name or (str(source) if isinstance(source, Path) else "<string>")
     text = read_text(source, name) if isinstance(source, Path) else source
     data, lines = parse_yaml(text, name)
-    return validate(data, lines, schema, name), lines
+    try:
+        return validate(data, lines, schema, name), lines
+    except RecursionError:  # parse_yaml bounds the depth; this is the last line of defence
+        raise ConfigError(f"{name}:1: nested too deeply") from None
 
 
 def validate(data: Any, lines: dict[KeyPath, int], schema: Mapping, name: str) -> Any:
