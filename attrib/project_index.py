@@ -412,9 +412,9 @@ def ensure_project_index(config: Config, cache_dir: Path | None = None,
         with _lock(cache / f"{key}.lock"):
             if not target.is_file():  # else another process built it while we waited
                 # the manifest first: offline runs find an index through it, and skip it alone
-                manifest = cache / f"{key}.json"
-                manifest.with_suffix(".json.tmp").write_text(json.dumps(doc, indent=1))
-                manifest.with_suffix(".json.tmp").replace(manifest)
+                from .safewrite import write_atomic  # never a fixed temporary name
+
+                write_atomic(cache / f"{key}.json", json.dumps(doc, indent=1).encode())
                 _publish(target, lambda tmp: _build(tmp, pins, progress, offline))
     except OSError as exc:
         raise IndexError_(f"{cache}: cannot write the index cache ({exc.strerror})") from None
