@@ -229,7 +229,10 @@ def validate(data: Any, lines: dict[KeyPath, int], schema: Mapping, name: str) -
 
 
 def read_text(path: Path, name: str) -> str:
-    """A regular file of at most ``_MAX_BYTES``, as text (a FIFO would block; /dev/zero never end)."""
+    """A regular file of at most ``_MAX_BYTES``, as text.
+
+    Not a FIFO (it would block) nor a device (/dev/zero never ends).
+    """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
@@ -342,7 +345,8 @@ def _resolver() -> Any:
 
 def _show(value: Any, limit: int = 60) -> str:
     """``repr(value)``, cut short: a message stays one readable line."""
-    text = repr(value) if not isinstance(value, int) or abs(value) < 10 ** 60 else "<a huge number>"
+    huge = isinstance(value, int) and abs(value) >= 10 ** 60  # repr() of 4,300+ digits raises
+    text = "<a huge number>" if huge else repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
 
 

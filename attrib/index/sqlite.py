@@ -75,14 +75,17 @@ class SqliteStore:
         try:
             exists = location == ":memory:" or path.exists()
         except OSError as exc:  # a name beyond NAME_MAX or PATH_MAX, a loop of links
-            raise IndexError_(f"{short(location)}: cannot open the index ({exc.strerror})") from None
+            raise IndexError_(f"{short(location)}: cannot open the index "
+                              f"({exc.strerror})") from None
         if not exists:
             if not create:
-                raise IndexError_(f"{location}: no index here (build one with `attrib index add`)")
+                raise IndexError_(f"{location}: no index here "
+                                  "(build one with `attrib index add`)")
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise IndexError_(f"{location}: cannot create the index ({exc.strerror})") from None
+                raise IndexError_(f"{location}: cannot create the index "
+                                  f"({exc.strerror})") from None
         if path.is_dir():
             raise IndexError_(f"{location}: is a directory, not an index file")
         if not (create or write):

@@ -61,7 +61,8 @@ def test_scan_ignores_the_scanned_trees_exclude_everything(tmp_path, index):
                                                 ".attrib.yaml": 'exclude: ["**"]\n'})
     user = tmp_path / "user"
     user.mkdir()
-    code, out, err = attrib("scan", str(hostile), "--index", index, "--format", "json", cwd=user)
+    code, out, err = attrib("scan", str(hostile), "--index", index, "--format", "json",
+                            cwd=user)
     assert code in (0, 1), err
     assert json.loads(out)["matches"]  # the copy is found: the tree's exclude was not obeyed
 
