@@ -39,7 +39,7 @@ from .errors import ConfigError, IndexError_, SourceError, UsageError
 from .fingerprint import Params, band_keys, default_params
 from .index import default_location, open_store
 from .index.base import SCHEMA, BlobRecord, IndexedFile, Store, check_params
-from .index.sqlite import SqliteStore
+from .index.sqlite import SqliteStore, is_wal_file
 from .indexing import index_source
 from .model import Source, UpstreamInfo
 from .sources import open_repo, open_source, read_git, resolve_commit, with_history
@@ -142,6 +142,8 @@ class IndexFile:
         if not Path(path).is_file():
             raise IndexError_(f"{path}: no such file")
         uri = Path(path).resolve().as_uri() + "?mode=ro"
+        if is_wal_file(path) and not os.path.exists(path + "-wal"):
+            uri += "&immutable=1"  # else even mode=ro leaves -wal and -shm beside the file
         self.conn = sqlite3.connect(uri, uri=True, isolation_level=None)
         try:
             self._check()

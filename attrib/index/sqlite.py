@@ -361,7 +361,7 @@ def _open_readonly(location: str, params: Params) -> sqlite3.Connection:
     starting meanwhile may then make this read fail (one line: run it again).
     """
     uri = "file:" + quote(os.fsencode(os.path.abspath(location))) + "?mode=ro"
-    wal = _is_wal(location) and not os.path.exists(location + "-wal")
+    wal = is_wal_file(location) and not os.path.exists(location + "-wal")
     for suffix in (("&immutable=1",) if wal else ("", "&immutable=1")):
         try:
             conn = sqlite3.connect(uri + suffix, uri=True, timeout=60, isolation_level=None)
@@ -396,7 +396,7 @@ def _open_readonly(location: str, params: Params) -> sqlite3.Connection:
     raise AssertionError("unreachable")
 
 
-def _is_wal(location: str) -> bool:
+def is_wal_file(location: str) -> bool:
     """The file's header says WAL (bytes 18-19 are 2: sqlite.org/fileformat2.html §1.3.3)."""
     try:
         with open(location, "rb") as handle:

@@ -277,6 +277,14 @@ def test_index_on_a_read_only_mount_is_scanned(tmp_path, request, tmpfs, suspect
     assert code == 1 and "grid" in out, err
 
 
+def test_import_from_a_wal_index_leaves_it_as_it_was(tmp_path, wal_index):
+    before = sha256(wal_index)
+    code, _, err = attrib("index", "import", str(wal_index), "--index",
+                          str(tmp_path / "mine.sqlite"), cwd=tmp_path)
+    assert code == 0, err
+    assert sha256(wal_index) == before and listing(wal_index.parent) == ["idx.sqlite"]
+
+
 def test_read_only_index_refuses_index_add_in_one_line(tmp_path, tmpfs, exported_index,
                                                         upstream):
     idx = tmpfs / "idx.sqlite"
