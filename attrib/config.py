@@ -38,13 +38,23 @@ The same in ``pyproject.toml``::
     expires = 2027-06-30
 
 A mistake is one ``ConfigError`` naming the file and line (for TOML, the line is
-found by searching the text for the key: close, not exact).
+found by searching the text for the key: close, not exact).  The loaders' contract,
+which the fuzz targets hold them to: a ``Config`` or a ``ConfigError``, nothing else.
+
+*Where config comes from.*  Only from the project the user runs attrib in: the
+first directory from the current one up to the git root (the directory holding
+``.git``) that has one of the files above, as pre-commit and REUSE find theirs;
+or the file given with ``--config``.  A tree being scanned, compared or audited
+is data and never configures its own scan (issue 12).  Files the config names
+(``rules:``) and the config file itself must resolve inside the project root: a
+symlink or ``../`` out of it is refused (issue 11).
 """
 from __future__ import annotations
 
 import datetime
 import difflib
 import fnmatch
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -87,6 +97,7 @@ class DeclaredUpstream:
     license: str | None = None  # SPDX expression
     url: str | None = None
     artifacts: dict[str, str] = field(default_factory=dict, hash=False)  # artifact -> SPDX
+    origin: str = field(default="", compare=False)  # ".attrib.yaml:3", for messages
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,8 @@ class Config:
     exclude: tuple[str, ...] = ()  # globs of paths not scanned
     license: str | None = None  # the project's own licence, if it states it
     resolutions: tuple[Resolution, ...] = ()
+    # the project root the files it names must stay in; None: a Config built in code
+    root: str | None = field(default=None, compare=False)
 
     def resolution_for(self, rule_id: str, path: str, start: int, end: int,
                        today: datetime.date) -> Resolution | None:
@@ -127,9 +140,15 @@ class Config:
                     None)
 
     def rule_files(self) -> tuple[Path, ...]:
-        """The extra rule files, as paths (relative to the config file's directory)."""
+        """The extra rule files, as paths (relative to the config file's directory).
+
+        ConfigError when one resolves outside the project root (``../``, a symlink).
+        """
         base = Path(self.path).parent if self.path else Path(".")
-        return tuple(base / r for r in self.rules)
+        if self.root is None:
+            return tuple(base / r for r in self.rules)
+        return tuple(inside(base / r, Path(self.root), f"{self.path}: rule file {r!r}")
+                     for r in self.rules)
 
     def check_rules(self, rules: RuleSet) -> None:
         """ConfigError at the first resolution naming a rule ``rules`` does not have."""
@@ -142,44 +161,130 @@ class Config:
                                      " (attrib rules list shows the ids)"))
 
 
+def git_root(start: str | Path) -> Path | None:
+    """The nearest directory from ``start`` up that holds ``.git`` (a directory or a file)."""
+    here = Path(os.path.abspath(start))
+    for folder in (here, *here.parents):
+        if os.path.lexists(folder / ".git"):
+            return folder
+    return None
+
+
+def find_config(start: str | Path = ".") -> Config:
+    """The config of the project the user runs in: from ``start`` up to the git root.
+
+    Outside any git repository only ``start`` itself is looked at: a parent
+    directory (``/tmp``, a download folder) is nobody's project.
+    """
+    here = Path(os.path.abspath(start))
+    if not here.is_dir():
+        here = here.parent
+    top = git_root(here)
+    folders = [here] if top is None else \
+        [here, *list(here.parents)[:len(here.relative_to(top).parts)]]
+    for folder in folders:
+        found = _config_in(folder, top or here)
+        if found is not None:
+            return found
+    return Config(None, root=str(top or here))
+
+
 def load_config(root: str | Path) -> Config:
-    """The configuration of the repository at ``root``; ``Config(None)`` if it has none."""
+    """The configuration in the directory ``root``; ``Config(None)`` if it has none.
+
+    Its files must stay in the project: ``root``'s git root, else ``root``.
+    """
     root = Path(root)
+    top = git_root(root) or Path(os.path.abspath(root))
+    return _config_in(root, top) or Config(None, root=str(top))
+
+
+def config_from_file(path: str | Path) -> Config:
+    """``--config FILE``: the user's choice of file; the files it names stay in its project."""
+    file = Path(path)
+    top = git_root(file.parent) or Path(os.path.abspath(file.parent))
+    found = load_config_file(file, top)
+    if found is None:
+        raise ConfigError(f"{path}: has no [tool.attrib] table")
+    return found
+
+
+def _config_in(folder: Path, top: Path) -> Config | None:
     for name in (*CONFIG_FILES, "pyproject.toml"):
-        if (root / name).is_file():
-            found = load_config_file(root / name)
+        candidate = folder / name
+        if os.path.lexists(candidate):
+            inside(candidate, top, f"{candidate}: config file")
+            found = load_config_file(candidate, top)
             if found is not None:
                 return found
-    return Config(None)
+    return None
 
 
-def load_config_file(path: str | Path) -> Config | None:
-    """One config file: YAML, or a ``pyproject.toml`` (None when it has no ``[tool.attrib]``)."""
+def inside(path: Path, root: Path, what: str) -> Path:
+    """``path`` resolved (symlinks and ``..``), or ConfigError if that leaves ``root``."""
+    real = Path(os.path.realpath(path))
+    top = Path(os.path.realpath(root))
+    if real != top and top not in real.parents:
+        raise ConfigError(f"{what} resolves outside the project ({_short(str(real))}, not "
+                          f"under {_short(str(top))}): refused")
+    return real
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def load_config_file(path: str | Path, root: str | Path | None = None) -> Config | None:
+    """One config file: YAML, or a ``pyproject.toml`` (None when it has no ``[tool.attrib]``).
+
+    ``root``: the project root the files it names must stay in (default: its directory).
+    """
     name = str(path)
     text = read_text(Path(path), name)
-    if Path(path).suffix == ".toml":
-        return _from_toml(text, name) if "attrib" in text else None
-    data, lines = parse_yaml(text, name)
-    return _config(validate(data, lines, _SCHEMA, name), lines, name)
+    if root is None:
+        folder = os.path.dirname(os.path.abspath(name))
+        root = git_root(folder) or folder
+    top = str(root)
+    config = parse_config(text, name, top)
+    return None if config.path is None else config
 
 
-def _from_toml(text: str, name: str) -> Config | None:
+def parse_config(text: str, name: str, root: str | None = None) -> Config:
+    """The config in ``text`` (``name`` ending ``.toml``: a pyproject.toml).
+
+    ``Config(None)`` for a pyproject.toml without ``[tool.attrib]``.  Returns a
+    Config or raises ConfigError, for any text whatever.
+    """
+    try:
+        if name.endswith(".toml"):
+            return _from_toml(text, name, root)
+        data, lines = parse_yaml(text, name)
+        return _config(validate(data, lines, _SCHEMA, name), lines, name, root)
+    except RecursionError:
+        raise ConfigError(f"{name}:1: nested too deeply") from None
+
+
+def _from_toml(text: str, name: str, root: str | None) -> Config:
     if sys.version_info >= (3, 11):
         import tomllib
     else:
         import tomli as tomllib
+    if "attrib" not in text:
+        return Config(None)  # the common case: a pyproject.toml that is not ours to read
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        where = f"{name}:{m.group(1)}" if m else name
+        where = f"{name}:{m.group(1)}" if m else f"{name}:1"
         raise ConfigError(f"{where}: invalid TOML: {str(exc).split(' (at line')[0]}") from None
+    except ValueError as exc:  # e.g. an integer past Python's 4,300-digit conversion limit
+        raise ConfigError(f"{name}:1: invalid TOML: {_short(str(exc), 120)}") from None
     tool = doc.get("tool")
     if not isinstance(tool, dict) or "attrib" not in tool:
-        return None
+        return Config(None)
     lines = _toml_lines(text, tool["attrib"])
     data = validate(tool["attrib"], lines, _SCHEMA, name)
-    return _config(data, lines, name)
+    return _config(data, lines, name, root)
 
 
 def _toml_lines(text: str, data: Any) -> dict:
@@ -209,7 +314,7 @@ def _toml_lines(text: str, data: Any) -> dict:
     return lines
 
 
-def _config(data: dict, lines: dict, name: str) -> Config:
+def _config(data: dict, lines: dict, name: str, root: str | None) -> Config:
     credit, limits = data.get("credit", {}), data.get("thresholds", {})
     upstreams: list[DeclaredUpstream] = []
     for i, u in enumerate(data.get("upstreams", [])):
@@ -218,20 +323,25 @@ def _config(data: dict, lines: dict, name: str) -> Config:
                               "declared twice")
         upstreams.append(DeclaredUpstream(u["name"], u.get("location"), u.get("ref"),
                                           u.get("license"), u.get("url"),
-                                          dict(u.get("artifacts", {}))))
+                                          dict(u.get("artifacts", {})),
+                                          f"{name}:{lines[('upstreams', i)]}"))
     resolutions = tuple(Resolution(r["rule"], r["path"], r.get("lines"), r["reason"],
                                    r.get("comment", ""), r.get("expires"),
                                    f"{name}:{lines[('resolutions', i)]}")
                         for i, r in enumerate(data.get("resolutions", [])))
     for i, rule_file in enumerate(data.get("rules", [])):
-        if not (Path(name).parent / rule_file).is_file():
-            raise ConfigError(f"{name}:{lines[('rules', i)]}: rule file {rule_file!r} not found "
+        where = f"{name}:{lines[('rules', i)]}"
+        path = Path(name).parent / rule_file
+        if root is not None:
+            inside(path, Path(root), f"{where}: rule file {rule_file!r}")
+        if not path.is_file():
+            raise ConfigError(f"{where}: rule file {rule_file!r} not found "
                               f"(paths are relative to {name})")
     return Config(name, tuple(upstreams), tuple(credit.get("files", CREDIT_FILES)),
                   credit.get("severity", "warning"), tuple(data.get("rules", ())),
                   limits.get("min_similarity"), limits.get("min_lines"),
                   tuple(data.get("exclude", ())),
-                  data.get("license"), resolutions)
+                  data.get("license"), resolutions, root)
 
 
 def _path_matches(pattern: str, path: str) -> bool:

@@ -27,3 +27,7 @@ class IndexError_(AttribError):
 
 class ConfigError(AttribError):
     """A configuration or rule file is malformed."""
+
+
+class OutputError(AttribError):
+    """A report, notice or fixed file cannot be written where it was asked to go."""

@@ -11,7 +11,7 @@ stand in for.
 """
 from __future__ import annotations
 
-import time
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -71,13 +71,17 @@ def license_text(spdx: str) -> str | None:
     return None
 
 
-def fix_headers(root: Path, report: Report) -> list[str]:
+def fix_headers(root: Path, report: Report) -> tuple[list[str], list[tuple[str, str]]]:
     """Put the upstream copyright lines and a change notice atop each copied file.
 
-    Returns the paths changed.  Only files under ``root`` that the report names
-    are touched; each is rewritten atomically.
+    Returns the paths changed, and (path, why) of those refused.  Only regular
+    files under ``root`` that the report names are touched, never through a
+    symlink (of the file or of a directory out of ``root``); each is rewritten
+    atomically (:func:`attrib.safewrite.write_atomic`).
     """
+    from .errors import OutputError
     from .headers import has_change_notice, leading_comments
+    from .safewrite import write_atomic
 
     infos = {u.name: u for u in report.upstreams}
     wanted: dict[str, list[str]] = defaultdict(list)
@@ -89,12 +93,19 @@ def fix_headers(root: Path, report: Report) -> list[str]:
         if m.clone_type != "exact" and note not in wanted[m.path]:
             lines.append(note)
         wanted[m.path] += lines
-    changed = []
+    changed: list[str] = []
+    refused: list[tuple[str, str]] = []
     for rel, lines in sorted(wanted.items()):
         path = root / rel
-        if path.is_symlink() or not path.is_file():
+        why = _unfit(root, path)
+        if why:
+            refused.append((rel, why))
             continue
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            refused.append((rel, f"cannot read it ({getattr(exc, 'strerror', None) or exc})"))
+            continue
         have = " ".join(t for _, t in leading_comments(text)).lower()
         new = [ln for ln in lines if ln.lower() not in have
                and not (ln.startswith("Modified from") and has_change_notice(text))]
@@ -105,8 +116,22 @@ def fix_headers(root: Path, report: Report) -> list[str]:
         block = "".join(f"{prefix}{ln}\n" for ln in new)
         first, _, rest = text.partition("\n")
         body = (first + "\n" + block + rest) if first.startswith("#!") else block + text
-        tmp = path.with_name(path.name + f".attrib-{int(time.time())}.tmp")
-        tmp.write_text(body, encoding="utf-8")
-        tmp.replace(path)
+        try:
+            write_atomic(path, body.encode("utf-8"), root=root, refuse_symlink=True)
+        except OutputError as exc:
+            refused.append((rel, str(exc)))
+            continue
         changed.append(rel)
-    return changed
+    return changed, refused
+
+
+def _unfit(root: Path, path: Path) -> str | None:
+    """Why ``path`` may not be rewritten in place, or None: a regular file inside ``root``."""
+    if path.is_symlink():
+        return "is a symbolic link"
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    if not real.startswith(top.rstrip(os.sep) + os.sep):
+        return "resolves outside the tree"
+    if not path.is_file():
+        return "is not a regular file"
+    return None

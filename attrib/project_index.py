@@ -38,7 +38,7 @@ from .errors import ConfigError, IndexError_, SourceError, UsageError
 from .fingerprint import Params, band_keys, default_params
 from .index import default_location, open_store
 from .index.base import SCHEMA, BlobRecord, IndexedFile, Store, check_params
-from .index.sqlite import SqliteStore
+from .index.sqlite import SqliteStore, is_wal_file
 from .indexing import index_source
 from .model import Source, UpstreamInfo
 from .sources import open_source, read_git, resolve_commit, with_history
@@ -141,6 +141,8 @@ class IndexFile:
         if not Path(path).is_file():
             raise IndexError_(f"{path}: no such file")
         uri = Path(path).resolve().as_uri() + "?mode=ro"
+        if is_wal_file(path) and not os.path.exists(path + "-wal"):
+            uri += "&immutable=1"  # else even mode=ro leaves -wal and -shm beside the file
         self.conn = sqlite3.connect(uri, uri=True, isolation_level=None)
         try:
             self._check()
@@ -381,13 +383,14 @@ class _Pin:
 
 def ensure_project_index(config: Config, cache_dir: Path | None = None,
                          progress: Callable[[str], None] | None = None,
-                         offline: bool = False) -> str:
+                         offline: bool = False, allow_outside: bool = False) -> str:
     """The location of a SQLite index holding every declared upstream at its declared ref.
 
     Built once per set of (upstream, commit) into ``cache_dir`` and reused.
     ``progress`` hears one line per upstream indexed.  ``offline``: no
     network at all; a URL whose commit is unknown uses the newest cached index
-    of the same upstreams, if there is one.
+    of the same upstreams, if there is one.  A declared path outside the
+    project root (``config.root``) is refused unless ``allow_outside``.
     """
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     base = Path(config.path).parent if config.path else Path(".")
@@ -395,7 +398,8 @@ def ensure_project_index(config: Config, cache_dir: Path | None = None,
     if not declared:
         raise ConfigError(f"{config.path or 'configuration'}: no declared upstream has a "
                           "location to index (or pass --index)")
-    pins = [_pin(u, base, offline) for u in declared]
+    root = None if allow_outside or config.root is None else Path(config.root)
+    pins = [_pin(u, base, offline, root) for u in declared]
     if any(p.state is None for p in pins):
         return _cached(cache, pins)
     doc = {"schema_version": 1, "index_schema": SCHEMA, "params": default_params().as_dict(),
@@ -409,16 +413,16 @@ def ensure_project_index(config: Config, cache_dir: Path | None = None,
         with _lock(cache / f"{key}.lock"):
             if not target.is_file():  # else another process built it while we waited
                 # the manifest first: offline runs find an index through it, and skip it alone
-                manifest = cache / f"{key}.json"
-                manifest.with_suffix(".json.tmp").write_text(json.dumps(doc, indent=1))
-                manifest.with_suffix(".json.tmp").replace(manifest)
+                from .safewrite import write_atomic  # never a fixed temporary name
+
+                write_atomic(cache / f"{key}.json", json.dumps(doc, indent=1).encode())
                 _publish(target, lambda tmp: _build(tmp, pins, progress, offline))
     except OSError as exc:
         raise IndexError_(f"{cache}: cannot write the index cache ({exc.strerror})") from None
     return str(target)
 
 
-def _pin(u: DeclaredUpstream, base: Path, offline: bool) -> _Pin:
+def _pin(u: DeclaredUpstream, base: Path, offline: bool, root: Path | None = None) -> _Pin:
     location = u.location or ""
     if location.startswith("-") or (u.ref or "").startswith("-"):
         raise ConfigError(f"upstream {u.name!r}: a location or ref may not start with '-'")
@@ -427,6 +431,9 @@ def _pin(u: DeclaredUpstream, base: Path, offline: bool) -> _Pin:
             return _Pin(u, location, f"commit:{u.ref}")
         return _Pin(u, location, None if offline else f"commit:{remote_commit(location, u.ref)}")
     path = (base / location).resolve()
+    if root is not None and not path.is_relative_to(root.resolve()):
+        raise ConfigError(f"{u.origin or 'config'}: upstream {u.name!r}: {location} is outside "
+                          f"the project ({root}); pass --allow-outside-paths to index it")
     if not path.exists():
         raise SourceError(f"upstream {u.name!r}: {path}: no such file or directory")
     if u.ref:

@@ -10,11 +10,20 @@ normalised expression); ``lines`` maps a key path such as ``("rules", 2, "severi
 to its 1-based line.  Every mistake is one ``ConfigError`` reading ``FILE:LINE:
 message``: broken YAML, duplicate, unknown and missing keys, wrong types, bad values.
 ``validate(data, lines, schema, name)`` checks data parsed elsewhere (pyproject.toml).
+
+The files are untrusted (a scanned tree's rules, a fuzzer's bytes): only plain
+YAML is read (the core schema's tags, no ``!!python/...``, no ``!!set``), aliases
+may not multiply the data past ``_MAX_NODES`` values ("billion laughs"), nesting
+stops at ``_MAX_DEPTH``, numbers must be finite, and a value that PyYAML cannot
+build (``!!int ''``, ``!!timestamp x``) is an error at its line, never a crash.
 """
 from __future__ import annotations
 
 import datetime
+import math
+import os
 import re
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,6 +34,11 @@ from .errors import ConfigError
 
 KeyPath = tuple[str | int, ...]
 _MAX_NODES = 100_000  # aliases can multiply a small file ("billion laughs"); rule files are small
+_MAX_DEPTH = 64  # nesting; the schemas need 5 levels, and the composer recurses per level
+_MAX_BYTES = 4 << 20  # a config or rule file; a pyproject.toml is rarely past 100 KB
+# the tags a value may carry: YAML 1.1's core types, which SafeConstructor builds as data
+_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null",
+                                            "timestamp", "map", "seq")}
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml, when PyYAML has it
 
 
@@ -51,7 +65,7 @@ class Str:
         try:
             return self.convert(value)
         except ValueError as exc:
-            ctx.fail(path, f"bad value {value!r} for {label} ({exc})")
+            ctx.fail(path, f"bad value {_show(value)} for {label} ({exc})")
 
     def convert(self, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
@@ -72,6 +86,8 @@ class Int(Str):
 
     def convert(self, value: Any) -> Any:
         lo, hi = self.min, self.max
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("expected a finite number")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise ValueError(f"expected {lo} to {hi}" if lo is not None and hi is not None
                              else f"expected at least {lo}" if lo is not None
@@ -202,7 +218,10 @@ def load(source: str | Path, schema: Mapping,
     name = name or (str(source) if isinstance(source, Path) else "<string>")
     text = read_text(source, name) if isinstance(source, Path) else source
     data, lines = parse_yaml(text, name)
-    return validate(data, lines, schema, name), lines
+    try:
+        return validate(data, lines, schema, name), lines
+    except RecursionError:  # parse_yaml bounds the depth; this is the last line of defence
+        raise ConfigError(f"{name}:1: nested too deeply") from None
 
 
 def validate(data: Any, lines: dict[KeyPath, int], schema: Mapping, name: str) -> Any:
@@ -210,8 +229,23 @@ def validate(data: Any, lines: dict[KeyPath, int], schema: Mapping, name: str) -
 
 
 def read_text(path: Path, name: str) -> str:
+    """A regular file of at most ``_MAX_BYTES``, as text.
+
+    Not a FIFO (it would block) nor a device (/dev/zero never ends).
+    """
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise ConfigError(f"{name}: not a regular file")
+            if info.st_size > _MAX_BYTES:
+                raise ConfigError(f"{name}: {info.st_size} bytes, more than a config or rule "
+                                  f"file may have ({_MAX_BYTES})")
+            data = os.read(fd, _MAX_BYTES + 1)
+        finally:
+            os.close(fd)
+        return data.decode("utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
@@ -222,6 +256,7 @@ def parse_yaml(text: str, name: str) -> tuple[Any, dict[KeyPath, int]]:
     """Plain data and the line of every key path; duplicate keys are an error."""
     lines: dict[KeyPath, int] = {(): 1}
     try:
+        _check_depth(text, name)
         node = yaml.compose(text, Loader=_LOADER)
         data = {} if node is None else _plain(node, (), lines, _Walk(name))
     except yaml.MarkedYAMLError as exc:
@@ -233,6 +268,19 @@ def parse_yaml(text: str, name: str) -> tuple[Any, dict[KeyPath, int]]:
         line = text.count("\n", 0, getattr(exc, "position", 0)) + 1
         raise ConfigError(f"{name}:{line}: invalid YAML: {' '.join(str(exc).split())}") from None
     return data, lines
+
+
+def _check_depth(text: str, name: str) -> None:
+    """Refuse deep nesting from the event stream (iterative) before the composer recurses."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                raise ConfigError(f"{name}:{line}: nested more than {_MAX_DEPTH} levels deep")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 class _Walk:
@@ -249,6 +297,9 @@ def _plain(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], walk: _Wal
     walk.nodes += 1
     if walk.nodes > _MAX_NODES or id(node) in above:
         walk.fail(node, "too many values (recursive or repeated aliases?)")
+    if node.tag not in _TAGS:
+        walk.fail(node, f"tag {node.tag.replace('tag:yaml.org,2002:', '!!')[:80]} is not "
+                        "allowed (plain YAML values only)")
     lines.setdefault(path, node.start_mark.line + 1)
     above = above | {id(node)}
     if isinstance(node, yaml.MappingNode):
@@ -268,10 +319,35 @@ def _plain(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], walk: _Wal
 
 
 def _scalar(node: yaml.Node, walk: _Walk) -> Any:
+    if not isinstance(node, yaml.ScalarNode) or node.tag not in _TAGS:
+        walk.fail(node, "expected a plain value" if node.tag in _TAGS else
+                  f"tag {node.tag.replace('tag:yaml.org,2002:', '!!')[:80]} is not allowed "
+                  "(plain YAML values only)")
     try:
-        return walk.constructor.construct_object(node)
-    except ValueError:  # e.g. 2027-13-45 looks like a timestamp to YAML: let the schema say why
-        return node.value
+        value = walk.constructor.construct_object(node)
+    # PyYAML's constructors fail in many ways on a value that does not fit its tag:
+    # ValueError (2027-13-45, an int past 4,300 digits), IndexError (!!int ''),
+    # AttributeError (!!timestamp x), KeyError (!!bool x)
+    except (ValueError, IndexError, AttributeError, KeyError, TypeError, OverflowError):
+        if node.tag != _resolver().resolve(yaml.ScalarNode, node.value, (True, False)):
+            walk.fail(node, f"{_show(node.value)} is not a valid "
+                            f"{node.tag.replace('tag:yaml.org,2002:', '!!')}")
+        return node.value  # implicit: e.g. 2027-13-45 looks like a date; the schema says why
+    if isinstance(value, float) and not math.isfinite(value):
+        walk.fail(node, f"{_show(node.value)} is not a finite number")
+    return value
+
+
+@lru_cache(maxsize=1)
+def _resolver() -> Any:
+    return yaml.resolver.Resolver()
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut short: a message stays one readable line."""
+    huge = isinstance(value, int) and abs(value) >= 10 ** 60  # repr() of 4,300+ digits raises
+    text = "<a huge number>" if huge else repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 @lru_cache(maxsize=2048)

@@ -114,7 +114,8 @@ def test_a_resolution_in_the_project_config_clears_a_finding(tmp_path):
         "    comment: the MIT notice is in LICENSE and README\n")
     idx = str(tmp_path / "idx.sqlite")
     attrib("index", "add", str(built.upstream), "--name", UPSTREAM_NAME, "--index", idx)
-    code, out, _ = attrib("scan", str(built.suspect), "--index", idx, "--format", "json")
+    code, out, _ = attrib("scan", str(built.suspect), "--index", idx, "--format", "json",
+                          cwd=built.suspect)
     report = json.loads(out)
     [f] = [f for f in report["findings"] if f["check"] == "headers"]
     assert f["status"] == "resolved" and "credited-elsewhere" in f["resolution"]
@@ -149,11 +150,11 @@ def test_broken_project_config_is_one_line_with_file_and_line(tmp_path):
     (built.suspect / ".attrib.yaml").write_text("credit:\n  files: [README.md\n  severity: error\n")
     idx = str(tmp_path / "idx.sqlite")
     attrib("index", "add", str(built.upstream), "--name", UPSTREAM_NAME, "--index", idx)
-    code, out, err = attrib("scan", str(built.suspect), "--index", idx)
+    code, out, err = attrib("scan", str(built.suspect), "--index", idx, cwd=built.suspect)
     assert code == 2
     assert ".attrib.yaml:" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     (built.suspect / ".attrib.yaml").write_text("credits:\n  files: [README.md]\n")
-    code, _, err = attrib("scan", str(built.suspect), "--index", idx)
+    code, _, err = attrib("scan", str(built.suspect), "--index", idx, cwd=built.suspect)
     assert code == 2 and ".attrib.yaml:1" in err and "credits" in err
 
 
@@ -179,7 +180,8 @@ def test_a_licence_declared_in_the_config_fills_what_the_index_lacks(tmp_path):
     attrib("index", "add", str(built.upstream), "--name", UPSTREAM_NAME, "--index", idx)
     (built.suspect / ".attrib.yaml").write_text(
         f"upstreams:\n  - name: {UPSTREAM_NAME}\n    license: MIT\n    url: {UPSTREAM_URL}\n")
-    code, out, _ = attrib("scan", str(built.suspect), "--index", idx, "--format", "json")
+    code, out, _ = attrib("scan", str(built.suspect), "--index", idx, "--format", "json",
+                          cwd=built.suspect)
     report = json.loads(out)
     [v] = report["verdicts"]
     assert v["license"] == "MIT" and "license-known" not in failed_checks(report)

@@ -441,7 +441,7 @@ def test_a_write_that_lands_mid_removal_is_not_lost(redis_store, alpha, beta, tm
 def test_a_blob_removed_while_indexing_is_parsed_after_all(store, beta, tmp_path, store_location):
     """Between ``known_blobs`` and ``add_upstream`` another writer drops a blob the add reuses."""
     add(store, beta, "beta")
-    other = open_store(store_location)
+    other = open_store(store_location, write=True)
     real_known = store.known_blobs
 
     def known_then_removed(ids):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .common import emit, exit_code, index_for, index_option, policy, report_options
+from .common import (emit, exit_code, index_for, index_option, outside_option, policy,
+                     report_options)
 
 
 @click.command()
@@ -14,13 +15,15 @@ from .common import emit, exit_code, index_for, index_option, policy, report_opt
               help="Check what HEAD (or HEAD of the range) adds since its merge base with BASE.")
 @index_option
 @report_options
+@outside_option
 @click.option("--sarif", "sarif_file", metavar="FILE",
               help="Also write SARIF 2.1.0 here (for code scanning upload).")
 @click.option("--summary", "summary_file", metavar="FILE",
               help="Also append a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).")
 def check(path: str, staged: bool, diff_spec: str | None, index_location: str | None, fmt: str,
           max_file_bytes: int, rule_files: tuple[str, ...], no_rules: bool,
-          output: str | None, sarif_file: str | None, summary_file: str | None) -> None:
+          config_file: str | None, output: str | None, allow_outside: bool,
+          sarif_file: str | None, summary_file: str | None) -> None:
     """Check only the lines a commit or a pull request adds, read from git objects.
 
     Code that was already in the repository is not flagged again; the rules
@@ -51,8 +54,8 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     limits = Limits(max_file_bytes=max_file_bytes)
     change = staged_change(path, limits) if staged else diff(path, diff_spec or "", limits)
     root = change.source.root
-    checks = None if no_rules else policy(root, rule_files)
-    store = open_store(index_for(index_location, root))
+    checks = None if no_rules else policy(root, rule_files, config_file)
+    store = open_store(index_for(index_location, root, config_file, allow_outside))
     fresh = []
 
     def parse(source):
@@ -71,7 +74,12 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     emit(render(report, fmt), output)
     if sarif_file:
         emit(render(report, "sarif"), sarif_file)
-    if summary_file:
-        with open(summary_file, "a", encoding="utf-8") as summary:
-            summary.write(render(report, "markdown"))
+    if summary_file:  # appended, not replaced: other steps write the same summary file
+        from ..errors import OutputError
+
+        try:
+            with open(summary_file, "a", encoding="utf-8") as summary:
+                summary.write(render(report, "markdown"))
+        except OSError as exc:
+            raise OutputError(f"{summary_file[:160]}: cannot write ({exc.strerror})") from None
     raise click.exceptions.Exit(exit_code(report, no_rules))

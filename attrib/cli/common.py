@@ -35,12 +35,11 @@ def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
 
 
 def emit(text: str, output: str | None) -> None:
+    """``text`` to stdout, or atomically to the file ``output`` (one line if it cannot be)."""
     if output:
-        from pathlib import Path
+        from ..safewrite import write_atomic
 
-        tmp = Path(output + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(output)
+        write_atomic(output, text.encode("utf-8", "surrogateescape"))
     else:
         click.echo(text, nl=False)
 
@@ -53,15 +52,33 @@ no_rules_option = click.option(
     help="Only find matches: no licence obligations checked (exit 1 on any match).")
 
 
-def policy(root: str, rule_files: tuple[str, ...]):
-    """The project's config (``.attrib.yaml`` or ``[tool.attrib]``) and the rules it uses."""
-    from pathlib import Path
+config_option = click.option(
+    "--config", "config_file", metavar="FILE", type=click.Path(dir_okay=False),
+    help="Project configuration (.attrib.yaml or a pyproject.toml with [tool.attrib]). "
+         "Default: the first found from the current directory up to the git root; "
+         "a scanned PATH's own is never read.")
+outside_option = click.option(
+    "--allow-outside-paths", "allow_outside", is_flag=True, envvar="ATTRIB_ALLOW_OUTSIDE_PATHS",
+    help="Index declared upstream paths that lie outside the project (a sibling checkout); "
+         "refused by default, so a repository's config cannot make attrib read elsewhere.")
 
-    from ..config import load_config
+
+def project_config(config_file: str | None = None, start: str = "."):
+    """``--config FILE``, else the config found from ``start`` (the cwd) up to the git root."""
+    from ..config import config_from_file, find_config
+
+    return config_from_file(config_file) if config_file else find_config(start)
+
+
+def policy(start: str, rule_files: tuple[str, ...], config_file: str | None = None):
+    """The project's config and the rules it uses.
+
+    ``start``: where the search for the project's config begins (the current
+    directory; for ``check``, the repository being committed to).
+    """
     from ..rules import load_rules
 
-    base = Path(root) if Path(root).is_dir() else Path(root).parent
-    config = load_config(base)
+    config = project_config(config_file, start)
     rules = load_rules([*config.rule_files(), *rule_files])
     config.check_rules(rules)  # a resolution naming no rule would silently never apply
     return rules, config
@@ -74,22 +91,16 @@ def exit_code(report, no_rules: bool) -> int:
     return 1 if report.failed else 0
 
 
-def index_for(index_location: str | None, root: str) -> str | None:
+def index_for(index_location: str | None, start: str, config_file: str | None = None,
+              allow_outside: bool = False) -> str | None:
     """--index if given; else the project's declared upstreams, built once into the cache."""
     if index_location:
         return index_location
-    from pathlib import Path
-
-    from ..config import load_config
-
-    base = Path(root) if Path(root).is_dir() else Path(root).parent
-    config = load_config(base)
+    config = project_config(config_file, start)
     if config.upstreams:
-        try:
-            from ..project_index import ensure_project_index
-        except ImportError:  # pragma: no cover - the project index arrives with its module
-            return None
-        return ensure_project_index(config,
+        from ..project_index import ensure_project_index
+
+        return ensure_project_index(config, allow_outside=allow_outside,
                                     progress=lambda m: click.echo(f"attrib: {m}", err=True))
     return None
 
@@ -99,8 +110,8 @@ output_option = click.option("--output", "-o", metavar="FILE",
 
 
 def report_options(command):
-    """The options every reporting command shares: format, size bound, rules, output."""
+    """The options every reporting command shares: format, size bound, rules, config, output."""
     for option in reversed((format_option, max_bytes_option, rules_option, no_rules_option,
-                            output_option)):
+                            config_option, output_option)):
         command = option(command)
     return command

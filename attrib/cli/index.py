@@ -164,7 +164,7 @@ def remove(name: str, index_location: str | None) -> None:
     """
     from ..index import open_store
 
-    store = open_store(index_location)
+    store = open_store(index_location, write=True)
     try:
         store.remove_upstream(name)
     finally:
@@ -189,7 +189,7 @@ def update(name: str, ref: str | None, index_location: str | None, max_file_byte
     from ..errors import IndexError_
     from ..index import open_store
 
-    store = open_store(index_location)
+    store = open_store(index_location, write=True)
     try:
         old = next((u for u in store.upstreams() if u.name == name), None)
         if old is None:

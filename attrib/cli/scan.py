@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .common import (emit, exit_code, index_for, index_option, policy, progress, ref_option,
-                     report_options)
+from .common import (emit, exit_code, index_for, index_option, outside_option, policy, progress,
+                     ref_option, report_options)
 
 
 @click.command()
@@ -13,9 +13,10 @@ from .common import (emit, exit_code, index_for, index_option, policy, progress,
 @ref_option
 @index_option
 @report_options
+@outside_option
 def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
          max_file_bytes: int, rule_files: tuple[str, ...], no_rules: bool,
-         output: str | None) -> None:
+         config_file: str | None, output: str | None, allow_outside: bool) -> None:
     """Find code in PATH that derives from the indexed upstreams.
 
     PATH is a directory or file; with --ref, a git repository read at that
@@ -37,8 +38,8 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
     from ..scan import check_rules, scan_source
     from ..sources import Limits, open_source, with_history
 
-    checks = None if no_rules else policy(path, rule_files)
-    store = open_store(index_for(index_location, path))
+    checks = None if no_rules else policy(".", rule_files, config_file)
+    store = open_store(index_for(index_location, ".", config_file, allow_outside))
     try:
         source = open_source(path, ref, Limits(max_file_bytes=max_file_bytes))
         if ref is None and Path(path).is_dir():
@@ -63,7 +64,7 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
 @report_options
 def compare(suspect: str, upstream: str, suspect_ref: str | None, upstream_ref: str | None,
             name: str | None, fmt: str, max_file_bytes: int, rule_files: tuple[str, ...],
-            no_rules: bool, output: str | None) -> None:
+            no_rules: bool, config_file: str | None, output: str | None) -> None:
     """Find code in SUSPECT that derives from UPSTREAM (trees or files, no index).
 
     \b
@@ -78,7 +79,7 @@ def compare(suspect: str, upstream: str, suspect_ref: str | None, upstream_ref: 
     from ..scan import check_rules, compare_sources
     from ..sources import Limits, open_source
 
-    checks = None if no_rules else policy(suspect, rule_files)
+    checks = None if no_rules else policy(".", rule_files, config_file)  # SUSPECT is data
     limits = Limits(max_file_bytes=max_file_bytes)
     source = open_source(suspect, suspect_ref, limits)
     report = compare_sources(source, open_source(upstream, upstream_ref, limits), name)

@@ -24,10 +24,12 @@ def default_location() -> str:
     return str(Path(cache) / "attrib" / "index.sqlite")
 
 
-def open_store(location: str | None, create: bool = False) -> Store:
+def open_store(location: str | None, create: bool = False, write: bool = False) -> Store:
     """Open the store at ``location`` (default: :func:`default_location`).
 
     ``create`` makes a missing SQLite file; reading a missing one is an error.
+    Without ``create`` or ``write`` the store is opened read-only: a SQLite
+    file is left byte-identical, with no -wal or -shm made beside it.
     """
     location = location or default_location()
     scheme = location.split("://", 1)[0] if "://" in location else "file"
@@ -40,4 +42,4 @@ def open_store(location: str | None, create: bool = False) -> Store:
                          "(use a file path or redis://host:port/db)")
     from .sqlite import SqliteStore
 
-    return SqliteStore.open(location.removeprefix("file://"), create=create)
+    return SqliteStore.open(location.removeprefix("file://"), create=create, write=write)

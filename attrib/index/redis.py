@@ -135,8 +135,13 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
             raise IndexError_(f"{self.location}: cannot connect ({exc})") from None
         except errors.RedisError as exc:
             raise IndexError_(f"{self.location}: Redis refused a command ({exc})") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise IndexError_(f"{self.location}: index is corrupt ({exc})") from None
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, a bad shape
+            raise IndexError_(f"{self.location}: index is corrupt ({str(exc)[:200]})") from None
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            # a value whose fields are missing or of another type (written by someone else,
+            # or by hand): the JSON of an upstream, a file row, a fragment table
+            raise IndexError_(f"{self.location}: index is corrupt (a missing or malformed "
+                              f"field: {type(exc).__name__}: {str(exc)[:200]})") from None
     return wrapper
 
 
@@ -203,7 +208,7 @@ class RedisStore:
     @_guarded
     def upstreams(self) -> list[UpstreamInfo]:
         rows = self.client.hgetall(self.keys.upstreams)
-        return [UpstreamInfo.from_dict(json.loads(rows[k])) for k in sorted(rows)]
+        return [_upstream(json.loads(rows[k])) for k in sorted(rows)]
 
     @_guarded
     def known_blobs(self, blob_ids: Iterable[str]) -> set[str]:
@@ -255,7 +260,7 @@ class RedisStore:
         records = [self._record(*args) for args in zip(blobs, data, frags)]
         pipe.multi()
         pipe.get(self.keys.gen)  # nothing to write: EXEC only proves no write came between
-        return UpstreamInfo.from_dict(json.loads(doc)), files, records
+        return _upstream(json.loads(doc)), files, records
 
     def _record(self, blob_id: str, data: bytes | None, frags: list) -> BlobRecord:
         if data is None:
@@ -395,6 +400,32 @@ class RedisStore:
                 command(pipe, item)
             out += pipe.execute()
         return out
+
+
+_TEXT = (str,)
+_MAYBE_TEXT = (str, type(None))
+_FIELDS = {"name": _TEXT, "location": _TEXT, "ref": _MAYBE_TEXT, "commit": _MAYBE_TEXT,
+           "license": _MAYBE_TEXT, "url": _MAYBE_TEXT, "files": (int,), "fragments": (int,),
+           "lines": (int,), "indexed_at": (int, type(None)), "notice": _MAYBE_TEXT}
+
+
+def _upstream(doc: Any) -> UpstreamInfo:
+    """An upstream's JSON, every field checked: a hand-edited or foreign entry is one line."""
+    if not isinstance(doc, dict):
+        raise ValueError("an upstream entry is not a JSON object")
+    for key, types in _FIELDS.items():
+        if key in ("name", "location") and key not in doc:
+            raise KeyError(f"upstream entry without {key!r}")
+        if key in doc and (not isinstance(doc[key], types) or isinstance(doc[key], bool)):
+            raise TypeError(f"upstream field {key!r} is {type(doc[key]).__name__}")
+    pairs = doc.get("artifacts") or []
+    if not (isinstance(pairs, list) and all(isinstance(a, list) and len(a) == 2 and
+                                            all(isinstance(x, str) for x in a) for a in pairs)):
+        raise TypeError("upstream field 'artifacts' is not (artifact, licence) pairs")
+    lines = doc.get("copyrights") or []
+    if not (isinstance(lines, list) and all(isinstance(c, str) for c in lines)):
+        raise TypeError("upstream field 'copyrights' is not a list of lines")
+    return UpstreamInfo.from_dict(doc)
 
 
 def _stage(record: BlobRecord) -> _Staged:

@@ -11,17 +11,20 @@ a second writer waits (``busy_timeout``) instead of corrupting it.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable
+from urllib.parse import quote
 
 import numpy as np
 
 from ..errors import IndexError_
 from ..fingerprint import Params, band_keys, default_params
 from ..model import ParsedFile, UpstreamInfo
+from ..safewrite import short
 from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
 
 _DDL = """
@@ -47,6 +50,9 @@ CREATE TABLE IF NOT EXISTS lsh (key INTEGER NOT NULL, fragment INTEGER NOT NULL,
 """
 
 
+_TABLES = {"upstreams", "blobs", "files", "fragments", "lsh"}
+
+
 class SqliteStore:
     """An index in one SQLite file."""
 
@@ -56,30 +62,48 @@ class SqliteStore:
         self.params = params
 
     @classmethod
-    def open(cls, location: str, create: bool = False, params: Params | None = None) -> "SqliteStore":
+    def open(cls, location: str, create: bool = False, params: Params | None = None,
+             write: bool = False) -> "SqliteStore":
+        """Open the index file at ``location``: read-only unless ``create`` or ``write``.
+
+        A read-only open changes nothing on disk (the pre-commit hook must leave a
+        committed index as it was); a file that is not attrib's is refused before
+        anything is written to it, whatever the mode.
+        """
         params = params or default_params()
         path = Path(location)
-        if not path.exists() and not create:
-            raise IndexError_(f"{location}: no index here (build one with `attrib index add`)")
+        try:
+            exists = location == ":memory:" or path.exists()
+        except OSError as exc:  # a name beyond NAME_MAX or PATH_MAX, a loop of links
+            raise IndexError_(f"{short(location)}: cannot open the index "
+                              f"({exc.strerror})") from None
+        if not exists:
+            if not create:
+                raise IndexError_(f"{location}: no index here "
+                                  "(build one with `attrib index add`)")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise IndexError_(f"{location}: cannot create the index "
+                                  f"({exc.strerror})") from None
         if path.is_dir():
             raise IndexError_(f"{location}: is a directory, not an index file")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not (create or write):
+            return cls(location, _open_readonly(location, params), params)
         try:
             conn = sqlite3.connect(location, timeout=60, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA cache_size=-131072")  # 128 MiB: band-table writes stay in memory
-            stored = dict(conn.execute("SELECT key, value FROM meta").fetchall()) \
-                if _has_table(conn, "meta") else {}
-            if not stored:
-                _initialise(conn, params)
-            else:
-                if stored.get("schema") != SCHEMA:
-                    raise IndexError_(f"{location}: index schema {stored.get('schema')!r} "
-                                      f"is not {SCHEMA!r}; rebuild it")
-                check_params(stored, params, location)
         except sqlite3.DatabaseError as exc:
-            raise IndexError_(f"{location}: not a readable attrib index ({exc})") from None
+            raise IndexError_(f"{location}: cannot open the index ({exc})") from None
+        try:
+            stored = _attrib_meta(conn, location)
+            if stored:
+                _check_stored(stored, params, location)
+            _write_mode(conn, location)
+            if not stored:
+                _initialise(conn, params, location)
+        except BaseException:
+            conn.close()
+            raise
         return cls(location, conn, params)
 
     def close(self) -> None:
@@ -137,10 +161,17 @@ class SqliteStore:
                       (upstream_id, upstream_id))
             self._delete_orphans()
             c.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            _rollback(c)
+            raise self._unwritten(exc) from None
         except BaseException:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
+            _rollback(c)
             raise
+
+    def _unwritten(self, exc: sqlite3.DatabaseError) -> IndexError_:
+        # a full disk (SQLITE_FULL), a file past RLIMIT_FSIZE, a read-only file or mount
+        return IndexError_(f"{self.location}: cannot write the index ({exc}); "
+                           "it is as it was before")
 
     def _insert_blob(self, record: BlobRecord) -> list[tuple[np.ndarray, np.ndarray]]:
         """Insert a blob and its fragments; return its band rows as (keys, fragment ids)."""
@@ -178,9 +209,11 @@ class SqliteStore:
             if not self._delete_upstream(name):
                 raise IndexError_(f"{self.location}: no upstream named {name!r}")
             c.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            _rollback(c)
+            raise self._unwritten(exc) from None
         except BaseException:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
+            _rollback(c)
             raise
 
     def _delete_upstream(self, name: str, clean: bool = True) -> bool:
@@ -318,9 +351,104 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
                         (name,)).fetchone() is not None
 
 
-def _initialise(conn: sqlite3.Connection, params: Params) -> None:
-    conn.execute("BEGIN IMMEDIATE")
+def _open_readonly(location: str, params: Params) -> sqlite3.Connection:
+    """A connection that writes nothing, anywhere: not the file, not a -wal or -shm beside it.
+
+    ``mode=ro`` for a rollback-journal file (an exported index) or a WAL file
+    with a writer about (its -wal exists).  A WAL file with no -wal beside it
+    (a committed or cached index, a read-only mount) is opened ``immutable``,
+    since even ``mode=ro`` would create -wal and -shm files next to it; a writer
+    starting meanwhile may then make this read fail (one line: run it again).
+    """
+    uri = "file:" + quote(os.fsencode(os.path.abspath(location))) + "?mode=ro"
+    wal = is_wal_file(location) and not os.path.exists(location + "-wal")
+    for suffix in (("&immutable=1",) if wal else ("", "&immutable=1")):
+        try:
+            conn = sqlite3.connect(uri + suffix, uri=True, timeout=60, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise IndexError_(f"{location}: cannot open the index ({exc})") from None
+        try:
+            stored = _attrib_meta(conn, location)
+            # a shared file is data (sqlite.org/security.html); a big cache for the band table
+            conn.execute("PRAGMA trusted_schema=OFF")
+            conn.execute("PRAGMA cache_size=-131072")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise IndexError_(f"{location}: not a readable attrib index ({exc})") from None
+        except IndexError_ as exc:
+            conn.close()
+            if suffix or "unable to open" not in str(exc):
+                raise
+            continue  # e.g. a WAL file on a read-only mount: its -shm cannot be made
+        except BaseException:
+            conn.close()
+            raise
+        if not stored:
+            conn.close()
+            raise IndexError_(f"{location}: an empty file, not an index yet "
+                              "(build one with `attrib index add`)")
+        try:
+            _check_stored(stored, params, location)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+    raise AssertionError("unreachable")
+
+
+def is_wal_file(location: str) -> bool:
+    """The file's header says WAL (bytes 18-19 are 2: sqlite.org/fileformat2.html §1.3.3)."""
     try:
+        with open(location, "rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[18:20] == b"\x02\x02"
+
+
+def _attrib_meta(conn: sqlite3.Connection, location: str) -> dict[str, str]:
+    """attrib's meta rows; {} for an empty database; IndexError_ for another program's file."""
+    try:
+        tables = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'").fetchall()}
+        if not tables:
+            return {}
+        if "meta" not in tables:
+            raise IndexError_(f"{location}: not an attrib index (a database of another program: "
+                              f"{', '.join(sorted(tables)[:5])}); left untouched")
+        stored = dict(conn.execute("SELECT key, value FROM meta LIMIT 100").fetchall())
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            raise IndexError_(f"{location}: not a readable attrib index ({exc})") from None
+        # a full disk or read-only place where the -shm cannot be made, a lock, an I/O error
+        raise IndexError_(f"{location}: cannot open the index ({exc})") from None
+    if "schema" not in stored:
+        if not stored and tables <= {"meta"} | _TABLES:
+            return {}  # our own tables, empty: a creator that lost a race (see _initialise)
+        raise IndexError_(f"{location}: not an attrib index (its meta table is not attrib's); "
+                          "left untouched")
+    return {str(k): str(v) for k, v in stored.items()}
+
+
+def _check_stored(stored: dict[str, str], params: Params, location: str) -> None:
+    if stored.get("schema") != SCHEMA:
+        raise IndexError_(f"{location}: index schema {stored.get('schema')!r} "
+                          f"is not {SCHEMA!r}; rebuild it")
+    check_params(stored, params, location)
+
+
+def _write_mode(conn: sqlite3.Connection, location: str) -> None:
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA cache_size=-131072")  # 128 MiB: band-table writes stay in memory
+    except sqlite3.DatabaseError as exc:
+        raise IndexError_(f"{location}: cannot write the index ({exc})") from None
+
+
+def _initialise(conn: sqlite3.Connection, params: Params, location: str = "") -> None:
+    try:
+        conn.execute("BEGIN IMMEDIATE")
         if not _has_table(conn, "meta") or not conn.execute("SELECT 1 FROM meta").fetchone():
             for statement in _DDL.split(";"):
                 if statement.strip():
@@ -328,10 +456,21 @@ def _initialise(conn: sqlite3.Connection, params: Params) -> None:
             conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                              [("schema", SCHEMA), *params.as_dict().items()])
         conn.execute("COMMIT")
+    except sqlite3.DatabaseError as exc:
+        _rollback(conn)
+        raise IndexError_(f"{location}: cannot create the index ({exc})") from None
     except BaseException:
+        _rollback(conn)
+        raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Undo an open transaction; the error that led here is the one to report."""
+    try:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        raise
+    except sqlite3.DatabaseError:
+        pass
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
