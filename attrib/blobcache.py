@@ -55,7 +55,8 @@ def parse_cached(source: Source) -> tuple[Parsed, int]:
             except AttribError:  # a damaged cache entry: parse again
                 p = None
             if p is not None:
-                parsed.append(replace(p, date=f.date, commit=f.commit, author=f.author))
+                parsed.append(replace(p, date=f.date, commit=f.commit, author=f.author,
+                                      first_date=f.first_date))
                 continue
         try:
             p = parse_file(f)

@@ -27,6 +27,7 @@ SUSPECT_FIRST = "this repository first"
 SAME_TIME = "same dates"
 MIXED = "mixed"
 UNKNOWN = "unknown"
+OVERLAP = "overlap"  # both sides held the file before the other's current version: undecided
 # clocks of different machines disagree: a commit a few hours "before" its parent is a merge
 # or a rebase across time zones and skewed clocks, not a date set by hand
 _SKEW = 86_400
@@ -45,14 +46,31 @@ class FileHistory:
     upstream_commit: str | None
     upstream_author: str | None
     exact: bool  # some region is an unmodified copy
+    first_date: int | None = None  # when this repository first held the path (any version)
+    upstream_first_date: int | None = None  # when the upstream first held its path
 
     @property
     def older(self) -> str:
+        """Which side had the code first, claimed only where both dates agree.
+
+        A file's current version can be younger than the code in it (an upstream that
+        edited its file after the copy was taken looks younger than the copy by its blob),
+        and a file can be older than the code in it (a function pasted into an old
+        utils.py).  So: the upstream first when it held its file before this repository
+        held its own *and* its version is not younger than the copy's; this repository
+        first when its very version predates the upstream's file; else undecided.
+        """
         if self.date is None or self.upstream_date is None:
             return UNKNOWN
-        if self.upstream_date < self.date:
+        u_first = min(self.upstream_first_date or self.upstream_date, self.upstream_date)
+        s_first = min(self.first_date or self.date, self.date)
+        if self.date == self.upstream_date and s_first == u_first:
+            return SAME_TIME
+        if u_first < s_first and self.upstream_date <= self.date:
             return UPSTREAM_FIRST
-        return SUSPECT_FIRST if self.date < self.upstream_date else SAME_TIME
+        if self.date < u_first:
+            return SUSPECT_FIRST
+        return OVERLAP
 
     @property
     def reauthored(self) -> bool:
@@ -62,9 +80,17 @@ class FileHistory:
                 and _who(self.author) != _who(self.upstream_author))
 
     def line(self) -> str:
-        return (f"{self.path}: here since {_when(self.date, self.commit, self.author)}; "
-                f"upstream {self.upstream_path} since "
-                f"{_when(self.upstream_date, self.upstream_commit, self.upstream_author)}")
+        return (f"{self.path}: here since {_when(self.date, self.commit, self.author)}"
+                f"{_file_since(self.first_date, self.date)}; upstream {self.upstream_path} since "
+                f"{_when(self.upstream_date, self.upstream_commit, self.upstream_author)}"
+                f"{_file_since(self.upstream_first_date, self.upstream_date)}")
+
+
+def _file_since(first: int | None, date: int | None) -> str:
+    """`` (the file since 2015-03-01)`` where the path is older than its current version."""
+    if first is None or date is None or first >= date:
+        return ""
+    return f" (the file since {time.strftime('%Y-%m-%d', time.gmtime(first))})"
 
 
 def _who(name: str | None) -> str:
@@ -89,13 +115,18 @@ def file_histories(matches: tuple[Match, ...] | list[Match]) -> list[FileHistory
         first = min(dated, key=lambda m: m.upstream_date or 0) if dated else ms[0]
         out.append(FileHistory(path, first.upstream_path, ms[0].date, ms[0].commit, ms[0].author,
                                first.upstream_date, first.upstream_commit, first.upstream_author,
-                               any(m.clone_type == "exact" for m in ms)))
+                               any(m.clone_type == "exact" for m in ms), ms[0].first_date,
+                               first.upstream_first_date))
     return out
 
 
 def direction(histories: list[FileHistory]) -> tuple[str, str]:
     """(which side is older, why): upstream first, this repository first, same, mixed or unknown."""
-    kinds = {h.older for h in histories} - {UNKNOWN}
+    kinds = {h.older for h in histories} - {UNKNOWN, OVERLAP}
+    if not kinds and any(h.older == OVERLAP for h in histories):
+        return UNKNOWN, ("direction unknown: each side held the files before the other's "
+                         "current version (" + "; ".join(h.line() for h in histories
+                                                         if h.older == OVERLAP)[:300] + ")")
     if not kinds:
         ours = any(h.date is not None for h in histories)
         theirs = any(h.upstream_date is not None for h in histories)
@@ -105,16 +136,12 @@ def direction(histories: list[FileHistory]) -> tuple[str, str]:
     if len(kinds) > 1:
         return MIXED, "direction mixed: some files were here first, others upstream first"
     kind = kinds.pop()
-    dated = [h for h in histories if h.older != UNKNOWN]
+    dated = [h for h in histories if h.older not in (UNKNOWN, OVERLAP)]
     if kind == UPSTREAM_FIRST:
         return kind, f"the upstream had the code first ({len(dated)} file(s) dated on both sides)"
     if kind == SUSPECT_FIRST:
-        # the index dates the upstream's current blob: an upstream file edited after the suspect
-        # copied an older version looks younger than it is; say so where the copies differ
-        caveat = ("" if all(h.exact for h in dated) else
-                  "; by the dates of the upstream's current versions of the files")
         return kind, (f"this repository had the code first ({len(dated)} file(s) dated on both "
-                      f"sides{caveat})")
+                      "sides; each copy's version is older than the upstream's file)")
     return kind, "both sides date the code to the same second"
 
 

@@ -181,6 +181,7 @@ def _region(parsed: ParsedFile, group, blobs: dict[str, ParsedFile]) -> Match:
         upstream_header=upstream.header,
         alignment=_line_alignment(parsed, upstream, pairs),
         date=parsed.date, commit=parsed.commit, author=parsed.author,
+        first_date=parsed.first_date, upstream_first_date=first_file.first_date,
         upstream_author=first_file.author,
     )
 

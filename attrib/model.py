@@ -88,6 +88,7 @@ class ParsedFile:
     commit: str | None = None
     author: str | None = None
     header: tuple[str, ...] = ()  # copyright and licence lines of the file's leading comments
+    first_date: int | None = None  # when its history first held this path (any version)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,10 @@ class Match:
     commit: str | None = None
     author: str | None = None
     upstream_author: str | None = None
+    # when each side's history first held the file at all (any version): who had it first
+    # compares the copy's own version with the upstream file's first appearance
+    first_date: int | None = None
+    upstream_first_date: int | None = None
 
 
 @dataclass(frozen=True)

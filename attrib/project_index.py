@@ -234,19 +234,20 @@ class IndexFile:
     def _files(self, name: str, upstream_id: int) -> list[IndexedFile]:
         rows = self._rows(
             f"SELECT {_t('f.path', 4096)}, {_t('b.blob_id', 64)}, {_i('f.date')}, "
-            f"{_t('f.commit_sha', 64)}, {_t('f.author', 1024)} FROM files f "
+            f"{_t('f.commit_sha', 64)}, {_t('f.author', 1024)}, {_i('f.first_date')} FROM files f "
             "JOIN blobs b ON b.id = f.blob WHERE f.upstream = ? ORDER BY f.path LIMIT ?",
             (upstream_id, MAX_FILES + 1))
         if len(rows) > MAX_FILES:
             raise ValueError(f"more than {MAX_FILES} files")
         files = []
-        for path, blob, date, commit, author in rows:
+        for path, blob, date, commit, author, first in rows:
             path = _required(path, "a path", 4096)
             if "\0" in path or not isinstance(blob, str) or not _OBJECT_ID.fullmatch(blob):
                 raise ValueError(f"file {path[:100]!r} has no valid path or blob id")
             when = None if date is None else _count(date, "a date")
             files.append(IndexedFile(name, path, blob, when, _text(commit, "a commit", 64),
-                                     _text(author, "an author", 1024)))
+                                     _text(author, "an author", 1024),
+                                     None if first is None else _count(first, "a date")))
         if len({f.path for f in files}) < len(files):
             raise ValueError("a path appears twice")
         return files

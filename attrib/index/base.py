@@ -13,7 +13,7 @@ from ..errors import IndexError_
 from ..fingerprint import Params
 from ..model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 
-SCHEMA = "2"
+SCHEMA = "3"  # 3: files carry first_date (when the upstream first had the path)
 
 
 class StaleBlobs(IndexError_):
@@ -35,6 +35,7 @@ class IndexedFile:
     date: int | None
     commit: str | None
     author: str | None
+    first_date: int | None = None  # the oldest commit holding this path at all
 
 
 @dataclass(frozen=True)

@@ -231,8 +231,7 @@ class RedisStore:
         for blob_id, members in zip(ids, holders):
             rows = sorted(json.loads(m) for m in members)
             if rows:
-                out[blob_id] = [IndexedFile(name, path, blob_id, date, commit, author)
-                                for name, path, date, commit, author in rows]
+                out[blob_id] = [IndexedFile(name, path, blob_id, *meta) for name, path, *meta in rows]
         return out
 
     @_guarded
@@ -361,8 +360,8 @@ class RedisStore:
 
     def _queue_drop(self, pipe: Any, name: str, old: dict[str, list], orphans: list[str],
                     removals: dict[bytes, list[bytes]], emptied: list[bytes]) -> None:
-        for path, (blob, date, commit, author) in old.items():
-            pipe.srem(self.keys.of("where", blob), _where(name, path, date, commit, author))
+        for path, (blob, *meta) in old.items():
+            pipe.srem(self.keys.of("where", blob), _where(name, path, *meta))
         pipe.delete(self.keys.of("files", name))
         pipe.hdel(self.keys.upstreams, name)
         for blob in orphans:
@@ -378,9 +377,10 @@ class RedisStore:
         pipe.hset(self.keys.upstreams, info.name, json.dumps(dataclasses.asdict(info)))
         if files:
             pipe.hset(self.keys.of("files", info.name), mapping={
-                f.path: json.dumps([f.blob_id, f.date, f.commit, f.author]) for f in files})
+                f.path: json.dumps([f.blob_id, f.date, f.commit, f.author, f.first_date])
+                for f in files})
         for f in files:
-            member = _where(info.name, f.path, f.date, f.commit, f.author)
+            member = _where(info.name, f.path, f.date, f.commit, f.author, f.first_date)
             pipe.sadd(self.keys.of("where", f.blob_id), member)
         bands: dict[bytes, list[bytes]] = defaultdict(list)
         for blob_id, s in new.items():
@@ -455,8 +455,9 @@ def _fragment(member: bytes) -> tuple[str, int]:
     return member[:-4].hex(), int.from_bytes(member[-4:], "big")
 
 
-def _where(name: str, path: str, date: int | None, commit: str | None, author: str | None) -> str:
-    return json.dumps([name, path, date, commit, author])
+def _where(name: str, path: str, date: int | None, commit: str | None, author: str | None,
+           first_date: int | None = None) -> str:
+    return json.dumps([name, path, date, commit, author, first_date])
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

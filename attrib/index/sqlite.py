@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS blobs (
 CREATE TABLE IF NOT EXISTS files (
     upstream INTEGER NOT NULL REFERENCES upstreams(id), path TEXT NOT NULL,
     blob INTEGER NOT NULL REFERENCES blobs(id), date INTEGER, commit_sha TEXT, author TEXT,
-    PRIMARY KEY (upstream, path));
+    first_date INTEGER, PRIMARY KEY (upstream, path));
 CREATE INDEX IF NOT EXISTS files_blob ON files(blob);
 CREATE TABLE IF NOT EXISTS fragments (
     id INTEGER PRIMARY KEY, blob INTEGER NOT NULL REFERENCES blobs(id), idx INTEGER NOT NULL,
@@ -153,9 +153,10 @@ class SqliteStore:
             if missing:
                 raise StaleBlobs(self.location, missing)
             c.executemany(
-                "INSERT INTO files (upstream, path, blob, date, commit_sha, author) "
-                "VALUES (?,?,?,?,?,?)",
-                [(upstream_id, f.path, ids[f.blob_id], f.date, f.commit, f.author) for f in files])
+                "INSERT INTO files (upstream, path, blob, date, commit_sha, author, first_date) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [(upstream_id, f.path, ids[f.blob_id], f.date, f.commit, f.author, f.first_date)
+                 for f in files])
             c.execute("UPDATE upstreams SET fragments = (SELECT count(*) FROM fragments WHERE blob "
                       "IN (SELECT blob FROM files WHERE upstream = ?)) WHERE id = ?",
                       (upstream_id, upstream_id))
@@ -289,7 +290,7 @@ class SqliteStore:
         for chunk in _chunks(list(blob_ids), 500):
             marks = ",".join("?" * len(chunk))
             for blob_id, *rest in self._read(
-                    "SELECT b.blob_id, u.name, f.path, f.date, f.commit_sha, f.author "
+                    "SELECT b.blob_id, u.name, f.path, f.date, f.commit_sha, f.author, f.first_date "
                     "FROM files f JOIN blobs b ON b.id = f.blob JOIN upstreams u ON u.id = f.upstream "
                     f"WHERE b.blob_id IN ({marks}) ORDER BY u.name, f.path", chunk):
                 out.setdefault(blob_id, []).append(IndexedFile(rest[0], rest[1], blob_id, *rest[2:]))
@@ -305,7 +306,7 @@ class SqliteStore:
             if info is None:
                 raise IndexError_(f"{self.location}: no upstream named {name!r}")
             files = [IndexedFile(name, *row) for row in self._read(
-                "SELECT f.path, b.blob_id, f.date, f.commit_sha, f.author FROM files f "
+                "SELECT f.path, b.blob_id, f.date, f.commit_sha, f.author, f.first_date FROM files f "
                 "JOIN blobs b ON b.id = f.blob JOIN upstreams u ON u.id = f.upstream "
                 "WHERE u.name = ? ORDER BY f.path", (name,))]
             records = [self._record(b) for b in sorted({f.blob_id for f in files})]

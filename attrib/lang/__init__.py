@@ -130,5 +130,5 @@ def parse_file(source: SourceFile) -> ParsedFile:
         path=source.path, blob_id=source.blob_id, language=language, stream=stream,
         fragments=tuple(fragments), line_count=text.count("\n") + (not text.endswith("\n")),
         date=source.date, commit=source.commit, author=source.author,
-        header=notice_lines(text),
+        header=notice_lines(text), first_date=source.first_date,
     )
