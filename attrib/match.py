@@ -316,11 +316,26 @@ def _evidence(parsed: ParsedFile, upstream: ParsedFile,
 
 def _line_alignment(parsed: ParsedFile, upstream: ParsedFile,
                     pairs: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    """Each suspect line with an aligned token, beside the upstream line of its first one."""
+    """Each suspect line with an aligned token, beside the upstream line of its first one.
+
+    Tokens with no width (block markers the normaliser adds) pair a line only
+    when nothing the file says does: they sit where a block starts, which
+    upstream may be a docstring's line.
+    """
     out: dict[int, int] = {}
+    weak: dict[int, int] = {}
+    s, u = parsed.stream, upstream.stream
     for si, ui in sorted(pairs):
-        out.setdefault(parsed.stream.lines[si], upstream.stream.lines[ui])
+        line = s.lines[si]
+        (weak if _no_width(s, si) or _no_width(u, ui) else out).setdefault(line, u.lines[ui])
+    for line, partner in weak.items():
+        out.setdefault(line, partner)
     return tuple(sorted(out.items()))
+
+
+def _no_width(stream, i: int) -> bool:
+    return len(stream.cols) == len(stream.texts) and stream.cols[i] == stream.end_cols[i] \
+        and stream.lines[i] == stream.end_lines[i]
 
 
 def summarise(parsed: ParsedFile, matches: list[Match]) -> FileSummary:

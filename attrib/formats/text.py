@@ -89,9 +89,11 @@ def _side_by_side(m: Match, limit: int, width: int) -> list[str]:
     partner = dict(m.alignment)
     cell = max((width - 7) // 2, 20)
     out = []
+    before = None
     for q in m.excerpt[:limit]:
         u = upstream.get(partner.get(q.line, -1))
-        right = _cell(u, cell).rstrip() if u else ""
+        right = _cell(u, cell).rstrip() if u and u is not before else ""  # once per run
+        before = u
         out.append(f"    {_cell(q, cell)} | {right}".rstrip())
     more = len(m.excerpt) - limit
     if more > 0:
