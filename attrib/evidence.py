@@ -128,13 +128,14 @@ def _line_spans(parsed: ParsedFile, tokens: Iterable[int], start: int,
             hi = s.end_cols[i] if n == b else len(text[n - 1])
             if hi > lo:
                 raw.setdefault(n, []).append((lo, hi))
-    return {n: _merged(ranges) for n, ranges in raw.items()}
+    return {n: _merged(ranges, text[n - 1]) for n, ranges in raw.items()}
 
 
-def _merged(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+def _merged(ranges: list[tuple[int, int]], line: str) -> tuple[tuple[int, int], ...]:
+    """Ranges joined where only blanks part them (``a = b`` is one span, ``f(x, (p`` two)."""
     out: list[list[int]] = []
     for lo, hi in sorted(ranges):
-        if out and lo <= out[-1][1]:
+        if out and (lo <= out[-1][1] or not line[out[-1][1]:lo].strip()):
             out[-1][1] = max(out[-1][1], hi)
         else:
             out.append([lo, hi])

@@ -22,6 +22,7 @@ holders of the same code).
 """
 from __future__ import annotations
 
+import bisect
 import time
 from collections import Counter, defaultdict
 
@@ -38,6 +39,7 @@ __all__ = ["MatchOptions", "candidates", "match_files", "rename_map", "summarise
 
 
 Focus = dict[str, frozenset[int]]  # path -> the lines a change adds
+IDENTICAL_QUOTE = 12  # lines quoted of a file byte for byte an upstream's
 
 
 def candidates(store: Store, files: list[ParsedFile], params: Params,
@@ -139,10 +141,11 @@ def _identical(parsed: ParsedFile, holders: list[IndexedFile]) -> Match:
     ranked = sorted(holders, key=lambda f: (f.path != parsed.path, *_dated(f)))
     first = ranked[0]
     n = max(parsed.line_count, 1)
-    every = range(len(parsed.stream.texts))
-    names = tuple(u.fragment.name for u in units(parsed))
-    quoted = quote(parsed, 1, n, every)
     lines = parsed.stream.lines
+    every = range(bisect.bisect_right(lines, IDENTICAL_QUOTE))  # the tokens of quoted lines
+    names = tuple(u.fragment.name for u in units(parsed))
+    # the same bytes on both sides: the head of the file, once, says enough
+    quoted = quote(parsed, 1, n, every, limit=IDENTICAL_QUOTE)
     evidence = (Evidence(lines[0], lines[-1], lines[0], lines[-1]),) if lines else ()
     return Match(
         path=parsed.path, start_line=1, end_line=n, upstream=first.upstream,
@@ -151,7 +154,7 @@ def _identical(parsed: ParsedFile, holders: list[IndexedFile]) -> Match:
         also_in=tuple(sorted({f.upstream for f in ranked} - {first.upstream})),
         upstream_date=first.date, upstream_commit=first.commit, excerpt=quoted,
         upstream_excerpt=quoted, upstream_header=parsed.header,
-        alignment=tuple((i, i) for i in range(1, n + 1)),
+        alignment=tuple((q.line, q.line) for q in quoted),
         date=parsed.date, commit=parsed.commit, author=parsed.author,
         upstream_author=first.author)
 

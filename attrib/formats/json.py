@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from .. import __version__
 from ..model import Match, QuotedLine, Report
 
 
 def match_dict(m: Match) -> dict:
-    d = asdict(m)
+    # field by field rather than asdict(): asdict deep-copies every quoted line, and a
+    # fork's report quotes thousands of them
+    d = {f.name: getattr(m, f.name) for f in fields(m) if f.name != "rename_counts"}
     counts = m.rename_counts if len(m.rename_counts) == len(m.renames) else (None,) * len(m.renames)
-    del d["rename_counts"]
     d["renames"] = [{"upstream": a, "suspect": b, "count": n}
                     for (a, b), n in zip(m.renames, counts)]
     d["excerpt"] = [quoted_dict(q) for q in m.excerpt]
@@ -21,6 +22,7 @@ def match_dict(m: Match) -> dict:
     d["names"] = list(m.names)
     d["upstream_names"] = list(m.upstream_names)
     d["also_in"] = list(m.also_in)
+    d["upstream_header"] = list(m.upstream_header)
     d["alignment"] = [list(p) for p in m.alignment]
     return d
 
