@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from .evidence import MIN_SUPPORT, Votes, one_to_one, quote, region_renames, rename_votes, renamed_tokens
+from .evidence import MIN_SUPPORT, Votes, quote, region_renames, rename_votes, renamed_tokens
 from .fingerprint import Params, band_keys, minhashes
 from .index.base import IndexedFile, Store
 from .model import Evidence, FileSummary, Match, ParsedFile
@@ -298,6 +298,8 @@ def _unit_clone_type(parsed: ParsedFile, upstream: ParsedFile, h: Hit) -> str:
 def rename_map(parsed: ParsedFile, upstream: ParsedFile,
                pairs: list[tuple[int, int]]) -> tuple[tuple[str, str, int], ...]:
     """Upstream identifier -> suspect identifier with its support, one-to-one, over ``pairs``."""
+    from .evidence import one_to_one
+
     return tuple(sorted((old, new, n) for old, (new, n)
                         in one_to_one(rename_votes(parsed, upstream, pairs)).items()))
 

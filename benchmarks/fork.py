@@ -113,7 +113,8 @@ def main(argv: list[str]) -> int:
     print(f"  {int(stats.get('identical_files', 0))} files short-circuited as identical blobs, "
           f"{exact} exact matches at 100 %, {len(report['matches'])} matches in all; "
           f"parse {stats.get('parse_seconds', 0):.2f} s, candidates "
-          f"{stats.get('candidate_seconds', 0):.2f} s, verify {stats.get('verify_seconds', 0):.2f} s")
+          f"{stats.get('candidate_seconds', 0):.2f} s, "
+          f"verify {stats.get('verify_seconds', 0):.2f} s")
     return 0
 
 

@@ -135,8 +135,8 @@ def test_text_side_by_side_quotes_the_files_own_lines(example):
     assert checked > 50
 
 
-HTML_MATCH = re.compile(r'<div class="match"><h3>(.*?):\d+-\d+ ← .*?:(.*?):\d+-\d+</h3>(.*?)</div>',
-                        re.S)
+HTML_MATCH = re.compile(
+    r'<div class="match"><h3>(.*?):\d+-\d+ ← .*?:(.*?):\d+-\d+</h3>(.*?)</div>', re.S)
 HTML_CELL = re.compile(r'<td class="n">(\d*)</td><td>(.*?)</td>', re.S)
 
 
