@@ -30,7 +30,7 @@ def rename_votes(parsed: ParsedFile, upstream: ParsedFile,
                  pairs: Iterable[tuple[int, int]], definitions: int = 1) -> Votes:
     """Aligned renameable identifiers, counted by (upstream name, suspect name).
 
-    A name aligned where both sides define it (``def``/``class``) counts
+    A name aligned where both sides define it (``def``, ``class``, ``function``...) counts
     ``definitions`` times: a class is often named once, and that one aligned
     header is stronger evidence than a shifted parameter list.
     """
@@ -43,7 +43,8 @@ def rename_votes(parsed: ParsedFile, upstream: ParsedFile,
     return votes
 
 
-_DEFINES = frozenset({"def", "class"})
+# keywords before a defined name: Python; JavaScript/TypeScript, Go, Rust, C/C++/Java types
+_DEFINES = frozenset({"def", "class", "function", "func", "fn", "struct", "interface", "enum"})
 
 
 def one_to_one(votes: Votes, support: Votes | None = None,

@@ -424,3 +424,23 @@ def test_a_tiny_identical_file_is_no_copy(tmp_path):
     report = scan_against(tmp_path, {"up": up}, {"mine/__init__.py":
                                                  "from .grid import sincos_table\n"})
     assert report.matches == ()
+
+
+def test_crlf_non_ascii_and_pygments_files_are_quoted_as_they_are(tmp_path):
+    from test_match import JS_UPSTREAM
+
+    js_copy = ("// lexer, version 2\n" + JS_UPSTREAM.replace("tokenize", "lexAll")
+               .replace("position", "pos").replace("  ", "\t")).replace("\n", "\r\n")
+    py_copy = ("# -*- coding: utf-8 -*-\n" + COPY_PY.replace("dim % 2", "dim % 2  # é")
+               .replace("mesh_points(", "maillage_é(")).replace("\n", "\r\n")
+    s = write_tree(tmp_path / "s", {"lex.js": js_copy.encode(), "pool.py": py_copy.encode()})
+    u = write_tree(tmp_path / "u", {"lexer.js": JS_UPSTREAM, "grid.py": UPSTREAM_PY})
+    report = compare_sources(open_source(s), open_source(u), "up")
+    assert {m.path for m in report.matches} == {"lex.js", "pool.py"}
+    for m in report.matches:
+        for q in m.excerpt:
+            assert q.text == file_line(s, m.path, q.line)
+        for q in m.upstream_excerpt:
+            assert q.text == file_line(u, m.upstream_path, q.line)
+    marked = {q.text[a:b] for m in report.matches for q in m.excerpt for a, b in q.renamed}
+    assert "maillage_é" in marked and "lexAll" in marked  # columns count characters, not bytes
