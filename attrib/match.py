@@ -129,11 +129,15 @@ def _substantial(parsed: ParsedFile, params: Params, options: MatchOptions) -> b
     from .background import common_shingles, is_common
     from .fingerprint import shingle_hashes
 
-    if len(parsed.stream.texts) < options.min_tokens:
+    n = len(parsed.stream.texts)
+    if n < options.min_tokens:
         return False
     hashes = shingle_hashes(parsed.stream, params.k)
-    rare = ~is_common(hashes, common_shingles(params.normaliser, params.k))
-    return int(rare.sum()) >= options.min_shared_rare
+    rare = np.flatnonzero(~is_common(hashes, common_shingles(params.normaliser, params.k)))
+    delta = np.zeros(n + 1, dtype=np.int32)  # tokens inside some uncommon shingle
+    np.add.at(delta, rare, 1)
+    np.add.at(delta, rare + params.k, -1)
+    return int((np.cumsum(delta[:n]) > 0).sum()) >= options.min_tokens
 
 
 def _identical(parsed: ParsedFile, holders: list[IndexedFile]) -> Match:
