@@ -27,7 +27,7 @@ text-align:left;vertical-align:top}th{background:#f3f5f7}
 .v-ok{background:#dcf5e3;color:#135c2b}
 table.code{width:100%;table-layout:fixed;font:12px/1.35 ui-monospace,Menlo,Consolas,monospace}
 table.code td{border:0;border-right:1px solid #d0d7de;white-space:pre-wrap;word-break:break-all}
-table.code td.n{width:3.5em;text-align:right;color:#8a94a3;user-select:none}
+table.code .n{width:3.5em;text-align:right;color:#8a94a3;user-select:none}
 span.t{background:#e6f4ea}mark{background:#ffe28a;border-radius:2px}mark.u{background:#c9e3ff}
 .match{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;margin:14px 0}
 pre.fix{background:#f6f8fa;padding:6px 8px;white-space:pre-wrap;margin:4px 0}

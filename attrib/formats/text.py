@@ -57,7 +57,7 @@ def _match(m: Match, excerpt_lines: int, width: int) -> list[str]:
         f"{m.path}:{m.start_line}-{m.end_line}  <-  {m.upstream}:{m.upstream_path}:"
         f"{m.upstream_start_line}-{m.upstream_end_line}",
         f"  similarity {m.similarity:.2f}, {m.clone_type}; "
-        f"{', '.join(m.names)} <- {', '.join(m.upstream_names)}",
+        f"{_names(m.names)} <- {_names(m.upstream_names)}",
     ]
     if m.renames:
         counts = m.rename_counts if len(m.rename_counts) == len(m.renames) else ()
@@ -77,6 +77,12 @@ def _match(m: Match, excerpt_lines: int, width: int) -> list[str]:
     lines += _side_by_side(m, excerpt_lines, width)
     lines.append("")
     return lines
+
+
+def _names(names: tuple[str, ...], limit: int = 6) -> str:
+    """The first few unit names (a whole identical file may have hundreds)."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _side_by_side(m: Match, limit: int, width: int) -> list[str]:
