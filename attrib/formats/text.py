@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 
+from ..evidence import QUOTE_LIMIT
 from ..model import Match, QuotedLine, Report
 
 _TAB = 4  # columns a tab takes in the side-by-side (both sides alike)
@@ -103,7 +104,7 @@ def _side_by_side(m: Match, limit: int, width: int) -> list[str]:
         out.append(f"    {_cell(q, cell)} | {right}".rstrip())
     more = len(m.excerpt) - limit
     if more > 0:
-        out.append(f"    ... {more} more lines (all of them in --format json)")
+        out.append(f"    ... {more} more lines (--format json quotes up to {QUOTE_LIMIT})")
     return out
 
 
