@@ -59,7 +59,7 @@ def _parse_reusing(store: Store, source: Source, parser: Callable[[Source], Pars
     for f in supported(source.files):
         if f.blob_id in held:
             blob = store.load_blob(f.blob_id)
-            # older indexes kept no lines to quote; a .h blob indexed as C may be C++ here
+            # a blob with no lines cannot be quoted; a .h blob indexed as C may be C++ here
             if (blob.text_lines or not f.data.strip()) and blob.language == language_of(f.path):
                 reused[f.path] = replace(blob, path=f.path, date=f.date, commit=f.commit,
                                          author=f.author)

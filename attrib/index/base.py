@@ -13,10 +13,9 @@ from ..errors import IndexError_
 from ..fingerprint import Params
 from ..model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 
-SCHEMA = "2"
-# what encode_blob writes; 2 added token columns and the file's lines (quoted evidence).
-# The tokens themselves are the normaliser's, so it is not part of the normaliser version.
-BLOB_FORMAT = 2
+# 3: blobs keep token columns and the file's lines, so evidence quotes the files themselves
+# (the tokens are unchanged, so the normaliser version, which keys the background table, is too)
+SCHEMA = "3"
 
 
 class StaleBlobs(IndexError_):
