@@ -33,9 +33,16 @@ def common_shingles(normaliser: str, k: int) -> np.ndarray:
         return np.empty(0, dtype=np.uint32)
     header, _, body = raw.partition(b"\n")
     meta = json.loads(header)
-    if meta.get("normaliser") != normaliser or meta.get("k") != k:
+    # the table holds Python shingles only (build() parses with attrib.lang.python), so only
+    # the Python normaliser's version decides whether it applies; another language's
+    # normaliser changing must not silently switch the background off
+    if _python_part(meta.get("normaliser")) != _python_part(normaliser) or meta.get("k") != k:
         return np.empty(0, dtype=np.uint32)
     return np.frombuffer(body, dtype="<u4").astype(np.uint32)
+
+
+def _python_part(normaliser: object) -> str:
+    return str(normaliser).split("-", 1)[0]
 
 
 def is_common(hashes: np.ndarray, table: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 
 For each upstream the scan matched, the rules that apply (by licence, licence
 family, upstream and amount copied; ``rules/*.yaml``) name obligations; each
-obligation is a *check* here, run against the scanned tree:
+obligation is a *check* (attrib/checks.py), run against the scanned tree:
 
 =============  ==============================================================
 license-known  the upstream has a licence at all (no licence: no permission)
@@ -11,101 +11,60 @@ license-text   the licence text ships with the copy (Apache-2.0 §4(a), MIT, BSD
 notice         the upstream's NOTICE content is carried (Apache-2.0 §4(d))
 headers        the copied files keep the upstream file's copyright lines (§4(c))
 change-notice  modified copies say they were modified (Apache-2.0 §4(b))
-credit         README/NOTICE/CREDITS/... name the upstream (a policy)
+credit         README/NOTICE/CREDITS/docs or the copied files name the upstream
+               as a source (attrib/credit.py says what counts)
 compatible     the upstream's licence may be used under the project's licence
-authorship     the suspect's history shows the code arriving after the upstream
+authorship     both histories: who had the code first, re-authored or backdated
+               commits (attrib/history.py)
 =============  ==============================================================
 
 A check returns pass, fail or unknown with a specific message; a failure
-gets the rule's fix with the exact lines to add.  A project's resolutions
-(``.attrib.yaml``) turn a failure at a path and line range into
-``resolved``.  The verdict per upstream follows from the credit obligations.
+gets the rule's fix with the exact lines to add.  A pass says why it passed
+(``basis``): ``credit`` when the upstream is named or its notice carried,
+``vacuous`` when there was nothing to carry (no NOTICE, no headers), which
+is not evidence of credit.  A project's resolutions (``.attrib.yaml``) turn
+a failure at a path and line range into ``resolved``.
+
+The verdict per upstream (issue 9), one meaning per word:
+
+``copy without credit``
+    copied code, and nothing names the upstream: no crediting line, no kept
+    copyright notice or header, no NOTICE carried.  Vacuous passes prove
+    nothing.  For MIT/BSD/ISC the copyright notice is the credit: the licence
+    text with the copier's name on it is this verdict.
+``partial``
+    the upstream is credited, but an error or warning obligation is unmet;
+    the verdict line names the unmet checks.
+``copy with credit``
+    credited, and every error and warning obligation holds.
+``this repository had it first``
+    both histories are dated and the scanned repository held every matched
+    file before the upstream did: the obligations run the other way, none is
+    charged (unless the dates were set by hand: then the credit verdict).
+``shared lineage``
+    the code this repository shares with the upstream is older in another
+    indexed upstream, to which the matches were attributed: credit the oldest.
+
+The credit verdicts add ``direction unknown`` when a side has no history:
+the verdict stands, since the upstream was indexed as the reference, but
+the line says no history could confirm who copied whom.
 """
 from __future__ import annotations
 
 import datetime
-import fnmatch
 import re
-import time
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Callable
 
+from . import history
+from .checks import CHECKS, LICENSE_FILES, READ_LIMIT, Context, Group, Outcome, decode
 from .config import Config
-from .headers import has_change_notice, leading_comments
 from .model import Finding, Match, Source, UpstreamInfo, Verdict
 from .rules import Rule, RuleSet
 
-# the obligations that together make "credit" in the verdict's sense
-CREDIT_CHECKS = ("license-text", "notice", "headers", "credit", "change-notice")
-LICENSE_FILES = re.compile(r"^(LICEN[CS]E|COPYING|UNLICENSE)([-._][^/]*)?$|^LICENSES/[^/]+$", re.I)
-NOTICE_FILES = re.compile(r"^(NOTICE|THIRD[-_]PARTY[^/]*|CREDITS|ACKNOWLEDG[^/]*)(\.[^/]*)?$", re.I)
-_READ_LIMIT = 2_000_000  # bytes of a credit or licence file that are read
-
-
-@dataclass
-class Outcome:
-    """What a check found: passed (True/False/None for unknown), and why."""
-
-    passed: bool | None
-    message: str
-    paths: tuple[str, ...] = ()
-    fix_detail: str = ""
-
-
-@dataclass
-class Context:
-    """Everything a check may look at, computed once per scan."""
-
-    source: Source
-    config: Config
-    rules: RuleSet
-    project_license: str | None
-    license_files: dict[str, str | None]  # path -> detected SPDX expression
-    texts: dict[str, str] = field(default_factory=dict)  # path -> text, read lazily
-
-    def __post_init__(self) -> None:
-        self.by_path = {f.path: f for f in self.source.files}
-
-    def text(self, path: str) -> str:
-        if path not in self.texts:
-            f = self.by_path.get(path)
-            self.texts[path] = _decode(f.data[:_READ_LIMIT]) if f else ""
-        return self.texts[path]
-
-    def credit_paths(self) -> list[str]:
-        """Files where the project gives credit (config ``credit.files`` globs)."""
-        return sorted(p for p in self.by_path
-                      if any(fnmatch.fnmatch(p, g) for g in self.config.credit_files))
-
-    def notice_paths(self) -> list[str]:
-        return sorted(p for p in self.by_path if NOTICE_FILES.match(p))
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", "replace")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-@dataclass(frozen=True)
-class Group:
-    """The matches of one upstream, and what it is."""
-
-    upstream: UpstreamInfo
-    matches: tuple[Match, ...]
-
-    @property
-    def lines(self) -> int:
-        spans = {(m.path, n) for m in self.matches for n in range(m.start_line, m.end_line + 1)}
-        return len(spans)
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        return tuple(sorted({m.path for m in self.matches}))
+# the checks whose pass can name the upstream (basis "credit"): they make "credit" in the verdict
+CREDIT_CHECKS = ("license-text", "notice", "headers", "credit")
+HAD_IT_FIRST = "this repository had it first"
+SHARED_LINEAGE = "shared lineage"
 
 
 def check_report(matches: tuple[Match, ...], upstreams: dict[str, UpstreamInfo], source: Source,
@@ -118,7 +77,7 @@ def check_report(matches: tuple[Match, ...], upstreams: dict[str, UpstreamInfo],
 
     tree = detect_tree(source)
     project_license = config.license or tree.spdx
-    license_files = {f.path: detect_license_text(_decode(f.data[:_READ_LIMIT]), f.path).spdx
+    license_files = {f.path: detect_license_text(decode(f.data[:READ_LIMIT]), f.path).spdx
                      for f in source.files if LICENSE_FILES.match(f.path)}
     ctx = Context(source, config, rules, project_license, license_files)
     today = today or datetime.date.today()
@@ -128,13 +87,39 @@ def check_report(matches: tuple[Match, ...], upstreams: dict[str, UpstreamInfo],
     findings: list[Finding] = []
     verdicts: list[Verdict] = []
     for name in sorted(by_upstream):
-        info = upstreams.get(name) or UpstreamInfo(name, name, None, None, None)
-        group = Group(info, tuple(by_upstream[name]))
-        found = [_finding(rule, group, ctx, today)
-                 for rule in rules.applicable(info.license_for("code"), name, group.lines, "code")]
+        group = Group(_info(upstreams, name), tuple(by_upstream[name]))
+        found, v = judge(group, ctx, today)
         findings += found
-        verdicts.append(verdict(group, found))
-    return findings, verdicts, project_license
+        verdicts.append(v)
+    verdicts += _shared_lineage(matches, set(by_upstream), upstreams)
+    return findings, sorted(verdicts, key=lambda v: v.upstream), project_license
+
+
+def _info(upstreams: dict[str, UpstreamInfo], name: str) -> UpstreamInfo:
+    return upstreams.get(name) or UpstreamInfo(name, name, None, None, None)
+
+
+def judge(group: Group, ctx: Context, today: datetime.date) -> tuple[list[Finding], Verdict]:
+    """The findings and the verdict of one upstream's matches."""
+    histories = history.file_histories(group.matches)
+    way, why = history.direction(histories)
+    if way == history.SUSPECT_FIRST and not history.claimed_priority(histories, ctx.rewritten()):
+        # the suspect is the source: no obligation is charged, the history is the finding
+        found = [_finding(r, group, ctx, today)
+                 for r in ctx.rules.applicable(group.upstream.license_for("code"),
+                                               group.upstream.name, group.lines, "code")
+                 if r.obligation.check == "authorship"]
+        return found, Verdict(group.upstream.name, group.upstream.license_for("code"),
+                              HAD_IT_FIRST, group.lines, (), (), (), why,
+                              f"{why}: the obligations run the other way, none is charged here")
+    found = [_finding(rule, group, ctx, today)
+             for rule in ctx.rules.applicable(group.upstream.license_for("code"),
+                                              group.upstream.name, group.lines, "code")]
+    if any(h.reauthored for h in histories):
+        why = "history re-authored: the upstream's dates under another author"
+    elif way == history.SUSPECT_FIRST:
+        why = "priority claimed by commits whose dates were set by hand"
+    return found, verdict(group, found, why)
 
 
 def _finding(rule: Rule, group: Group, ctx: Context, today: datetime.date) -> Finding:
@@ -154,7 +139,8 @@ def _finding(rule: Rule, group: Group, ctx: Context, today: datetime.date) -> Fi
     spans = tuple((m.path, m.start_line, m.end_line, m.upstream_path, m.upstream_start_line,
                    m.upstream_end_line) for m in group.matches if m.path in concerned)
     return Finding(rule.id, ob.check, severity, group.upstream.name, status, ob.citation,
-                   ob.summary, outcome.message, fix, outcome.paths, resolution, spans)
+                   ob.summary, outcome.message, fix, outcome.paths, resolution, spans,
+                   outcome.basis)
 
 
 def _fix(template: str, group: Group, ctx: Context, outcome: Outcome) -> str:
@@ -182,199 +168,68 @@ def _resolution(rule_id: str, group: Group, paths: tuple[str, ...], config: Conf
     return f"{r.reason}: {r.comment}" if r.comment else r.reason
 
 
-def verdict(group: Group, findings: list[Finding]) -> Verdict:
-    """copy with credit: nothing fails; copy without credit: no credit obligation holds."""
-    passed = tuple(f.rule for f in findings if f.status in ("pass", "resolved"))
-    failed = tuple(f.rule for f in findings if f.status == "fail" and f.severity != "info")
-    credit = [f for f in findings if f.check in CREDIT_CHECKS]
-    if not failed:
-        word = "copy with credit"
-    elif credit and not any(f.status in ("pass", "resolved") for f in credit):
-        word = "copy without credit"
-    else:
-        word = "partial"
-    return Verdict(group.upstream.name, group.upstream.license_for("code"), word, group.lines,
-                   passed, failed)
+def verdict(group: Group, findings: list[Finding], direction: str = "") -> Verdict:
+    """The credit verdict: is the upstream named anywhere, and which obligations are unmet.
 
-
-# ---------------------------------------------------------------- the checks
-
-def _license_known(group: Group, ctx: Context) -> Outcome:
-    lic = group.upstream.license_for("code")
-    if lic and lic not in ("NOASSERTION", "NONE"):
-        return Outcome(True, f"{group.upstream.name} is licensed {lic}")
-    return Outcome(False, f"{group.upstream.name} has no licence attrib could find: the code was "
-                          "copied without any permission to do so", group.paths)
-
-
-def _license_text(group: Group, ctx: Context) -> Outcome:
-    """The licence text ships with the copy; for notice licences, with the upstream's holders.
-
-    MIT, BSD and ISC ask for "the above copyright notice and this permission
-    notice": a copier's own MIT file with its own name on it does not carry
-    the upstream's.
+    Only a pass that names the upstream (basis ``credit``) is credit; a pass because
+    the upstream had nothing to carry is not.
     """
-    wanted = group.upstream.license_for("code")
-    if not wanted:
-        return Outcome(None, "the upstream licence is unknown")
-    from .licenses import detect_license_text
+    passed = tuple(f.rule for f in findings if f.status in ("pass", "resolved"))
+    failing = [f for f in findings if f.status == "fail" and f.severity != "info"]
+    failed = tuple(f.rule for f in failing)
+    # the word follows the licence: `partial` means one of its obligations is unmet; attrib's
+    # own advice (a README credit line, a warning by policy) is listed, not a demotion, once
+    # the upstream is credited some other way (its notice kept, its holders named)
+    def advice(f: Finding) -> bool:
+        return f.check == "credit" and f.severity != "error"
 
-    ids = _ids(wanted)
-    found = [p for p, spdx in sorted(ctx.license_files.items()) if spdx and ids & _ids(spdx)]
-    for path in ctx.notice_paths():  # a THIRD_PARTY_NOTICES that carries the full text
-        spdx = detect_license_text(ctx.text(path), path).spdx
-        if spdx and ids & _ids(spdx):
-            found.append(path)
-    if found and not _notice_license(wanted):
-        return Outcome(True, f"{found[0]} holds the {wanted} text")
-    if found:
-        holders = group.upstream.copyrights
-        where = found + ctx.notice_paths() + list(group.paths)
-        have = _norm(" ".join(ctx.text(p) for p in where))
-        lost = [h for h in holders if _norm(h) not in have]
-        if not lost:
-            return Outcome(True, f"{found[0]} holds the {wanted} text"
-                                 + (" with the upstream's copyright notice" if holders else ""))
-        return Outcome(False, f"the {wanted} text is there ({', '.join(found)}) but not "
-                              f"{group.upstream.name}'s copyright notice", group.paths,
-                       "Lines to add to your LICENSE or THIRD_PARTY_NOTICES, with the "
-                       f"{wanted} text:\n" + _indent("\n".join(lost)))
-    have = ", ".join(f"{p} ({s or 'unrecognised'})" for p, s in sorted(ctx.license_files.items()))
-    return Outcome(False, f"no copy of the {wanted} licence text in the repository"
-                          + (f" (licence files: {have})" if have else " (no licence file at all)"),
-                   group.paths)
-
-
-def _notice_license(spdx: str) -> bool:
-    """Licences whose condition is keeping the copyright notice with the permission text."""
-    return bool(_ids(spdx) & {"MIT", "BSD-2-Clause", "BSD-3-Clause", "ISC", "BSL-1.0", "Zlib"})
+    unmet = tuple(dict.fromkeys(f.check for f in failing if not advice(f)))
+    advised = tuple(dict.fromkeys(f.check for f in failing if advice(f)))
+    credited = [f for f in findings if f.check in CREDIT_CHECKS and (
+        f.basis == "credit" or (f.check == "credit" and f.status == "resolved"))]
+    if not credited:
+        word = "copy without credit"
+    elif unmet:
+        word = "partial"
+    else:
+        word = "copy with credit"
+    parts = [f"unmet: {', '.join(unmet)}"] if unmet else []
+    if advised:
+        parts.append(f"advised: {', '.join(advised)}")
+    if credited:
+        parts.append("credited: " + ", ".join(_where_credited(f) for f in credited))
+    if direction.startswith(("direction", "history", "priority")):  # what a reader must know
+        parts.append(direction)
+    return Verdict(group.upstream.name, group.upstream.license_for("code"), word, group.lines,
+                   passed, failed, unmet, direction, "; ".join(parts))
 
 
-def _ids(expression: str) -> set[str]:
-    return {t for t in re.split(r"[\s()]+", expression) if t and t.upper() not in ("AND", "OR", "WITH")}
+def _where_credited(f: Finding) -> str:
+    """``README.md:3`` for a credit line, else the check that credits (``license-text``)."""
+    m = re.search(r"(\S+:\d+): ", f.message) if f.check == "credit" else None
+    return m.group(1) if m else f.check
 
 
-def _notice(group: Group, ctx: Context) -> Outcome:
-    notice = (group.upstream.notice or "").strip()
-    if not notice:
-        return Outcome(True, f"{group.upstream.name} has no NOTICE file to carry")
-    wanted = [_norm(line) for line in notice.splitlines() if _norm(line)]
-    for path in ctx.notice_paths() + ctx.credit_paths():
-        have = _norm(ctx.text(path))
-        if wanted and sum(1 for w in wanted if w in have) >= 0.8 * len(wanted):
-            return Outcome(True, f"{path} carries {group.upstream.name}'s NOTICE")
-    return Outcome(False, f"{group.upstream.name}'s NOTICE is not carried (no NOTICE file holds "
-                          "its content)", group.paths,
-                   fix_detail="Lines to add:\n" + _indent(notice))
+def _shared_lineage(matches: tuple[Match, ...], judged: set[str],
+                    upstreams: dict[str, UpstreamInfo]) -> list[Verdict]:
+    """Upstreams that hold the copied code only as a later copy of an older indexed upstream.
 
-
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w@.©]+", " ", text.lower()).split())
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
-
-
-def _headers(group: Group, ctx: Context) -> Outcome:
-    missing: dict[str, list[str]] = {}
-    for m in group.matches:
-        wanted = [h for h in m.upstream_header if re.search(r"copyright|\(c\)|©", h, re.I)]
-        if not wanted:
-            continue
-        have = _norm(" ".join(t for _, t in leading_comments(ctx.text(m.path))))
-        lost = [h for h in wanted if _norm(h) not in have]
-        if lost:
-            missing.setdefault(m.path, [])
-            missing[m.path] += [h for h in lost if h not in missing[m.path]]
-    if not any(m.upstream_header for m in group.matches):
-        return Outcome(True, "the copied upstream files carry no copyright headers")
-    if not missing:
-        return Outcome(True, "the copied files keep the upstream copyright lines")
-    detail = "\n".join(f"{path}: add to its header\n" + _indent("\n".join(lines))
-                       for path, lines in sorted(missing.items()))
-    return Outcome(False, f"{len(missing)} copied file(s) dropped the upstream copyright lines: "
-                          + ", ".join(sorted(missing)), tuple(sorted(missing)), detail)
-
-
-def _change_notice(group: Group, ctx: Context) -> Outcome:
-    modified = sorted({m.path for m in group.matches if m.clone_type != "exact"})
-    if not modified:
-        return Outcome(True, "the copies are unmodified")
-    silent = [p for p in modified if not has_change_notice(ctx.text(p))]
-    if not silent:
-        return Outcome(True, "the modified copies say they were modified")
-    return Outcome(False, f"{len(silent)} modified copied file(s) do not state the change: "
-                          + ", ".join(silent), tuple(silent))
-
-
-def _credit(group: Group, ctx: Context) -> Outcome:
-    needles = _credit_needles(group.upstream)
-    for path in ctx.credit_paths() + ctx.notice_paths():
-        text = ctx.text(path).lower()
-        squashed = re.sub(r"[^a-z0-9]", "", text)
-        if any(n in text or (len(n) > 4 and re.sub(r"[^a-z0-9]", "", n) in squashed)
-               for n in needles):
-            return Outcome(True, f"{path} credits {group.upstream.name}")
-    where = ", ".join(ctx.credit_paths()) or "no README, NOTICE or CREDITS file"
-    return Outcome(False, f"no credit to {group.upstream.name} ({where})", group.paths)
-
-
-def _credit_needles(info: UpstreamInfo) -> list[str]:
-    out = [info.name.lower()]
-    if info.url:
-        url = info.url.lower().rstrip("/").removesuffix(".git")
-        out.append(url)
-        tail = "/".join(url.split("/")[-2:])  # owner/repo
-        if "/" in tail:
-            out.append(tail)
+    The matching attributes shared code to its oldest holder (``also_in`` names the
+    others): an upstream seen only there shares a lineage with this repository.
+    """
+    seen: dict[str, list[Match]] = defaultdict(list)
+    for m in matches:
+        for other in m.also_in:
+            if other not in judged:
+                seen[other].append(m)
+    out = []
+    for name, ms in sorted(seen.items()):
+        oldest = sorted({m.upstream for m in ms})
+        dated = all(m.upstream_date for m in ms)
+        why = (f"the shared code is older in {', '.join(oldest)}: credit the oldest"
+               if dated else f"the shared code is also in {', '.join(oldest)}; direction unknown: "
+                             "no history to tell which is older")
+        lines = len({(m.path, n) for m in ms for n in range(m.start_line, m.end_line + 1)})
+        out.append(Verdict(name, _info(upstreams, name).license_for("code"), SHARED_LINEAGE, lines,
+                           (), (), (), "", why))
     return out
-
-
-def _compatible(group: Group, ctx: Context) -> Outcome:
-    upstream = group.upstream.license_for("code")
-    if not upstream:
-        return Outcome(None, "the upstream licence is unknown")
-    if not ctx.project_license:
-        return Outcome(None, f"the project's own licence is unknown; {upstream} code needs one "
-                             "compatible with it")
-    ok, why = ctx.rules.compatible(upstream, ctx.project_license)
-    if ok is None:
-        return Outcome(None, f"no compatibility data for {upstream} in {ctx.project_license}")
-    if ok:
-        return Outcome(True, f"{upstream} code may be used in a {ctx.project_license} project")
-    return Outcome(False, f"{upstream} code inside a {ctx.project_license} project: {why}",
-                   group.paths)
-
-
-def _authorship(group: Group, ctx: Context) -> Outcome:
-    claims = []
-    for m in group.matches:
-        if m.date and m.upstream_date and m.date > m.upstream_date \
-                and (m.author or "") != (m.upstream_author or ""):
-            claims.append(f"{m.path}:{m.start_line}-{m.end_line} first committed "
-                          f"{_day(m.date)} by {m.author or '?'} ({(m.commit or '')[:10]}); "
-                          f"{group.upstream.name} had it since {_day(m.upstream_date)}")
-    if not any(m.date for m in group.matches):
-        return Outcome(None, "no git history for the copied files")
-    if not claims:
-        return Outcome(True, "the history does not claim the copied code as the suspect's own")
-    return Outcome(False, "copied code committed as the suspect's own, after the upstream had "
-                          "it:\n" + "\n".join("  " + c for c in claims[:20]),
-                   tuple(sorted({m.path for m in group.matches if m.date})))
-
-
-def _day(stamp: int) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(stamp))
-
-
-CHECKS: dict[str, Callable[[Group, Context], Outcome]] = {
-    "license-known": _license_known,
-    "license-text": _license_text,
-    "notice": _notice,
-    "headers": _headers,
-    "change-notice": _change_notice,
-    "credit": _credit,
-    "compatible": _compatible,
-    "authorship": _authorship,
-}

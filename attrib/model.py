@@ -222,11 +222,18 @@ class Finding:
     resolution: str | None = None  # reason and comment, when a project resolution applies
     # the matched spans concerned: (path, start, end, upstream path, upstream start, end)
     spans: tuple[tuple[str, int, int, str, int, int], ...] = ()
+    # why a pass passed: "credit" (the upstream is named or its notice carried), "vacuous"
+    # (the upstream had nothing to carry: not evidence of credit), "" (an obligation met)
+    basis: str = ""
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome for one upstream: copy without credit, copy with credit, or partial."""
+    """The outcome for one upstream (the words are defined in attrib/compliance.py).
+
+    copy without credit, partial, copy with credit, this repository had it
+    first, or shared lineage.
+    """
 
     upstream: str
     license: str | None
@@ -234,6 +241,14 @@ class Verdict:
     copied_lines: int
     passed: tuple[str, ...]  # rule ids
     failed: tuple[str, ...]
+    unmet: tuple[str, ...] = ()  # the checks that fail (error and warning), for the verdict line
+    direction: str = ""  # who had the code first, from both histories, or "direction unknown: ..."
+    detail: str = ""  # the verdict line's explanation: what credits, what is unmet, whose code
+
+    @property
+    def line(self) -> str:
+        """``COPY WITHOUT CREDIT (unmet: ...; direction unknown: ...)``, as reports print it."""
+        return self.verdict.upper() + (f" ({self.detail})" if self.detail else "")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,12 @@ upstream git repository and six suspect repositories: a compliant copy, the
 credit stripped, only the LICENSE missing, the headers stripped, an
 incompatible combination and an honest fork. Each is indexed and scanned
 through the library; the table prints the verdict beside what a licence
-reviewer expects. The overhead is the time check_rules (loading the rules,
+reviewer expects.  A second table does the same for the patterns of issue 9
+(compliance_fixtures.PATTERNS): a project named like its upstream, the
+upstream among "Other implementations", a name inside a longer word, a
+lower-case readme.md, an in-file credit comment, MIT with the copyright line
+replaced, a re-authored history, an older suspect, a backdated copy, a
+shared older upstream, and a copy of an upstream with nothing to carry. The overhead is the time check_rules (loading the rules,
 detecting the project's licence, running every check) adds to a scan of the
 10,000-line speed-benchmark tree against its 1M-line index (run
 benchmarks/speed.py first), as a median of --repeat runs.
@@ -55,6 +60,49 @@ def run_case(spdx: str, case: str) -> tuple[str, bool, list[str]]:
     failed = sorted({f.check for f in report.findings if f.status == "fail"
                      and f.severity != "info"})
     return verdicts[0], report.failed, failed
+
+
+def run_pattern(name: str) -> list[tuple[str, str, str, str]]:
+    """(upstream, expected, verdict, verdict line) of one issue-9 pattern
+    (tests/compliance_fixtures.py)."""
+    from compliance_fixtures import PATTERNS
+
+    from attrib.cli.common import policy
+    from attrib.index.sqlite import SqliteStore
+    from attrib.indexing import index_source
+    from attrib.licenses import detect_source
+    from attrib.model import UpstreamInfo
+    from attrib.scan import check_rules, scan_source
+    from attrib.sources import open_source, with_history
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pattern = PATTERNS[name](Path(tmp))
+        store = SqliteStore.open(str(Path(tmp) / "idx.sqlite"), create=True)
+        for up_name, path, url in pattern.upstreams:
+            up = with_history(open_source(path), path)
+            index_source(store, up, UpstreamInfo(up_name, str(path), None, None,
+                                                 detect_source(up), url), workers=1)
+        source = with_history(open_source(pattern.suspect), pattern.suspect)
+        report = check_rules(scan_source(store, source), source,
+                             *policy(str(pattern.suspect), ()))
+        store.close()
+    got = {v.upstream: (v.verdict, v.detail) for v in report.verdicts}
+    return [(up, want, *got.get(up, ("no match", ""))) for up, want in pattern.expected.items()]
+
+
+def pattern_table() -> int:
+    """The issue-9 patterns: what counts as credit, and history read both ways."""
+    from compliance_fixtures import PATTERNS
+
+    wrong = 0
+    print(f"{'pattern':<23} {'upstream':<9} {'verdict':<29} {'expected':<29} verdict line")
+    for name in PATTERNS:
+        for up, want, verdict, detail in run_pattern(name):
+            wrong += verdict != want
+            print(f"{name:<23} {up:<9} {verdict:<29} {want:<29} {detail}"
+                  + ("" if verdict == want else "   <-- WRONG"))
+    print(f"\n{wrong} pattern verdict(s) differ from the reviewer's")
+    return wrong
 
 
 def verdict_table() -> int:
@@ -118,6 +166,8 @@ def main() -> int:
     if not args.no_overhead:  # first, so its first run pays the rules' start-up
         overhead(args.repeat)
     wrong = verdict_table()
+    print()
+    wrong += pattern_table()
     return 1 if wrong else 0
 
 

@@ -114,3 +114,149 @@ def build_case(tmp: Path, spdx: str, case: str) -> Built:
         git_repo(suspect, [(copy_files(spdx, case), "initial import", 1_704_067_200)],
                  author="Copier")
     return Built(up, suspect)
+
+
+# ---------------------------------------------------------------- issue 9: the patterns
+
+# a day each: the upstream's commit, a fork of it, and the copy
+UP_DAY, FORK_DAY, COPY_DAY, OLD_DAY = 1_672_531_200, 1_685_577_600, 1_704_067_200, 1_577_836_800
+CHANGED = "# Changed for pooling, 2024.\n"  # a change notice (Apache-2.0 §4(b)) naming no one
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """The upstreams to index (name, path, url), the suspect, and each upstream's verdict."""
+
+    upstreams: tuple[tuple[str, Path, str], ...]
+    suspect: Path
+    expected: dict[str, str]
+
+
+def bare_upstream(root: Path, spdx: str = "Apache-2.0", name: str = UPSTREAM_NAME,
+                  day: int = UP_DAY, author: str = "Upstream Dev") -> Path:
+    """An upstream with nothing to carry: no NOTICE, no file headers (only its LICENSE)."""
+    files = {"LICENSE": _holder(license_text(spdx)), "README.md": f"# {name}\n\nGrid utilities.\n",
+             "gridlib/__init__.py": "", "gridlib/grid.py": body()}
+    git_repo(root, [(files, f"{name} 1.0", day)], author=author)
+    return root
+
+
+def _suspect(tmp: Path, files: dict[str, str], day: int = COPY_DAY) -> Path:
+    git_repo(tmp / "suspect", [(files, "initial import", day)], author="Copier")
+    return tmp / "suspect"
+
+
+def _one(tmp: Path, files: dict[str, str], verdict: str, spdx: str = "Apache-2.0",
+         day: int = COPY_DAY) -> Pattern:
+    up = bare_upstream(tmp / "upstream", spdx)
+    return Pattern(((UPSTREAM_NAME, up, UPSTREAM_URL),), _suspect(tmp, files, day),
+                   {UPSTREAM_NAME: verdict})
+
+
+def _apache(readme: str, copy: str = CHANGED + COPY_PY, readme_path: str = "README.md") -> dict:
+    return {"LICENSE": license_text("Apache-2.0"), readme_path: readme, "pool/pool.py": copy}
+
+
+def uncredited_bare(tmp: Path) -> Pattern:
+    """No LICENSE, no NOTICE, no header, no mention: the NOTICE and header checks hold only
+    because the upstream has none."""
+    return _one(tmp, {"README.md": "# pooling\n\nOur own pooling library.\n",
+                      "pool/pool.py": COPY_PY}, "copy without credit")
+
+
+def named_like_upstream(tmp: Path) -> Pattern:
+    """The copier calls the project after its upstream: its title names itself, not a source."""
+    files = _apache(f"# {UPSTREAM_NAME}\n\n{UPSTREAM_NAME} is a fast grid library.\n")
+    files["pyproject.toml"] = f'[project]\nname = "{UPSTREAM_NAME}"\nversion = "2.0"\n'
+    return _one(tmp, files, "copy without credit")
+
+
+def other_implementations(tmp: Path) -> Pattern:
+    """The upstream's URL among the alternatives is no credit."""
+    return _one(tmp, _apache("# pooling\n\nFast pooling.\n\n## Other implementations\n\n"
+                             f"- [{UPSTREAM_NAME}]({UPSTREAM_URL}): the classic one\n"
+                             "- numgrid\n\n## Licence\n\nApache-2.0\n"), "copy without credit")
+
+
+def substring_only(tmp: Path) -> Pattern:
+    """The upstream's name inside a longer word names another thing."""
+    return _one(tmp, _apache(f"# pooling\n\nBased on {UPSTREAM_NAME}x, our own grid kernel.\n"),
+                "copy without credit")
+
+
+def lowercase_readme(tmp: Path) -> Pattern:
+    """A lower-case readme.md that credits is read."""
+    return _one(tmp, _apache(f"# pooling\n\nAdapted from {UPSTREAM_NAME}, with pooling added.\n",
+                             readme_path="readme.md"), "copy with credit")
+
+
+def in_file_comment(tmp: Path) -> Pattern:
+    """A credit comment inside the copied file credits that file."""
+    return _one(tmp, _apache("# pooling\n\nFast pooling.\n",
+                             f"# Adapted from {UPSTREAM_URL}\n" + CHANGED + COPY_PY),
+                "copy with credit")
+
+
+def docs_credit(tmp: Path) -> Pattern:
+    """A Readme.rst that says nothing, and a credits page under docs/ that does."""
+    files = _apache("pooling\n=======\n\nFast pooling.\n", readme_path="Readme.rst")
+    files["docs/credits.md"] = f"# Credits\n\n- {UPSTREAM_NAME}: the grid code\n"
+    return _one(tmp, files, "copy with credit")
+
+
+def mit_copyright_replaced(tmp: Path) -> Pattern:
+    """MIT with the copier's name in place of the upstream's holder: the credit removed."""
+    return _one(tmp, {"LICENSE": _mit("Copyright 2024 Copier"),
+                      "README.md": "# pooling\n\nFast pooling.\n", "pool/pool.py": COPY_PY},
+                "copy without credit", "MIT")
+
+
+def mit_notice_kept(tmp: Path) -> Pattern:
+    """MIT with the upstream's copyright notice kept and no README line: the notice is the
+    credit the licence asks for; the README line is advice, not an unmet obligation."""
+    return _one(tmp, {"LICENSE": _mit(HOLDER), "README.md": "# pooling\n\nFast pooling.\n",
+                      "pool/pool.py": COPY_PY}, "copy with credit", "MIT")
+
+
+def reauthored_history(tmp: Path) -> Pattern:
+    """The upstream's tree committed again under the copier's name with the upstream's dates."""
+    files = {"LICENSE": _mit("Copyright 2023 Copier"), "README.md": f"# {UPSTREAM_NAME}\n\n"
+             "Grid utilities.\n", "gridlib/__init__.py": "", "gridlib/grid.py": body()}
+    return _one(tmp, files, "copy without credit", "MIT", UP_DAY)
+
+
+def older_suspect(tmp: Path) -> Pattern:
+    """The scanned project had the code years before the upstream: it is the source."""
+    return _one(tmp, {"README.md": "# pooling\n\nFast pooling.\n", "pool/pool.py": COPY_PY},
+                "this repository had it first", day=OLD_DAY)
+
+
+def backdated_copy(tmp: Path) -> Pattern:
+    """A copy committed with dates set before its parent's: priority claimed, not shown."""
+    up = bare_upstream(tmp / "upstream")
+    suspect = tmp / "suspect"
+    git_repo(suspect, [({"README.md": "# pooling\n\nFast pooling.\n"}, "start", COPY_DAY),
+                       ({"pool/pool.py": COPY_PY}, "pooling", OLD_DAY)], author="Copier")
+    return Pattern(((UPSTREAM_NAME, up, UPSTREAM_URL),), suspect,
+                   {UPSTREAM_NAME: "copy without credit"})
+
+
+def shared_lineage(tmp: Path) -> Pattern:
+    """A fork of gridlib is indexed too; the copy credits gridlib, the oldest."""
+    up = bare_upstream(tmp / "upstream")
+    fork = bare_upstream(tmp / "fork", name="gridfork", day=FORK_DAY, author="Fork Dev")
+    files = _apache(f"# pooling\n\nThis project includes code from {UPSTREAM_NAME} "
+                    f"({UPSTREAM_URL}).\n")
+    return Pattern(((UPSTREAM_NAME, up, UPSTREAM_URL),
+                    ("gridfork", fork, "https://example.org/fork-org/gridfork")),
+                   _suspect(tmp, files), {UPSTREAM_NAME: "copy with credit",
+                                          "gridfork": "shared lineage"})
+
+
+PATTERNS = {"uncredited-bare": uncredited_bare, "named-like-upstream": named_like_upstream,
+            "other-implementations": other_implementations, "substring-only": substring_only,
+            "lowercase-readme": lowercase_readme, "in-file-comment": in_file_comment,
+            "docs-credit": docs_credit,
+            "mit-copyright-replaced": mit_copyright_replaced, "mit-notice-kept": mit_notice_kept,
+            "reauthored-history": reauthored_history, "older-suspect": older_suspect,
+            "backdated-copy": backdated_copy, "shared-lineage": shared_lineage}

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from compliance_fixtures import (EXPECTED, INCOMPATIBLE, NOTICE, UPSTREAM_NAME, UPSTREAM_URL,
-                                 build_case)
+from compliance_fixtures import (EXPECTED, INCOMPATIBLE, NOTICE, PATTERNS, UPSTREAM_NAME,
+                                 UPSTREAM_URL, Pattern, build_case)
 
 FAMILIES = ("Apache-2.0", "MIT", "BSD-3-Clause", "MPL-2.0", "GPL-3.0-only")
 
@@ -182,3 +183,117 @@ def test_a_licence_declared_in_the_config_fills_what_the_index_lacks(tmp_path):
     report = json.loads(out)
     [v] = report["verdicts"]
     assert v["license"] == "MIT" and "license-known" not in failed_checks(report)
+
+
+# ------------------------------------------------------------ issue 9: verdicts a reviewer signs
+
+def scan_pattern(tmp_path: Path, name: str, *extra: str) -> tuple[int, dict, Pattern]:
+    pattern = PATTERNS[name](tmp_path)
+    idx = str(tmp_path / "idx.sqlite")
+    for up, path, url in pattern.upstreams:
+        code, _, err = attrib("index", "add", str(path), "--name", up, "--url", url, "--index", idx)
+        assert code == 0, err
+    code, out, err = attrib("scan", str(pattern.suspect), "--index", idx, "--format", "json",
+                            *extra)
+    assert code in (0, 1), err
+    return code, json.loads(out), pattern
+
+
+def verdicts(report: dict) -> dict[str, dict]:
+    return {v["upstream"]: v for v in report["verdicts"]}
+
+
+def finding(report: dict, check: str, upstream: str = UPSTREAM_NAME) -> dict:
+    [f] = [f for f in report["findings"] if f["check"] == check and f["upstream"] == upstream]
+    return f
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_each_pattern_gets_the_reviewers_verdict(tmp_path, name):
+    code, report, pattern = scan_pattern(tmp_path, name)
+    assert report["matches"], "the copy must be found before it can be judged"
+    got = {k: v["verdict"] for k, v in verdicts(report).items()}
+    assert got == pattern.expected, report["findings"]
+
+
+def test_nothing_to_carry_is_not_credit(tmp_path):
+    code, report, _ = scan_pattern(tmp_path, "uncredited-bare")
+    assert finding(report, "notice")["basis"] == finding(report, "headers")["basis"] == "vacuous"
+    assert code == 1
+
+
+def test_own_project_name_is_not_credit(tmp_path):
+    _, report, _ = scan_pattern(tmp_path, "named-like-upstream")
+    f = finding(report, "credit")
+    assert f["status"] == "fail" and "this project's own name" in f["message"]
+
+
+def test_a_url_among_other_implementations_is_not_credit(tmp_path):
+    _, report, _ = scan_pattern(tmp_path, "other-implementations")
+    assert finding(report, "credit")["status"] == "fail"
+
+
+def test_a_lower_case_readme_is_read_and_quoted(tmp_path):
+    _, report, _ = scan_pattern(tmp_path, "lowercase-readme")
+    f = finding(report, "credit")
+    assert f["status"] == "pass" and f["basis"] == "credit"
+    assert "readme.md:3: Adapted from gridlib" in f["message"]
+
+
+def test_a_credits_page_under_docs_is_read(tmp_path):
+    _, report, _ = scan_pattern(tmp_path, "docs-credit")
+    assert "docs/credits.md:3: - gridlib: the grid code" in finding(report, "credit")["message"]
+
+
+def test_a_credit_comment_credits_its_file(tmp_path):
+    _, report, _ = scan_pattern(tmp_path, "in-file-comment")
+    f = finding(report, "credit")
+    assert f["status"] == "pass"
+    assert f"pool/pool.py:1: # Adapted from {UPSTREAM_URL}" in f["message"]
+
+
+def test_mit_with_the_copyright_line_replaced_is_credit_removed(tmp_path):
+    code, report, _ = scan_pattern(tmp_path, "mit-copyright-replaced")
+    f = finding(report, "license-text")
+    assert f["status"] == "fail" and "Copyright 2024 Copier" in f["message"]
+    assert "license-text" in verdicts(report)[UPSTREAM_NAME]["unmet"]
+    assert code == 1
+
+
+def test_re_authored_history_is_flagged(tmp_path):
+    _, report, _ = scan_pattern(tmp_path, "reauthored-history")
+    f = finding(report, "authorship")
+    assert f["status"] == "fail" and "history re-authored" in f["message"]
+    assert "Copier" in f["message"] and "Upstream Dev" in f["message"]
+
+
+def test_an_older_suspect_is_not_charged(tmp_path):
+    code, report, _ = scan_pattern(tmp_path, "older-suspect")
+    v = verdicts(report)[UPSTREAM_NAME]
+    assert v["failed"] == [] and "this repository had the code first" in v["direction"]
+    assert [f["check"] for f in report["findings"]] == ["authorship"]
+    assert code == 0  # no false accusation
+
+
+def test_dates_set_by_hand_do_not_win_priority(tmp_path):
+    code, report, _ = scan_pattern(tmp_path, "backdated-copy")
+    f = finding(report, "authorship")
+    assert f["status"] == "fail" and "claimed priority" in f["message"]
+    assert "dated before its parent" in f["message"] and code == 1
+
+
+def test_shared_lineage_credits_the_oldest(tmp_path):
+    _, report, _ = scan_pattern(tmp_path, "shared-lineage")
+    v = verdicts(report)["gridfork"]
+    assert "older in gridlib" in v["detail"] and v["failed"] == []
+
+
+def test_without_history_the_verdict_says_direction_unknown(tmp_path):
+    built = build_case(tmp_path, "MIT", "credit-stripped")
+    plain = tmp_path / "plain"
+    shutil.copytree(built.suspect, plain, ignore=shutil.ignore_patterns(".git"))
+    idx = str(tmp_path / "idx.sqlite")
+    attrib("index", "add", str(built.upstream), "--name", UPSTREAM_NAME, "--index", idx)
+    code, out, _ = attrib("scan", str(plain), "--index", idx)
+    assert "COPY WITHOUT CREDIT (" in out and "direction unknown" in out
+    assert code == 1

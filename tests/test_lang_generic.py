@@ -41,10 +41,62 @@ def test_language_table(path, language):
     assert language_of(path) == language
 
 
-def test_long_files_get_window_fragments():
-    src = "\n".join(f"function f{i}(a) {{ return a + {i}; }}" for i in range(100))
+def test_long_files_without_functions_get_window_fragments():
+    src = "\n".join(f"total = total + values[{i}] * weight;" for i in range(100))
     stream, frags = generic.parse(src, "javascript")
     windows = [f for f in frags if f.kind == "window"]
     assert frags[0].kind == "module"
     assert len(windows) >= 4
     assert all(f.end_line - f.start_line < generic.WINDOW for f in windows)
+
+
+JS_HANDLERS = """\
+const api = require("./api");
+function restartVideo(handler, token) {
+  if (token) { handler.emit(":tell", "restarting"); }
+  return handler;
+}
+class Player extends Base {
+  constructor(queue) { super(queue); this.queue = queue; }
+  next(step) {
+    for (let i = 0; i < step; i++) { this.queue.shift(); }
+  }
+}
+module.exports.handler = (event, context) => {
+  context.succeed(event);
+};
+"""
+
+
+def test_brace_languages_get_function_fragments():
+    """A copied function is compared as a function, not inside a window with its neighbours."""
+    frags = generic.parse(JS_HANDLERS, "javascript")[1]
+    named = {(f.kind, f.name, f.start_line, f.end_line) for f in frags}
+    assert ("function", "restartVideo", 2, 5) in named
+    assert ("class", "Player", 6, 11) in named
+    assert ("function", "Player.next", 8, 10) in named
+    assert ("function", "handler", 12, 14) in named
+    assert not any(f.kind == "window" for f in frags)
+    assert [(f.tok_start, -f.tok_end) for f in frags] == sorted((f.tok_start, -f.tok_end) for f in frags)
+
+
+@pytest.mark.parametrize("language,src,name,lines", [
+    ("go", "package main\n\nfunc (s *Server) Handle(w Writer, r *Request) error {\n"
+           "\tif r == nil { return nil }\n\treturn nil\n}\n", "Handle", (3, 6)),
+    ("rust", "impl Foo {\n    pub fn new(x: u32) -> Result<Self, Error> {\n"
+             "        if x > 0 { Ok(Foo {}) } else { Err(e) }\n    }\n}\n", "Foo.new", (2, 4)),
+    ("c", "static int parse(const char *s, size_t n)\n{\n    while (n--) { s++; }\n"
+          "    return 0;\n}\n", "parse", (1, 5)),
+    ("java", "public class A {\n  public int get(int a) throws IOException {\n"
+             "    if (a > 1) { return 1; }\n    return 0;\n  }\n}\n", "A.get", (2, 5)),
+])
+def test_function_headers_of_each_brace_language(language, src, name, lines):
+    frags = generic.parse(src, language)[1]
+    spans = {f.name: (f.start_line, f.end_line) for f in frags if f.kind == "function"}
+    assert spans.get(name) == lines
+
+
+def test_control_blocks_and_unbalanced_braces_are_not_functions():
+    src = "if (ready(x)) {\n  go(x);\n}\nwhile (more()) { step(); }\n}}{ ( ) {\n"
+    frags = generic.parse(src, "javascript")[1]
+    assert not any(f.kind == "function" for f in frags)

@@ -212,3 +212,78 @@ def test_javascript_copy_inside_a_longer_file_is_found_by_window(tmp_path):
     assert m.upstream_path == "lexer.js"
     start = (filler + "\n").count("\n") + 1
     assert m.start_line <= start + 5 and m.end_line >= start + 20
+
+
+JS_SKILL = """\
+const player = require("./player");
+
+function restartVideo(handler, token) {
+  const position = handler.attributes.offset || 0;
+  handler.response.audioPlayerPlay("REPLACE_ALL", handler.attributes.url, token, null, position);
+  handler.attributes.playing = true;
+  handler.emit(":responseReady");
+}
+
+function waitForVideo(handler, attempts) {
+  let waited = 0;
+  while (!handler.attributes.ready && waited < attempts) {
+    waited += 1;
+    player.sleep(250 * waited);
+  }
+  handler.response.speak("Still converting, one moment");
+  handler.emit(":responseReady");
+}
+"""
+
+JS_OWN = """\
+function shuffleQueue(queue, seed) {
+  const order = queue.map((item, i) => ({ item, key: Math.sin(seed + i) }));
+  order.sort((a, b) => a.key - b.key);
+  return order.map((entry) => entry.item);
+}
+"""
+
+
+def test_a_copied_javascript_function_is_found_as_a_function_beside_the_copiers_own(tmp_path):
+    """Brace languages get function units: a 40-line window would mix the copy with its neighbours."""
+    renamed = (JS_SKILL.replace("restartVideo", "replayClip").replace("waitForVideo", "holdOn")
+               .replace("handler", "ctx").replace("waited", "tries").replace("position", "pos"))
+    suspect = JS_OWN + "\n" + renamed.split("\n\n", 1)[1] + "\n" + JS_OWN.replace("shuffle", "mix")
+    report = compare(tmp_path, {"skill.js": suspect}, {"index.js": JS_SKILL})
+    found = by_name(report)
+    assert {"replayClip", "holdOn"} <= set(found)
+    assert not {"shuffleQueue", "mixQueue"} & set(found)
+    assert dict(found["replayClip"].renames).get("restartVideo") == "replayClip"
+
+
+GO_TEST_A = """\
+func TestDistance(t *testing.T) {
+	for _, testCase := range testCases {
+		distance := Distance([]rune(testCase.source), []rune(testCase.target), testCase.options)
+		if distance != testCase.distance {
+			t.Log("Distance between", testCase.source, "and", testCase.target, "computed as", distance)
+			t.Fail()
+		}
+	}
+}
+"""
+
+GO_TEST_B = """\
+func BenchmarkAll(b *testing.B) {
+	for _, test := range tests {
+		b.Run("case="+test.name, func(b *testing.B) {
+			for n := 0; n < b.N; n++ {
+				tmp = levenshtein.ComputeDistance(test.a, test.b, test.weights)
+			}
+			b.ReportAllocs()
+		})
+	}
+}
+"""
+
+
+def test_independent_go_test_loops_do_not_match(tmp_path):
+    """Members only reached through a dot (t.Fail, b.Run) belong to an outside API and stay verbatim."""
+    report = compare(tmp_path, {"a_test.go": "package a\n\n" + GO_TEST_A},
+                     {"b_test.go": "package b\n\n" + GO_TEST_B})
+    assert report.matches == ()

@@ -60,7 +60,7 @@ def _head(report: Report, audit: dict) -> str:
 
 
 def _verdict_class(verdict: str) -> str:
-    if verdict == "copy with credit":
+    if verdict in ("copy with credit", "this repository had it first", "shared lineage"):
         return "v-ok"
     return "v-mid" if verdict == "partial" else "v-bad"
 
@@ -137,7 +137,7 @@ def _findings(report: Report) -> str:
     for v in report.verdicts:
         out.append(f"<h3>{escape(v.upstream)} ({escape(v.license or 'licence unknown')}): "
                    f"<span class=\"v {_verdict_class(v.verdict)}\">{escape(v.verdict.upper())}"
-                   f"</span></h3>")
+                   f"</span> {escape(v.detail)}</h3>")
         out.append("<table><tr><th>status</th><th>rule</th><th>severity</th><th>cite</th>"
                    "<th>what was found, and the fix</th></tr>")
         for f in sorted((f for f in report.findings if f.upstream == v.upstream),

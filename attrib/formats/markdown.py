@@ -54,7 +54,8 @@ def _verdicts(report: Report) -> list[str]:
            "| Upstream | Licence | Verdict | Lines copied | Failed obligations |",
            "| --- | --- | --- | ---: | --- |"]
     for v in sorted(report.verdicts, key=lambda v: v.upstream):
-        failed = ", ".join(_code(r) for r in v.failed) or "none"
+        failed = (", ".join(_code(r) for r in v.failed) or "none") + (
+            f" ({_cell(v.detail)})" if v.detail else "")
         out.append(f"| {_cell(v.upstream)} | {_cell(v.license or 'unknown')} | "
                    f"**{_cell(v.verdict)}** | {v.copied_lines} | {failed} |")
     return [*out, ""]

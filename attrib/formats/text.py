@@ -37,11 +37,12 @@ def _verdicts(report: Report) -> list[str]:
         return []
     out = [f"Licence obligations (this project: {report.project_license or 'no licence found'}):"]
     for v in report.verdicts:
-        out.append(f"  {v.upstream} ({v.license or 'licence unknown'}): {v.verdict.upper()}, "
+        out.append(f"  {v.upstream} ({v.license or 'licence unknown'}): {v.line}, "
                    f"{v.copied_lines} lines copied")
         for f in sorted((f for f in report.findings if f.upstream == v.upstream),
                         key=lambda f: (f.status != "fail", f.rule)):
-            out.append(f"    {_MARK[f.status]:<8} {f.rule} [{f.severity}] ({f.citation})")
+            mark = "n/a" if f.basis == "vacuous" else _MARK[f.status]  # nothing to carry
+            out.append(f"    {mark:<8} {f.rule} [{f.severity}] ({f.citation})")
             if f.status != "pass":
                 out += ["             " + line for line in f.message.splitlines()]
             if f.resolution:

@@ -3,8 +3,10 @@
 
 Every name becomes ``$`` (pygments cannot tell a project's own names from a
 library's) except builtins; strings become ``S``, numbers ``N``; comments and
-layout are dropped.  Fragments are the whole file plus overlapping windows of
-:data:`WINDOW` lines, so a copied part of a long file still has a unit of its size.
+layout are dropped.  Fragments are the whole file plus its functions and classes
+(found from the braces, :mod:`attrib.lang.braces`), or, for a file without functions,
+overlapping windows of :data:`WINDOW` lines, so a copied part of a long file still has
+a unit of its size.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from functools import lru_cache
 
 from ..model import Fragment, TokenStream
 
-VERSION = 1
+VERSION = 2  # 2: brace-language functions (braces.py); external members kept verbatim
 WINDOW = 40  # lines per window fragment; windows start every WINDOW // 2 lines
 
 _LEXERS = {"javascript": "javascript", "typescript": "typescript", "c": "c", "cpp": "cpp",
@@ -59,6 +61,7 @@ def parse(text: str, language: str) -> tuple[TokenStream, list[Fragment]]:
         lines.append(here)
         renameable.append(abstract)
         places.append((at, *end))
+    _keep_external_attributes(texts, raw, renameable)
     cols, end_lines, end_cols = zip(*places) if places else ((), (), ())
     stream = TokenStream(tuple(texts), tuple(raw), tuple(lines), tuple(renameable),
                          tuple(cols), tuple(end_lines), tuple(end_cols))
@@ -73,11 +76,42 @@ def _advance(line: int, col: int, value: str) -> tuple[int, int]:
     return line + newlines, len(value) - value.rfind("\n") - 1
 
 
+_MEMBER = frozenset({".", "->", "?."})
+
+
+def _keep_external_attributes(texts: list[str], raw: list[str], renameable: list[bool]) -> None:
+    """Names the file only ever reaches through a dot stay verbatim (``t.Fail``, ``res.send``).
+
+    pygments cannot tell a project's names from a library's, but a copier can rename
+    only what the file itself binds: a member that is never assigned (``.x =``), never
+    declared or used bare anywhere in the file belongs to an outside API, and keeping it
+    is the evidence that tells an independent test loop from a copied one (DESIGN.md,
+    "abstract only what a copier can rename").
+    """
+    bare: set[str] = set()
+    for i, token in enumerate(texts):
+        if token != "$":
+            continue
+        member = i > 0 and raw[i - 1] in _MEMBER
+        assigned = i + 1 < len(raw) and raw[i + 1] in ("=", ":")
+        if not member or assigned:
+            bare.add(raw[i])
+    for i, token in enumerate(texts):
+        if token == "$" and i > 0 and raw[i - 1] in _MEMBER and raw[i] not in bare:
+            texts[i] = raw[i]
+            renameable[i] = False
+
+
 def _fragments(stream: TokenStream) -> list[Fragment]:
     n = len(stream.lines)
     if not n:
         return [Fragment("module", "<file>", 1, 1, 0, 0)]
     frags = [Fragment("module", "<file>", stream.lines[0], stream.lines[-1], 0, n)]
+    from .braces import fragments as blocks
+
+    found = blocks(stream)
+    if any(f.kind == "function" for f in found):
+        return frags + found
     last = stream.lines[-1]
     start_line = stream.lines[0]
     i = 0

@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Function and class fragments of brace languages, found in their pygments tokens.
+
+JavaScript/TypeScript, C/C++, Java, Go and Rust have no grammar here, but
+their functions have one shape: a header that ends in ``)`` (or ``=>``), at
+most a few tokens of return type or qualifiers, then a ``{`` block.  Finding
+those blocks gives the brace languages the same unit a reviewer compares
+(a function beside its origin) instead of 40-line windows that mix a copied
+function with its neighbours (a real copy of two handlers in a JavaScript
+skill was missed for that reason).
+
+This works on the token stream alone, so it is linear, never raises on odd
+input (unbalanced braces just end the search), and needs no grammar package.
+"""
+from __future__ import annotations
+
+from ..model import Fragment, TokenStream
+
+# tokens after ``)`` that may stand before a function body: qualifiers, return types
+_MAX_TAIL = 16
+_CONTROL = frozenset({"if", "for", "while", "switch", "catch", "with", "return", "sizeof",
+                      "foreach", "elif", "else", "do", "try", "match", "loop", "synchronized",
+                      "typeof", "new", "await", "yield", "case"})
+_CLASS_WORDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "union",
+                          "namespace", "object", "module"})
+_STOP = frozenset({";", "{", "}"})
+_DECL = frozenset({"function", "func", "fn", "def", "sub", "fun"})
+# a function that holds several functions and is this long is a container (an IIFE, a
+# module pattern, a test suite): its inner functions are the units, like a class's methods
+_CONTAINER_LINES = 120
+
+
+def fragments(stream: TokenStream) -> list[Fragment]:
+    """Function and class fragments, sorted the way units() expects (start, then outer first)."""
+    raw = stream.raw
+    found: list[tuple[int, int, str, str]] = []  # (tok_start, tok_end, kind, name)
+    stack: list[int] = []
+    for i, tok in enumerate(raw):
+        if tok == "{":
+            stack.append(i)
+        elif tok == "}" and stack:
+            opened = stack.pop()
+            head = _header(raw, stream.lines, opened)
+            if head is not None:
+                start, kind, name = head
+                found.append((start, i + 1, kind, name))
+    found.sort(key=lambda f: (f[0], -f[1]))
+    return _named(stream, _containers(stream, found))
+
+
+def _header(raw: tuple[str, ...], lines: tuple[int, ...], brace: int) -> tuple[int, str, str] | None:
+    """(first token, kind, name) of the declaration whose body opens at ``brace``, else None."""
+    start = _statement_start(raw, lines, brace)
+    words = raw[start:brace]
+    for j, word in enumerate(words):
+        if word in _CLASS_WORDS and j + 1 < len(words) and _is_name(words[j + 1]):
+            return start, "class", words[j + 1]
+    if brace > 0 and raw[brace - 1] == "=>":
+        return start, "function", _arrow_name(raw, start, brace - 1)
+    close = _last_paren(raw, start, brace)
+    if close is None:
+        return None
+    opened = _matching_open(raw, close, start)
+    if opened is None or opened == start:
+        return None
+    before = raw[opened - 1]
+    if opened >= 2 and raw[opened - 2] in _DECL and _is_name(before):
+        return start, "function", before  # `fn new(`, `func Handle(`: a name, even `new`
+    if before == "function" or (before == "func" and opened + 1 < close):
+        # `function (...) {`, or Go's `func (recv T) Name(...)` handled by the next paren
+        return start, "function", _assigned_name(raw, start, opened) or "<anonymous>"
+    if before in _CONTROL or not _is_name(before):
+        return None
+    return start, "function", before
+
+
+def _statement_start(raw: tuple[str, ...], lines: tuple[int, ...], brace: int) -> int:
+    """The first token after the previous ``;``, ``{`` or ``}`` (bounded look-back)."""
+    i = brace - 1
+    floor = max(0, brace - 64)
+    while i >= floor and raw[i] not in _STOP:
+        i -= 1
+    return _declaration_line(raw, lines, i + 1, brace)
+
+
+def _declaration_line(raw: tuple[str, ...], lines: tuple[int, ...], start: int, brace: int) -> int:
+    """From the line of the last declaring keyword on: Go's `package main` is not the header."""
+    for i in range(brace - 1, start - 1, -1):
+        if raw[i] in _DECL or raw[i] in _CLASS_WORDS:
+            while i > start and lines[i - 1] == lines[i]:
+                i -= 1
+            return i
+    return start
+
+
+def _last_paren(raw: tuple[str, ...], start: int, brace: int) -> int | None:
+    """The ``)`` that ends the parameter list: the last one within _MAX_TAIL of the brace."""
+    for i in range(brace - 1, max(start, brace - _MAX_TAIL) - 1, -1):
+        if raw[i] == ")":
+            return i
+        if raw[i] in ("=", "=>"):
+            return None
+    return None
+
+
+def _matching_open(raw: tuple[str, ...], close: int, start: int) -> int | None:
+    depth = 0
+    for i in range(close, start - 1, -1):
+        if raw[i] == ")":
+            depth += 1
+        elif raw[i] == "(":
+            depth -= 1
+            if depth == 0:
+                # Go: `func (r *T) Name(args) {` -- the receiver paren is not the header
+                return i
+    return None
+
+
+def _arrow_name(raw: tuple[str, ...], start: int, arrow: int) -> str:
+    return _assigned_name(raw, start, arrow) or "<arrow>"
+
+
+def _assigned_name(raw: tuple[str, ...], start: int, end: int) -> str | None:
+    """``name`` of ``name = ...``, ``name: ...`` or ``const name = ...`` before ``end``."""
+    for i in range(start, end):
+        if raw[i] in ("=", ":") and i > start and _is_name(raw[i - 1]):
+            return raw[i - 1]
+    return None
+
+
+def _is_name(tok: str) -> bool:
+    return bool(tok) and (tok[0].isalpha() or tok[0] in "_$") and all(
+        c.isalnum() or c in "_$" for c in tok)
+
+
+def _containers(stream: TokenStream, found: list[tuple[int, int, str, str]]
+                ) -> list[tuple[int, int, str, str]]:
+    """Long functions holding several functions count as classes (their inner ones are units)."""
+    out = []
+    for n, (start, end, kind, name) in enumerate(found):
+        if kind == "function":
+            inner = sum(1 for s, e, k, _ in found[n + 1:] if s < end and e <= end and k == "function")
+            lines = stream.lines[end - 1] - stream.lines[start]
+            if inner >= 2 and lines >= _CONTAINER_LINES:
+                kind = "class"
+        out.append((start, end, kind, name))
+    return out
+
+
+def _named(stream: TokenStream, found: list[tuple[int, int, str, str]]) -> list[Fragment]:
+    """Fragments with qualified names (``Outer.inner``), by a stack of enclosing spans."""
+    out: list[Fragment] = []
+    stack: list[tuple[int, str]] = []  # (tok_end, qualified name)
+    for start, end, kind, name in found:
+        while stack and stack[-1][0] < end:
+            stack.pop()
+        qual = f"{stack[-1][1]}.{name}" if stack else name
+        out.append(Fragment(kind, qual, stream.lines[start], stream.lines[end - 1], start, end))
+        stack.append((end, qual))
+    return out
