@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .errors import AttribError
-from .index.base import decode_blob, encode_blob
+from .index.base import SCHEMA, decode_blob, encode_blob
 from .indexing import Parsed
 from .lang import ParseFailure, language_of, parse_file, normaliser_version
 from .model import ParsedFile, Skip, Source
@@ -41,7 +41,7 @@ def _connect() -> sqlite3.Connection | None:
 def parse_cached(source: Source) -> tuple[Parsed, int]:
     """Parse ``source``'s supported files, reusing cached blobs; (result, files parsed)."""
     conn = _connect()
-    version = normaliser_version()
+    version = f"{normaliser_version()}-s{SCHEMA}"  # what a blob holds changes with both
     parsed: list[ParsedFile] = []
     skipped = list(source.skipped)
     fresh = 0

@@ -12,25 +12,34 @@
    too (a reviewer trusts the neighbours of a proven copy).
 4. Adjacent units that derive from the same upstream file, in the same order,
    merge into one region.
+
+A suspect file whose blob the index holds is not tiled at all: it is an
+``exact`` copy of the whole file.  When several indexed files hold a unit's
+code (twins), the one credited is, in order: the identical blob, identical
+text, the upstream file that explains most of the suspect file, the stronger
+evidence, the same path, the earlier date (which so only ever decides among
+holders of the same code).
 """
 from __future__ import annotations
 
+import bisect
 import time
 from collections import Counter, defaultdict
 
 import numpy as np
 
+from .evidence import MIN_SUPPORT, Votes, quote, region_renames, rename_votes, renamed_tokens
 from .fingerprint import Params, band_keys, minhashes
 from .index.base import IndexedFile, Store
 from .model import Evidence, FileSummary, Match, ParsedFile
 from .units import units
 from .verify import Hit, MatchOptions, folder_context, unit_hits
 
-__all__ = ["MatchOptions", "candidates", "match_files", "rename_map", "summarise", "excerpt",
-           "units"]
+__all__ = ["MatchOptions", "candidates", "match_files", "rename_map", "summarise", "units"]
 
 
 Focus = dict[str, frozenset[int]]  # path -> the lines a change adds
+IDENTICAL_QUOTE = 12  # lines quoted of a file byte for byte an upstream's
 
 
 def candidates(store: Store, files: list[ParsedFile], params: Params,
@@ -82,7 +91,12 @@ def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = M
     ``focus`` (``attrib check``) limits the index queries to what a change adds.
     """
     t0 = time.perf_counter()
-    cands = candidates(store, files, store.params, options, focus)
+    held = store.files_of_blobs({p.blob_id for p in files})
+    identical = {fi for fi, p in enumerate(files)
+                 if held.get(p.blob_id) and _substantial(p, store.params, options)}
+    rest = [fi for fi in range(len(files)) if fi not in identical]
+    found = candidates(store, [files[fi] for fi in rest], store.params, options, focus)
+    cands = {rest[i]: blob_ids for i, blob_ids in found.items()}
     t1 = time.perf_counter()
     blobs: dict[str, ParsedFile] = {}
     where = store.files_of_blobs({b for bs in cands.values() for b in bs})
@@ -97,15 +111,20 @@ def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = M
     if extra:
         where.update(store.files_of_blobs(set().union(*extra.values()) - set(where)))
     for fi, vouched in extra.items():
-        hits_of[fi] = unit_hits(files[fi], _load(store, sorted(vouched), blobs), store.params,
-                                options, vouched, hits_of.get(fi))
+        if fi not in identical:
+            hits_of[fi] = unit_hits(files[fi], _load(store, sorted(vouched), blobs), store.params,
+                                    options, vouched, hits_of.get(fi))
     for fi, parsed in enumerate(files):
-        file_matches = _regions(parsed, hits_of[fi], blobs, where) if hits_of.get(fi) else []
+        file_matches: list[Match] = []
+        if fi in identical:
+            file_matches = [_identical(parsed, held[parsed.blob_id])]
+        elif hits_of.get(fi):
+            file_matches = _regions(parsed, hits_of[fi], blobs, where)
         matches += file_matches
         summaries.append(summarise(parsed, file_matches))
     t2 = time.perf_counter()
     stats = {"candidate_seconds": t1 - t0, "verify_seconds": t2 - t1,
-             "upstream_blobs_loaded": float(len(blobs))}
+             "upstream_blobs_loaded": float(len(blobs)), "identical_files": float(len(identical))}
     return matches, summaries, stats
 
 
@@ -116,33 +135,118 @@ def _load(store: Store, blob_ids: list[str], blobs: dict[str, ParsedFile]) -> li
     return [blobs[b] for b in blob_ids]
 
 
+def _substantial(parsed: ParsedFile, params: Params, options: MatchOptions) -> bool:
+    """Whether a byte-identical file is evidence: as much uncommon code as a unit needs alone.
+
+    An empty ``__init__.py`` or a two-line stub is identical in every fork of
+    everything; it is not a copy of anyone.
+    """
+    from .background import common_shingles, is_common
+    from .fingerprint import shingle_hashes
+
+    n = len(parsed.stream.texts)
+    if n < options.min_tokens:
+        return False
+    hashes = shingle_hashes(parsed.stream, params.k)
+    rare = np.flatnonzero(~is_common(hashes, common_shingles(params.normaliser, params.k)))
+    delta = np.zeros(n + 1, dtype=np.int32)  # tokens inside some uncommon shingle
+    np.add.at(delta, rare, 1)
+    np.add.at(delta, rare + params.k, -1)
+    return int((np.cumsum(delta[:n]) > 0).sum()) >= options.min_tokens
+
+
+def _identical(parsed: ParsedFile, holders: list[IndexedFile]) -> Match:
+    """The whole file, byte for byte an indexed file: exact, 100 %, quoted on both sides."""
+    ranked = sorted(holders, key=lambda f: (f.path != parsed.path, *_dated(f)))
+    first = ranked[0]
+    n = max(parsed.line_count, 1)
+    lines = parsed.stream.lines
+    every = range(bisect.bisect_right(lines, IDENTICAL_QUOTE))  # the tokens of quoted lines
+    names = tuple(u.fragment.name for u in units(parsed))
+    # the same bytes on both sides: the head of the file, once, says enough
+    quoted = quote(parsed, 1, n, every, limit=IDENTICAL_QUOTE)
+    evidence = (Evidence(lines[0], lines[-1], lines[0], lines[-1]),) if lines else ()
+    return Match(
+        path=parsed.path, start_line=1, end_line=n, upstream=first.upstream,
+        upstream_path=first.path, upstream_start_line=1, upstream_end_line=n, similarity=1.0,
+        clone_type="exact", renames=(), names=names, upstream_names=names, evidence=evidence,
+        also_in=tuple(sorted({f.upstream for f in ranked} - {first.upstream})),
+        upstream_date=first.date, upstream_commit=first.commit, excerpt=quoted,
+        upstream_excerpt=quoted, upstream_header=parsed.header,
+        alignment=tuple((q.line, q.line) for q in quoted),
+        date=parsed.date, commit=parsed.commit, author=parsed.author,
+        upstream_author=first.author)
+
+
+def _dated(f: IndexedFile) -> tuple:
+    return (f.date is None, f.date or 0, f.upstream, f.path)
+
+
+Part = tuple[Hit, IndexedFile, tuple[str, ...]]
+
+
 def _regions(parsed: ParsedFile, hits: list[Hit], blobs: dict[str, ParsedFile],
              where: dict[str, list[IndexedFile]]) -> list[Match]:
     by_unit: dict[int, list[Hit]] = defaultdict(list)
     for h in hits:
         by_unit[h.unit.index].append(h)
-    parts: list[tuple[Hit, IndexedFile, tuple[str, ...]]] = []
+    explained = _explained(hits)
+    parts: list[Part] = []
     for found in by_unit.values():
         holders = [(f, h) for h in found for f in where.get(h.blob_id, [])]
         if not holders:
             continue
-        holders.sort(key=lambda fh: (fh[0].date is None, fh[0].date or 0, fh[0].upstream,
-                                     fh[0].path))
+        holders.sort(key=lambda fh: _twin_rank(parsed, fh[0], fh[1], blobs, explained))
         first, hit = holders[0]
         others = tuple(sorted({f.upstream for f, _ in holders} - {first.upstream}))
         parts.append((hit, first, others))
     parts.sort(key=lambda p: p[0].unit.fragment.tok_start)
     all_units = [u.index for u in units(parsed)]
-    groups: list[list[tuple[Hit, IndexedFile, tuple[str, ...]]]] = []
+    groups: list[list[Part]] = []
     for part in parts:
         if groups and _continues(groups[-1][-1], part, all_units):
             groups[-1].append(part)
         else:
             groups.append([part])
-    return [_region(parsed, g, blobs) for g in groups]
+    support = _pair_votes(parsed, [p[0] for p in parts], blobs)
+    return [_region(parsed, g, blobs, support[g[0][0].blob_id]) for g in groups]
 
 
-def _continues(prev, nxt, all_units: list[int]) -> bool:
+def _explained(hits: list[Hit]) -> dict[str, int]:
+    """Per upstream blob, how many of the suspect file's tokens its hits cover."""
+    covered: dict[str, set[int]] = defaultdict(set)
+    for h in hits:
+        covered[h.blob_id].update(si for si, _ in h.pairs)
+    return {b: len(c) for b, c in covered.items()}
+
+
+def _twin_rank(parsed: ParsedFile, f: IndexedFile, h: Hit, blobs: dict[str, ParsedFile],
+               explained: dict[str, int]) -> tuple:
+    """Sort key of one holder of a unit's code: the credited holder sorts first."""
+    return (h.blob_id != parsed.blob_id, not _same_text(parsed, blobs[h.blob_id], h),
+            -explained.get(h.blob_id, 0), -h.informative, -h.similarity, -h.covered,
+            f.path != parsed.path, *_dated(f), h.blob_id)
+
+
+def _same_text(parsed: ParsedFile, upstream: ParsedFile, h: Hit) -> bool:
+    """Every token of the unit aligned to the very same text upstream."""
+    if h.covered < h.unit.fragment.size:
+        return False
+    s, u = parsed.stream.raw, upstream.stream.raw
+    return all(s[si] == u[ui] for si, ui in h.pairs)
+
+
+def _pair_votes(parsed: ParsedFile, hits: list[Hit],
+                blobs: dict[str, ParsedFile]) -> dict[str, Votes]:
+    """Per upstream blob, the rename votes of every unit credited to it: the file pair's."""
+    pairs: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for h in hits:
+        pairs[h.blob_id] += h.pairs
+    return {b: rename_votes(parsed, blobs[b], p, definitions=MIN_SUPPORT)
+            for b, p in pairs.items()}
+
+
+def _continues(prev: Part, nxt: Part, all_units: list[int]) -> bool:
     (ph, pf, _), (nh, nf, _) = prev, nxt
     if (pf.upstream, pf.path) != (nf.upstream, nf.path):
         return False
@@ -150,34 +254,33 @@ def _continues(prev, nxt, all_units: list[int]) -> bool:
     return gap == 1 and ph.u_position >= 0 and nh.u_position == ph.u_position + 1
 
 
-def _region(parsed: ParsedFile, group, blobs: dict[str, ParsedFile]) -> Match:
+def _region(parsed: ParsedFile, group: list[Part], blobs: dict[str, ParsedFile],
+            support: Votes) -> Match:
     hits = [h for h, _, _ in group]
     first_file = group[0][1]
     upstream = blobs[hits[0].blob_id]
     sizes = [h.unit.fragment.size for h in hits]
     similarity = sum(h.similarity * n for h, n in zip(hits, sizes)) / sum(sizes)
     pairs = [p for h in hits for p in h.pairs]
+    renames, counts = region_renames(rename_votes(parsed, upstream, pairs), support)
+    ours, theirs = renamed_tokens(parsed, upstream, pairs, renames)
+    start, end = hits[0].unit.fragment.start_line, max(h.unit.fragment.end_line for h in hits)
+    u_start, u_end = min(h.u_start_line for h in hits), max(h.u_end_line for h in hits)
     return Match(
-        path=parsed.path,
-        start_line=hits[0].unit.fragment.start_line,
-        end_line=max(h.unit.fragment.end_line for h in hits),
-        upstream=first_file.upstream,
-        upstream_path=first_file.path,
-        upstream_start_line=min(h.u_start_line for h in hits),
-        upstream_end_line=max(h.u_end_line for h in hits),
+        path=parsed.path, start_line=start, end_line=end,
+        upstream=first_file.upstream, upstream_path=first_file.path,
+        upstream_start_line=u_start, upstream_end_line=u_end,
         similarity=round(similarity, 3),
         clone_type=_clone_type(parsed, upstream, hits),
-        renames=rename_map(parsed, upstream, pairs),
+        renames=renames, rename_counts=counts,
         names=tuple(h.unit.fragment.name for h in hits),
         upstream_names=tuple(h.u_fragment.name if h.u_fragment else "<module>" for h in hits),
         evidence=_evidence(parsed, upstream, pairs),
         also_in=tuple(sorted({o for _, _, others in group for o in others})),
         upstream_date=first_file.date,
         upstream_commit=first_file.commit,
-        excerpt=excerpt(parsed, hits[0].unit.fragment.start_line,
-                        max(h.unit.fragment.end_line for h in hits)),
-        upstream_excerpt=excerpt(upstream, min(h.u_start_line for h in hits),
-                                 max(h.u_end_line for h in hits)),
+        excerpt=quote(parsed, start, end, (si for si, _ in pairs), ours),
+        upstream_excerpt=quote(upstream, u_start, u_end, (ui for _, ui in pairs), theirs),
         upstream_header=upstream.header,
         alignment=_line_alignment(parsed, upstream, pairs),
         date=parsed.date, commit=parsed.commit, author=parsed.author,
@@ -187,32 +290,38 @@ def _region(parsed: ParsedFile, group, blobs: dict[str, ParsedFile]) -> Match:
 
 
 def _clone_type(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit]) -> str:
-    kinds = set()
-    for h in hits:
-        f, u = h.unit.fragment, h.u_fragment
-        if u is None or h.covered < f.size or f.size != u.size:
-            kinds.add("edited")
-        elif parsed.stream.raw[f.tok_start:f.tok_end] == upstream.stream.raw[u.tok_start:u.tok_end]:
-            kinds.add("exact")
-        else:
-            kinds.add("renamed")
+    kinds = {_unit_clone_type(parsed, upstream, h) for h in hits}
     return "edited" if "edited" in kinds else "renamed" if "renamed" in kinds else "exact"
 
 
+def _unit_clone_type(parsed: ParsedFile, upstream: ParsedFile, h: Hit) -> str:
+    """exact (same tokens), renamed (same shape, other names) or edited.
+
+    A unit with no upstream unit (a file without functions is one module unit)
+    is compared with the upstream tokens it aligns to, when they are one run.
+    """
+    f, u = h.unit.fragment, h.u_fragment
+    if u is not None:
+        lo, hi = u.tok_start, u.tok_end
+    elif h.pairs:
+        lo, hi = min(ui for _, ui in h.pairs), max(ui for _, ui in h.pairs) + 1
+    else:
+        return "edited"
+    if h.covered < f.size or f.size != hi - lo:
+        return "edited"
+    s, us = parsed.stream, upstream.stream
+    if s.raw[f.tok_start:f.tok_end] == us.raw[lo:hi]:
+        return "exact"
+    return "renamed" if s.texts[f.tok_start:f.tok_end] == us.texts[lo:hi] else "edited"
+
+
 def rename_map(parsed: ParsedFile, upstream: ParsedFile,
-               pairs: list[tuple[int, int]]) -> tuple[tuple[str, str], ...]:
-    """Upstream identifier -> suspect identifier, by majority over aligned positions."""
-    s, u = parsed.stream, upstream.stream
-    votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for si, ui in pairs:
-        if s.renameable[si] and u.renameable[ui]:
-            votes[u.raw[ui]][s.raw[si]] += 1
-    out = []
-    for old, counter in votes.items():
-        new, _ = counter.most_common(1)[0]
-        if new != old:
-            out.append((old, new))
-    return tuple(sorted(out))
+               pairs: list[tuple[int, int]]) -> tuple[tuple[str, str, int], ...]:
+    """Upstream identifier -> suspect identifier with its support, one-to-one, over ``pairs``."""
+    from .evidence import one_to_one
+
+    return tuple(sorted((old, new, n) for old, (new, n)
+                        in one_to_one(rename_votes(parsed, upstream, pairs)).items()))
 
 
 def _evidence(parsed: ParsedFile, upstream: ParsedFile,
@@ -232,11 +341,26 @@ def _evidence(parsed: ParsedFile, upstream: ParsedFile,
 
 def _line_alignment(parsed: ParsedFile, upstream: ParsedFile,
                     pairs: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    """Each suspect line with an aligned token, beside the upstream line of its first one."""
+    """Each suspect line with an aligned token, beside the upstream line of its first one.
+
+    Tokens with no width (block markers the normaliser adds) pair a line only
+    when nothing the file says does: they sit where a block starts, which
+    upstream may be a docstring's line.
+    """
     out: dict[int, int] = {}
+    weak: dict[int, int] = {}
+    s, u = parsed.stream, upstream.stream
     for si, ui in sorted(pairs):
-        out.setdefault(parsed.stream.lines[si], upstream.stream.lines[ui])
+        line = s.lines[si]
+        (weak if _no_width(s, si) or _no_width(u, ui) else out).setdefault(line, u.lines[ui])
+    for line, partner in weak.items():
+        out.setdefault(line, partner)
     return tuple(sorted(out.items()))
+
+
+def _no_width(stream, i: int) -> bool:
+    return len(stream.cols) == len(stream.texts) and stream.cols[i] == stream.end_cols[i] \
+        and stream.lines[i] == stream.end_lines[i]
 
 
 def summarise(parsed: ParsedFile, matches: list[Match]) -> FileSummary:
@@ -246,27 +370,3 @@ def summarise(parsed: ParsedFile, matches: list[Match]) -> FileSummary:
     derived = set().union(*lines_by.values()) if lines_by else set()
     return FileSummary(parsed.path, parsed.line_count, len(derived),
                        tuple(sorted((k, len(v)) for k, v in lines_by.items())))
-
-
-_NO_SPACE_BEFORE = frozenset(") ] } , . : ;".split())
-_NO_SPACE_AFTER = frozenset("( [ { . @".split())
-
-
-def excerpt(parsed: ParsedFile, start: int, end: int,
-            limit: int = 60) -> tuple[tuple[int, str], ...]:
-    """Lines ``start..end`` rebuilt from raw tokens (comments and layout are not kept)."""
-    by_line: dict[int, list[str]] = defaultdict(list)
-    s = parsed.stream
-    for text, raw, line in zip(s.texts, s.raw, s.lines):
-        if start <= line <= end and text not in ("{", "}"):
-            by_line[line].append(raw)
-    out = []
-    for line in sorted(by_line)[:limit]:
-        words = by_line[line]
-        text = words[0]
-        for prev, word in zip(words, words[1:]):
-            tight = word in _NO_SPACE_BEFORE or prev in _NO_SPACE_AFTER or (
-                word in ("(", "[") and (prev[-1:].isalnum() or prev[-1:] in "_)]"))
-            text += word if tight else " " + word
-        out.append((line, text))
-    return tuple(out)

@@ -50,12 +50,21 @@ class TokenStream:
     ``texts`` are what fingerprints and alignment see (identifiers a copier can
     rename become ``$``, literals ``S``/``N``); ``raw`` keeps the original text
     of every token, so a rename map and the clone type can be told.
+
+    Each token's place in the file: it starts on ``lines[i]`` at character
+    column ``cols[i]`` and ends on ``end_lines[i]`` before column ``end_cols[i]``
+    (0-based, end exclusive, counted in characters of the decoded line, a tab
+    being one), so quoted evidence can mark the matched tokens on the file's own
+    lines.  Tokens the normaliser makes up (block markers) have no width.
     """
 
     texts: tuple[str, ...]
     raw: tuple[str, ...]
     lines: tuple[int, ...]
     renameable: tuple[bool, ...]  # True where texts[i] abstracts an identifier
+    cols: tuple[int, ...] = ()
+    end_lines: tuple[int, ...] = ()
+    end_cols: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class ParsedFile:
     author: str | None = None
     header: tuple[str, ...] = ()  # copyright and licence lines of the file's leading comments
     first_date: int | None = None  # when its history first held this path (any version)
+    text_lines: tuple[str, ...] = ()  # the file's own lines, decoded, without line endings
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,20 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class QuotedLine:
+    """One line of a file quoted as evidence: the file's own text, never rebuilt.
+
+    ``spans`` are the column ranges ``[start, end)`` of the tokens the
+    alignment matched; ``renamed`` those of identifiers the rename map renames.
+    """
+
+    line: int
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
+    renamed: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class Match:
     """A region of a suspect file derived from a region of an upstream file."""
 
@@ -123,15 +147,15 @@ class Match:
     upstream_end_line: int
     similarity: float
     clone_type: str  # exact | renamed | edited
-    renames: tuple[tuple[str, str], ...]  # (upstream name, suspect name), sorted
+    renames: tuple[tuple[str, str], ...]  # (upstream name, suspect name), sorted, one-to-one
     names: tuple[str, ...] = ()  # suspect fragment names the region covers
     upstream_names: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     also_in: tuple[str, ...] = ()  # other upstreams holding the same code
     upstream_date: int | None = None
     upstream_commit: str | None = None
-    excerpt: tuple[tuple[int, str], ...] = ()  # suspect lines, rebuilt from tokens
-    upstream_excerpt: tuple[tuple[int, str], ...] = ()
+    excerpt: tuple[QuotedLine, ...] = ()  # suspect lines, verbatim
+    upstream_excerpt: tuple[QuotedLine, ...] = ()
     upstream_header: tuple[str, ...] = ()  # copyright/licence lines atop the upstream file
     alignment: tuple[tuple[int, int], ...] = ()  # (suspect line, upstream line) that tiles pair
     date: int | None = None  # when the suspect's history introduced the file's blob, if known
@@ -142,6 +166,7 @@ class Match:
     # compares the copy's own version with the upstream file's first appearance
     first_date: int | None = None
     upstream_first_date: int | None = None
+    rename_counts: tuple[int, ...] = ()  # aligned occurrences supporting each of ``renames``
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .index.base import Store
-from .indexing import Parsed, Progress, index_source, parse_source
+from .lang import language_of
+from .indexing import Parsed, Progress, index_source, parse_source, supported
 from .match import MatchOptions, match_files
-from .model import Report, Source, UpstreamInfo
+from .model import ParsedFile, Report, Source, UpstreamInfo
 
 if TYPE_CHECKING:
     from .config import Config
@@ -28,7 +29,7 @@ def scan_source(store: Store, source: Source, options: MatchOptions | None = Non
     ``focus`` limits the search to the lines a change adds.
     """
     t0 = time.perf_counter()
-    parsed = parser(source) if parser else parse_source(source, progress=progress)
+    parsed = _parse_reusing(store, source, parser, progress)
     t1 = time.perf_counter()
     matches, summaries, stats = match_files(store, list(parsed.files), options or MatchOptions(),
                                             focus)
@@ -43,6 +44,33 @@ def scan_source(store: Store, source: Source, options: MatchOptions | None = Non
         upstreams=tuple(store.upstreams()),
         stats=stats,
     )
+
+
+def _parse_reusing(store: Store, source: Source, parser: Callable[[Source], Parsed] | None,
+                   progress: Progress | None) -> Parsed:
+    """Parse ``source``, taking the blobs the index already holds from the index.
+
+    A fork is mostly its upstream's blobs: decoding them is much cheaper than
+    parsing, and they are byte for byte what the index parsed with the same
+    normaliser (the index refuses other fingerprint parameters).
+    """
+    held = store.known_blobs({f.blob_id for f in supported(source.files)})
+    reused: dict[str, ParsedFile] = {}
+    for f in supported(source.files):
+        if f.blob_id in held:
+            blob = store.load_blob(f.blob_id)
+            # a blob with no lines cannot be quoted; a .h blob indexed as C may be C++ here
+            if (blob.text_lines or not f.data.strip()) and blob.language == language_of(f.path):
+                reused[f.path] = replace(blob, path=f.path, date=f.date, commit=f.commit,
+                                         author=f.author)
+    rest = replace(source, files=tuple(f for f in source.files if f.path not in reused))
+    parsed = parser(rest) if parser else parse_source(rest, progress=progress)
+    if not reused:
+        return parsed
+    if progress:
+        progress(len(reused))
+    files = sorted((*parsed.files, *reused.values()), key=lambda p: p.path)
+    return replace(parsed, files=tuple(files))
 
 
 def compare_sources(suspect: Source, upstream: Source, upstream_name: str | None = None,

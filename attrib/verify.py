@@ -63,6 +63,9 @@ class Hit:
     pairs: tuple[tuple[int, int], ...]  # (suspect token, upstream token) aligned in this unit
 
 
+TWIN_MARGIN = 0.1  # similarity below the best at which another holder still counts as a twin
+
+
 def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
               options: MatchOptions, vouched: frozenset[str] = frozenset(),
               prior: list[Hit] | None = None) -> list[Hit]:
@@ -93,7 +96,10 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     for hits in per_unit.values():
         hits.sort(key=lambda h: (-h.similarity, -h.covered, h.blob_id))
         chosen.append(hits[0])
-        chosen += [h for h in hits[1:] if h.similarity >= hits[0].similarity - 0.02]
+        # other holders close enough to be the same code stay, for match.py to choose among
+        # by what explains the whole file (a function tiles a little worse against the
+        # fuller twin whose other parts claim some of its tokens)
+        chosen += [h for h in hits[1:] if h.similarity >= hits[0].similarity - TWIN_MARGIN]
     return chosen
 
 

@@ -111,10 +111,11 @@ def test_html_is_self_contained_and_escaped(index: str, hostile_tree: Path, tmp_
 
 
 def test_html_escapes_renames_and_draws_artifacts() -> None:
-    from attrib.model import Match
+    from attrib.model import Match, QuotedLine
 
     m = Match("a.py", 1, 1, "Up<s>", "b.py", 1, 1, 0.9, "renamed", (("x", "<b>y</b>"),),
-              excerpt=((1, "<b>y</b> = 1"),), upstream_excerpt=((1, "x = 1"),))
+              excerpt=(QuotedLine(1, "<b>y</b> = 1", ((0, 12),), ((0, 8),)),),
+              upstream_excerpt=(QuotedLine(1, "x = 1", ((0, 5),), ((0, 1),)),))
     art = {"status": "compared", "reason": "", "sections": [{
         "name": "weights", "verdict": "derived", "figures": {"mean": 0.5}, "problems": ["<p>"],
         "histogram": {"edges": [0, 1, 2], "counts": [3, 1], "gaussian": [2.5, 1.5]},

@@ -48,7 +48,7 @@ def test_quick_start_on_the_bundled_example(tmp_path):
     assert ("llama3v/projection.py", "minicpmv/resampler.py") in found
     assert ("llama3v/positional.py", "minicpmv/resampler.py") in found
     assert ("llama3v/vision_patches.py", "minicpmv/image_slicer.py") in found
-    renames = {k: v for m in report["matches"] for k, v in m["renames"].items()}
+    renames = {r["upstream"]: r["suspect"] for m in report["matches"] for r in m["renames"]}
     assert renames.get("Resampler") == "Projection"
     assert not any(m["path"].endswith(("train_utils.py", "eval_metrics.py"))
                    for m in report["matches"])
@@ -60,7 +60,7 @@ def test_json_report_has_the_documented_fields(tmp_path, index):
     code, out, _ = run("scan", str(suspect), "--index", index, "--format", "json")
     assert code == 1
     report = json.loads(out)
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     m = report["matches"][0]
     for key in ("path", "start_line", "end_line", "upstream", "upstream_path",
                 "upstream_start_line", "upstream_end_line", "similarity", "clone_type",

@@ -8,6 +8,7 @@ with formats checked too, so a URI that is not one fails.
 from __future__ import annotations
 
 import json
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -30,7 +31,7 @@ from attrib.scan import check_rules, scan_source
 from attrib.sources import open_source
 
 from compliance_fixtures import UPSTREAM_NAME, UPSTREAM_URL, build_case
-from helpers import UNRELATED_PY, UPSTREAM_PY, write_tree
+from helpers import COPY_PY, UNRELATED_PY, UPSTREAM_PY, write_tree
 
 # ---------------------------------------------------------------- building real reports
 
@@ -429,3 +430,36 @@ def test_scan_cli_writes_each_format(tmp_path, fmt):
         assert all(COMMAND.match(line) for line in result.stdout.splitlines())
     else:
         assert "copy without credit" in result.stdout
+
+
+# ---------------------------------------------------------------- the JSON golden file
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "compare_pool.json"
+UPDATE_GOLDEN = "ATTRIB_UPDATE_GOLDEN"  # set it to 1 to rewrite the golden file
+
+
+def stable_report(report: Report) -> dict:
+    """The JSON report without what differs between runs (version, timings, temp paths)."""
+    data = json.loads(render(report, "json"))
+    data["tool"]["version"] = "*"
+    data["stats"] = {}
+    data["target"] = "*"
+    for u in data["upstreams"]:
+        u["location"] = "*"
+        u["indexed_at"] = None
+    return data
+
+
+def test_json_report_matches_the_golden_file(tmp_path):
+    """The JSON shape consumers rely on; ``ATTRIB_UPDATE_GOLDEN=1`` rewrites it after a change
+    that means to change it (and then ``schema_version`` is bumped)."""
+    upstream = write_tree(tmp_path / "up", {"grid.py": UPSTREAM_PY})
+    suspect = write_tree(tmp_path / "s", {"pool.py": COPY_PY})
+    from attrib.scan import compare_sources
+
+    data = stable_report(compare_sources(open_source(suspect), open_source(upstream), "up"))
+    if os.environ.get(UPDATE_GOLDEN):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    assert data == json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert data["schema_version"] == 2

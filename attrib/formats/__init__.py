@@ -7,7 +7,7 @@ from typing import Callable
 from ..errors import UsageError
 from ..model import Report
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: verbatim quoted lines with spans; renames as a list with counts
 
 
 def _text(report: Report, **kw) -> str:

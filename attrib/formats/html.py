@@ -8,12 +8,11 @@ Content-Security-Policy that allows no network source backs that up.
 from __future__ import annotations
 
 import math
-import re
 from html import escape
 from typing import Any
 
 from .. import __version__
-from ..model import Finding, Match, Report
+from ..model import Finding, Match, QuotedLine, Report
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CSS = """
@@ -28,8 +27,8 @@ text-align:left;vertical-align:top}th{background:#f3f5f7}
 .v-ok{background:#dcf5e3;color:#135c2b}
 table.code{width:100%;table-layout:fixed;font:12px/1.35 ui-monospace,Menlo,Consolas,monospace}
 table.code td{border:0;border-right:1px solid #d0d7de;white-space:pre-wrap;word-break:break-all}
-table.code td.n{width:3.5em;text-align:right;color:#8a94a3;user-select:none}
-mark{background:#ffe28a;border-radius:2px}mark.u{background:#c9e3ff}
+table.code .n{width:3.5em;text-align:right;color:#8a94a3;user-select:none}
+span.t{background:#e6f4ea}mark{background:#ffe28a;border-radius:2px}mark.u{background:#c9e3ff}
 .match{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;margin:14px 0}
 pre.fix{background:#f6f8fa;padding:6px 8px;white-space:pre-wrap;margin:4px 0}
 svg text{font:11px system-ui,sans-serif}
@@ -168,7 +167,8 @@ def _matches(report: Report) -> str:
     if not report.matches:
         return ""
     return ("<h2 id=\"matches\">Matches</h2><p class=\"muted\">Suspect lines on the left, upstream "
-            "lines on the right; renamed identifiers are <mark>marked</mark>.</p>"
+            "lines on the right, each as its file has it; <span class=\"t\">matched tokens</span> "
+            "are shaded and renamed identifiers <mark>marked</mark>.</p>"
             + "\n".join(_match(m) for m in report.matches))
 
 
@@ -182,9 +182,12 @@ def _match(m: Match) -> str:
     head += "<br>" + _dates(m) + "</p>"
     renames = ""
     if m.renames:
-        renames = ("<table><tr><th>upstream name</th><th>renamed to</th></tr>" + "".join(
-            f"<tr><td><code>{escape(a)}</code></td><td><code>{escape(b)}</code></td></tr>"
-            for a, b in m.renames) + "</table>")
+        counts = [str(n) for n in m.rename_counts] if len(m.rename_counts) == len(m.renames) \
+            else [""] * len(m.renames)
+        renames = ("<table><tr><th>upstream name</th><th>renamed to</th><th>occurrences</th></tr>"
+                   + "".join(f"<tr><td><code>{escape(a)}</code></td><td><code>{escape(b)}</code>"
+                             f"</td><td>{n}</td></tr>" for (a, b), n in zip(m.renames, counts))
+                   + "</table>")
     return f"<div class=\"match\">{head}{renames}{_side_by_side(m)}</div>"
 
 
@@ -203,63 +206,64 @@ def _dates(m: Match) -> str:
             f"; this repository since {when(m.date, m.commit, m.author)}")
 
 
-def _marker(names: list[str]) -> re.Pattern[str] | None:
-    names = sorted({n for n in names if n}, key=len, reverse=True)
-    if not names:
-        return None
-    return re.compile(r"(?<![\w$])(" + "|".join(re.escape(n) for n in names) + r")(?![\w$])")
-
-
-def _marked(text: str, pattern: re.Pattern[str] | None, cls: str = "") -> str:
-    """``text`` escaped, with the identifiers ``pattern`` finds wrapped in <mark>."""
-    if pattern is None:
-        return escape(text)
-    out, pos = [], 0
-    for hit in pattern.finditer(text):
-        out += [escape(text[pos:hit.start()]), f"<mark{cls}>{escape(hit.group(0))}</mark>"]
-        pos = hit.end()
-    return "".join(out) + escape(text[pos:])
+def _marked(q: QuotedLine, cls: str = "") -> str:
+    """The line's own text, escaped; matched columns shaded, renamed identifiers marked."""
+    text = q.text
+    kind = [0] * (len(text) + 1)
+    for ranges, k in ((q.spans, 1), (q.renamed, 2)):
+        for lo, hi in ranges:
+            for c in range(max(lo, 0), min(hi, len(text))):
+                kind[c] = k
+    out: list[str] = []
+    start = 0
+    for c in range(1, len(text) + 1):
+        if c == len(text) or kind[c] != kind[start]:
+            piece = escape(text[start:c])
+            out.append(piece if kind[start] == 0 else f"<span class=\"t\">{piece}</span>"
+                       if kind[start] == 1 else f"<mark{cls}>{piece}</mark>")
+            start = c
+    return "".join(out)
 
 
 _UPSTREAM_MARK = ' class="u"'
 
+Row = tuple[QuotedLine | None, QuotedLine | None]
 
-def _aligned(m: Match) -> list[tuple[tuple[int, str] | None, tuple[int, str] | None]]:
+
+def _aligned(m: Match) -> list[Row]:
     """Rows of (suspect line, upstream line): each suspect line beside the upstream line the
     tiles align it with; upstream lines nothing aligns with come in order, on their own."""
-    upstream = dict(m.upstream_excerpt)
+    upstream = {q.line: q for q in m.upstream_excerpt}
     partner = dict(m.alignment)
     if not partner:
         left, right = list(m.excerpt), list(m.upstream_excerpt)
         return [(left[i] if i < len(left) else None, right[i] if i < len(right) else None)
                 for i in range(max(len(left), len(right)))]
     shown: set[int] = set()
-    rows: list = []
+    rows: list[Row] = []
     pending = sorted(upstream)
-    for line, text in m.excerpt:
-        u = partner.get(line)
+    for q in m.excerpt:
+        u = partner.get(q.line)
         if u in upstream and u not in shown:
             while pending and pending[0] < u:  # upstream lines the copy dropped, in place
                 if pending[0] not in shown:
-                    rows.append((None, (pending[0], upstream[pending[0]])))
+                    rows.append((None, upstream[pending[0]]))
                     shown.add(pending[0])
                 pending.pop(0)
             shown.add(u)
-            rows.append(((line, text), (u, upstream[u])))
+            rows.append((q, upstream[u]))
         else:
-            rows.append(((line, text), None))
-    rows += [(None, (u, upstream[u])) for u in pending if u not in shown]
+            rows.append((q, None))
+    rows += [(None, upstream[u]) for u in pending if u not in shown]
     return rows
 
 
 def _side_by_side(m: Match) -> str:
-    ours, theirs = _marker([b for _, b in m.renames]), _marker([a for a, _ in m.renames])
-    pairs = _aligned(m)
     rows = []
-    for a, b in pairs:
-        rows.append("<tr>" + (f"<td class=\"n\">{a[0]}</td><td>{_marked(a[1], ours)}</td>" if a
+    for a, b in _aligned(m):
+        rows.append("<tr>" + (f"<td class=\"n\">{a.line}</td><td>{_marked(a)}</td>" if a
                               else "<td class=\"n\"></td><td></td>")
-                    + (f"<td class=\"n\">{b[0]}</td><td>{_marked(b[1], theirs, _UPSTREAM_MARK)}</td>"
+                    + (f"<td class=\"n\">{b.line}</td><td>{_marked(b, _UPSTREAM_MARK)}</td>"
                        if b else "<td class=\"n\"></td><td></td>") + "</tr>")
     return ("<table class=\"code\"><tr><th class=\"n\"></th><th>this repository</th>"
             "<th class=\"n\"></th><th>upstream</th></tr>" + "".join(rows) + "</table>")

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from .. import __version__
-from ..model import Match, Report
+from ..model import Match, QuotedLine, Report
 
 
 def match_dict(m: Match) -> dict:
-    d = asdict(m)
-    d["renames"] = dict(m.renames)
+    # field by field rather than asdict(): asdict deep-copies every quoted line, and a
+    # fork's report quotes thousands of them
+    d = {f.name: getattr(m, f.name) for f in fields(m) if f.name != "rename_counts"}
+    counts = m.rename_counts if len(m.rename_counts) == len(m.renames) else (None,) * len(m.renames)
+    d["renames"] = [{"upstream": a, "suspect": b, "count": n}
+                    for (a, b), n in zip(m.renames, counts)]
+    d["excerpt"] = [quoted_dict(q) for q in m.excerpt]
+    d["upstream_excerpt"] = [quoted_dict(q) for q in m.upstream_excerpt]
     d["evidence"] = [asdict(e) for e in m.evidence]
     d["names"] = list(m.names)
     d["upstream_names"] = list(m.upstream_names)
     d["also_in"] = list(m.also_in)
+    d["upstream_header"] = list(m.upstream_header)
     d["alignment"] = [list(p) for p in m.alignment]
     return d
+
+
+def quoted_dict(q: QuotedLine) -> dict:
+    """One quoted line: its number, the file's own text, and the matched column ranges."""
+    return {"line": q.line, "text": q.text, "spans": [list(s) for s in q.spans],
+            "renamed": [list(s) for s in q.renamed]}
 
 
 def report_dict(report: Report) -> dict:

@@ -2,17 +2,21 @@
 """Text report for a terminal: each region with both sides side by side and its renames."""
 from __future__ import annotations
 
+import shutil
 import time
 
-from ..model import Match, Report
+from ..evidence import QUOTE_LIMIT
+from ..model import Match, QuotedLine, Report
 
-_WIDTH = 58
+_TAB = 4  # columns a tab takes in the side-by-side (both sides alike)
 
 
-def render(report: Report, excerpt_lines: int = 12) -> str:
+def render(report: Report, excerpt_lines: int = 12, width: int | None = None) -> str:
+    """The report for a terminal ``width`` columns wide (by default the terminal's)."""
+    width = width or shutil.get_terminal_size((120, 24)).columns
     out: list[str] = []
     for m in report.matches:
-        out += _match(m, excerpt_lines)
+        out += _match(m, excerpt_lines, width)
     if report.files:
         out.append("Files derived from upstreams:")
         for f in report.files:
@@ -50,15 +54,18 @@ def _verdicts(report: Report) -> list[str]:
     return out
 
 
-def _match(m: Match, excerpt_lines: int) -> list[str]:
+def _match(m: Match, excerpt_lines: int, width: int) -> list[str]:
     lines = [
         f"{m.path}:{m.start_line}-{m.end_line}  <-  {m.upstream}:{m.upstream_path}:"
         f"{m.upstream_start_line}-{m.upstream_end_line}",
         f"  similarity {m.similarity:.2f}, {m.clone_type}; "
-        f"{', '.join(m.names)} <- {', '.join(m.upstream_names)}",
+        f"{_names(m.names)} <- {_names(m.upstream_names)}",
     ]
     if m.renames:
-        lines.append("  renamed: " + ", ".join(f"{a} -> {b}" for a, b in m.renames))
+        counts = m.rename_counts if len(m.rename_counts) == len(m.renames) else ()
+        lines.append("  renamed: " + ", ".join(
+            f"{a} -> {b}" + (f" ({counts[i]}x)" if counts else "")
+            for i, (a, b) in enumerate(m.renames)))
     if m.upstream_date:
         day = time.strftime("%Y-%m-%d", time.gmtime(m.upstream_date))
         lines.append(f"  upstream had it since {day} (commit {(m.upstream_commit or '')[:10]}"
@@ -69,30 +76,42 @@ def _match(m: Match, excerpt_lines: int) -> list[str]:
                      + (f" by {m.author}" if m.author else "") + ")")
     if m.also_in:
         lines.append("  also in: " + ", ".join(m.also_in))
-    lines += _side_by_side(m, excerpt_lines)
+    lines += _side_by_side(m, excerpt_lines, width)
     lines.append("")
     return lines
 
 
-def _side_by_side(m: Match, limit: int) -> list[str]:
-    """Suspect lines beside the upstream lines the alignment pairs them with."""
-    upstream = dict(m.upstream_excerpt)
+def _names(names: tuple[str, ...], limit: int = 6) -> str:
+    """The first few unit names (a whole identical file may have hundreds)."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _side_by_side(m: Match, limit: int, width: int) -> list[str]:
+    """Suspect lines beside the upstream lines the alignment pairs them with.
+
+    Both are the files' own lines; a line too long for its column is cut with
+    an ellipsis, never re-spaced.
+    """
+    upstream = {q.line: q for q in m.upstream_excerpt}
     partner = dict(m.alignment)
+    cell = max((width - 7) // 2, 20)
     out = []
-    for line, text in m.excerpt[:limit]:
-        u = partner.get(line)
-        right = _cell((u, upstream[u])) if u in upstream else ""
-        out.append(f"    {_cell((line, text)):<{_WIDTH}} | {right}")
+    before = None
+    for q in m.excerpt[:limit]:
+        u = upstream.get(partner.get(q.line, -1))
+        right = _cell(u, cell).rstrip() if u and u is not before else ""  # once per run
+        before = u
+        out.append(f"    {_cell(q, cell)} | {right}".rstrip())
     more = len(m.excerpt) - limit
     if more > 0:
-        out.append(f"    ... {more} more lines (all evidence in --format json)")
+        out.append(f"    ... {more} more lines (--format json quotes up to {QUOTE_LIMIT})")
     return out
 
 
-def _cell(item: tuple[int, str]) -> str:
-    line, text = item
-    cell = f"{line:>5} {text}"
-    return cell if len(cell) <= _WIDTH else cell[:_WIDTH - 1] + "…"
+def _cell(q: QuotedLine, width: int) -> str:
+    text = f"{q.line:>5} {q.text.expandtabs(_TAB)}"
+    return f"{text:<{width}}" if len(text) <= width else text[:width - 1] + "…"
 
 
 def _footer(report: Report) -> str:

@@ -13,7 +13,10 @@ from ..errors import IndexError_
 from ..fingerprint import Params
 from ..model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 
-SCHEMA = "3"  # 3: files carry first_date (when the upstream first had the path)
+# 3: blobs keep token columns and the file's lines, so evidence quotes the files themselves
+# (the tokens are unchanged, so the normaliser version, which keys the background table, is
+# too); files carry first_date (when the upstream first had the path, for who had it first)
+SCHEMA = "3"
 
 
 class StaleBlobs(IndexError_):
@@ -106,17 +109,28 @@ def encode_blob(parsed: ParsedFile) -> bytes:
            "ren": "".join("1" if r else "0" for r in s.renameable),
            "fragments": [[f.kind, f.name, f.start_line, f.end_line, f.tok_start, f.tok_end]
                          for f in parsed.fragments],
-           "header": list(parsed.header)}
+           "header": list(parsed.header),
+           # where each token sits, and the file's lines, so evidence quotes the file itself
+           "col": s.cols, "ecol": s.end_cols,
+           "eline": [[i, e] for i, (b, e) in enumerate(zip(s.lines, s.end_lines)) if e != b],
+           "src": "\n".join(parsed.text_lines)}
     return zlib.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), 6)
 
 
 def decode_blob(blob_id: str, data: bytes, path: str = "") -> ParsedFile:
     try:
         doc = json.loads(zlib.decompress(data))
-        stream = TokenStream(tuple(doc["texts"]), tuple(doc["raw"]), tuple(doc["line"]),
-                             tuple(c == "1" for c in doc["ren"]))
+        lines = tuple(doc["line"])
+        end_lines = list(lines)
+        for i, e in doc.get("eline", ()):
+            end_lines[i] = e
+        stream = TokenStream(tuple(doc["texts"]), tuple(doc["raw"]), lines,
+                             tuple(c == "1" for c in doc["ren"]), tuple(doc.get("col", ())),
+                             tuple(end_lines) if "col" in doc else (), tuple(doc.get("ecol", ())))
         frags = tuple(Fragment(*f) for f in doc["fragments"])
+        src = doc.get("src")
         return ParsedFile(path, blob_id, doc["language"], stream, frags, doc["lines"],
-                          header=tuple(doc.get("header", ())))
-    except (ValueError, KeyError, TypeError, zlib.error) as exc:
+                          header=tuple(doc.get("header", ())),
+                          text_lines=tuple(src.split("\n")) if src else ())
+    except (ValueError, KeyError, TypeError, IndexError, zlib.error) as exc:
         raise IndexError_(f"index entry for blob {blob_id[:12]} is corrupt ({exc})") from None

@@ -130,5 +130,16 @@ def parse_file(source: SourceFile) -> ParsedFile:
         path=source.path, blob_id=source.blob_id, language=language, stream=stream,
         fragments=tuple(fragments), line_count=text.count("\n") + (not text.endswith("\n")),
         date=source.date, commit=source.commit, author=source.author,
-        header=notice_lines(text), first_date=source.first_date,
+        header=notice_lines(text), text_lines=file_lines(text), first_date=source.first_date,
     )
+
+
+def file_lines(text: str) -> tuple[str, ...]:
+    """The lines evidence quotes: split where tree-sitter and pygments count a new line.
+
+    A trailing ``\r`` (CRLF files) is the line ending, not the line's text.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return tuple(line[:-1] if line.endswith("\r") else line for line in lines)

@@ -37,15 +37,20 @@ def parse(text: str, language: str) -> tuple[TokenStream, list[Fragment]]:
     raw: list[str] = []
     lines: list[int] = []
     renameable: list[bool] = []
-    line = 1
+    places: list[tuple[int, int, int]] = []  # (start col, end line, end col) per token
+    line, col = 1, 1 if text.startswith("\ufeff") else 0  # pygments drops a BOM
     for ttype, value in _lexer(language).get_tokens(text):
-        here = line
-        line += value.count("\n")
+        here, at = line, col
+        line, col = _advance(line, col, value)
         if ttype in Comment or ttype in Whitespace or ttype in Text or not value.strip():
             continue
+        lead = len(value) - len(value.lstrip())
+        here, at = _advance(here, at, value[:lead])
+        end = _advance(here, at, value.strip())
         if ttype in String:
             if texts and texts[-1] == "S" and lines[-1] >= here - 1:
-                continue  # one literal, lexed in pieces
+                places[-1] = (places[-1][0], *end)  # one literal, lexed in pieces
+                continue
             token, abstract = "S", False
         elif ttype in Number:
             token, abstract = "N", False
@@ -59,9 +64,20 @@ def parse(text: str, language: str) -> tuple[TokenStream, list[Fragment]]:
         raw.append(value.strip())
         lines.append(here)
         renameable.append(abstract)
+        places.append((at, *end))
     _keep_external_attributes(texts, raw, renameable)
-    stream = TokenStream(tuple(texts), tuple(raw), tuple(lines), tuple(renameable))
+    cols, end_lines, end_cols = zip(*places) if places else ((), (), ())
+    stream = TokenStream(tuple(texts), tuple(raw), tuple(lines), tuple(renameable),
+                         tuple(cols), tuple(end_lines), tuple(end_cols))
     return stream, _fragments(stream)
+
+
+def _advance(line: int, col: int, value: str) -> tuple[int, int]:
+    """Where (line, column) is after ``value`` (pygments turns every line ending into ``\\n``)."""
+    newlines = value.count("\n")
+    if not newlines:
+        return line, col + len(value)
+    return line + newlines, len(value) - value.rfind("\n") - 1
 
 
 _MEMBER = frozenset({".", "->", "?."})

@@ -77,10 +77,12 @@ class _Walker:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self.ascii = data.isascii()  # then a byte column is a character column
         self.kinds: list[int] = []  # 0 keyword/operator, _NAME, _ATTR, _KWARG, 4 literal
         self.texts: list[str] = []
         self.raw: list[str] = []
         self.lines: list[int] = []
+        self.places: list[tuple[int, int, int]] = []  # (start col, end line, end col) per token
         self.bound: set[str] = set()
         self.bound_attrs: set[str] = set()
         self.fragments: list[Fragment] = []
@@ -92,6 +94,20 @@ class _Walker:
         self.texts.append(text)
         self.raw.append(raw)
         self.lines.append(line)
+        self.places.append((0, line, 0))  # no width until _place gives it the node's
+
+    def _place(self, node, first: int) -> None:
+        """Give the tokens emitted from ``first`` on the columns of ``node`` (in characters)."""
+        start = self._col(node.start_byte, node.start_point[1])
+        place = (start, node.end_point[0] + 1, self._col(node.end_byte, node.end_point[1]))
+        for i in range(first, len(self.places)):
+            self.places[i] = place
+
+    def _col(self, byte: int, byte_col: int) -> int:
+        # tree-sitter counts columns in bytes; evidence marks characters of the decoded line
+        if byte_col == 0 or self.ascii:
+            return byte_col
+        return len(self.data[byte - byte_col:byte].decode("utf-8", "replace"))
 
     def text_of(self, node) -> str:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -111,7 +127,9 @@ class _Walker:
                     self._imports(node)
                 continue
             if not node.child_count or t in _STRINGS:
+                first = len(self.texts)
                 self._leaf(node, t, binding, tag)
+                self._place(node, first)
                 continue
             if t == "expression_statement" and node.named_child_count == 1 \
                     and node.named_children[0].type in _STRINGS:
@@ -270,5 +288,7 @@ class _Walker:
         module = Fragment("module", "<module>", self.lines[0] if n else 1,
                           self.lines[-1] if n else 1, 0, n)
         fragments = [module] + sorted(self.fragments, key=lambda f: (f.tok_start, -f.tok_end))
-        stream = TokenStream(tuple(texts), tuple(self.raw), tuple(self.lines), tuple(renameable))
+        cols, end_lines, end_cols = zip(*self.places) if self.places else ((), (), ())
+        stream = TokenStream(tuple(texts), tuple(self.raw), tuple(self.lines), tuple(renameable),
+                             tuple(cols), tuple(end_lines), tuple(end_cols))
         return stream, fragments
