@@ -120,6 +120,7 @@ def build_case(tmp: Path, spdx: str, case: str) -> Built:
 
 # a day each: the upstream's commit, a fork of it, and the copy
 UP_DAY, FORK_DAY, COPY_DAY, OLD_DAY = 1_672_531_200, 1_685_577_600, 1_704_067_200, 1_577_836_800
+LATER_DAY = 1_735_689_600  # 2025: after the copy
 CHANGED = "# Changed for pooling, 2024.\n"  # a change notice (Apache-2.0 §4(b)) naming no one
 
 
@@ -231,6 +232,19 @@ def older_suspect(tmp: Path) -> Pattern:
                 "this repository had it first", day=OLD_DAY)
 
 
+def upstream_edited_later(tmp: Path) -> Pattern:
+    """The upstream had the file first and edited it after the copy was taken: its current
+    version is younger than the copy, its file is not, so the copier is not acquitted."""
+    up = bare_upstream(tmp / "upstream", day=UP_DAY)
+    edited = body() + "\n\ndef grid_area(grid):\n    return len(grid) * len(grid[0])\n"
+    git_repo(up, [({"gridlib/grid.py": edited}, "gridlib 1.1: grid_area", LATER_DAY)],
+             author="Upstream Dev")
+    return Pattern(((UPSTREAM_NAME, up, UPSTREAM_URL),),
+                   _suspect(tmp, {"README.md": "# pooling\n\nFast pooling.\n",
+                                  "pool/pool.py": COPY_PY}),
+                   {UPSTREAM_NAME: "copy without credit"})
+
+
 def backdated_copy(tmp: Path) -> Pattern:
     """A copy committed with dates set before its parent's: priority claimed, not shown."""
     up = bare_upstream(tmp / "upstream")
@@ -259,4 +273,5 @@ PATTERNS = {"uncredited-bare": uncredited_bare, "named-like-upstream": named_lik
             "docs-credit": docs_credit,
             "mit-copyright-replaced": mit_copyright_replaced, "mit-notice-kept": mit_notice_kept,
             "reauthored-history": reauthored_history, "older-suspect": older_suspect,
-            "backdated-copy": backdated_copy, "shared-lineage": shared_lineage}
+            "backdated-copy": backdated_copy, "upstream-edited-later": upstream_edited_later,
+            "shared-lineage": shared_lineage}
