@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Model files where real repositories keep them: subfolders, weight maps, Git LFS pointers."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from attrib.artifacts import compare_models
+from attrib.artifacts.files import locate
+from attrib.artifacts.tensorfile import write_safetensors
+from attrib.artifacts.weightmap import compare_structures
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def attrib(*args: str) -> tuple[int, str, str]:
+    done = subprocess.run([sys.executable, "-c", "from attrib.cli.main import main; main()",
+                           *args], capture_output=True, text=True)
+    return done.returncode, done.stdout, done.stderr
+
+
+def names(prefix: str = "vpm") -> list[str]:
+    out = [f"{prefix}.encoder.layers.{i}.{p}.weight" for i in range(4)
+           for p in ("q_proj", "k_proj", "mlp.fc1")]
+    return out + [f"llm.model.layers.{i}.self_attn.o_proj.weight" for i in range(4)]
+
+
+def weight_map(directory: Path, params: list[str], shards: int = 2) -> None:
+    files = [f"model-{i + 1:05d}-of-{shards:05d}.safetensors" for i in range(shards)]
+    data = {"metadata": {"total_size": 1234}, "weight_map": {
+        n: files[i % shards] for i, n in enumerate(params)}}
+    (directory / "model.safetensors.index.json").write_text(json.dumps(data))
+
+
+def lfs_pointer(path: Path, content: bytes) -> None:
+    """The text git-lfs leaves in a checkout without the LFS objects (spec v1)."""
+    path.write_text("version https://git-lfs.github.com/spec/v1\n"
+                    f"oid sha256:{hashlib.sha256(content).hexdigest()}\nsize {len(content)}\n")
+
+
+def laid_out_like_a_copy(root: Path, prefix: str, payload: bytes, config: dict) -> Path:
+    """Weight map and LFS pointers at the root, config and tokenizer in a package folder."""
+    (root / "llama3v").mkdir(parents=True)
+    (root / "llama3v" / "config.json").write_text(json.dumps(config))
+    (root / "llama3v" / "tokenizer_config.json").write_text(json.dumps({"bos_token": "<s>"}))
+    weight_map(root, names(prefix))
+    for i in range(2):
+        lfs_pointer(root / f"model-{i + 1:05d}-of-00002.safetensors", payload + bytes([i]))
+    return root
+
+
+def test_files_are_found_in_subfolders_and_lfs_pointers_read(tmp_path):
+    root = laid_out_like_a_copy(tmp_path / "m", "vison", b"x" * 100, {"hidden_size": 3})
+    (root / ".git").mkdir()
+    (root / ".git" / "config.json").write_text("{}")  # hidden folders are not searched
+    (root / "loop").symlink_to(root)  # never followed
+    files = locate(root)
+    assert files.config == root / "llama3v" / "config.json"
+    assert set(files.tokenizer) == {"tokenizer_config.json"}
+    assert files.index == root / "model.safetensors.index.json" and files.weights == ()
+    assert [(p.path, p.size) for p in files.lfs] == [
+        ("model-00001-of-00002.safetensors", 101), ("model-00002-of-00002.safetensors", 101)]
+    assert files.folders == (".", "llama3v")
+
+
+def test_renamed_prefix_and_identical_subtrees_from_index_files_alone():
+    a = dict.fromkeys(names("vpm"))
+    b = dict.fromkeys(names("vison")[:-1] + ["extra.bias.weight"])
+    figures = compare_structures(a, b)
+    assert figures["key_map"] == {"vpm.*": "vison.*"}
+    assert figures["renamed"] == 12 and figures["same_name"] == 3
+    assert figures["missing_in_b"] == ["llm.model.layers.3.self_attn.o_proj.weight"]
+    assert figures["extra_in_b"] == ["extra.bias.weight"]
+    assert {"a": "vpm", "b": "vison", "parameters": 12} in figures["identical_subtrees"]
+
+
+def test_safetensors_shapes_count_in_the_weight_map(tmp_path):
+    rng = np.random.default_rng(0)
+    up, cp = tmp_path / "up", tmp_path / "cp"
+    up.mkdir(), cp.mkdir()
+    shapes = {"a": (4, 4), "b": (4, 2), "c": (3, 3)}
+    write_safetensors(up / "model.safetensors",
+                      {f"vpm.{k}.weight": rng.random(v) for k, v in shapes.items()})
+    shapes["b"] = (2, 4)  # a different shape: the name does not pair
+    write_safetensors(cp / "model.safetensors",
+                      {f"vison.{k}.weight": rng.random(v) for k, v in shapes.items()})
+    section = compare_models(up, cp).weight_map
+    assert section.figures["key_map"] == {"vpm.*": "vison.*"}
+    assert section.figures["shapes_compared"] == 2
+    assert section.figures["missing_in_b"] == ["vpm.b.weight"]
+    assert section.verdict == "independent"
+
+
+def test_noise_added_copy_signature_from_pointers_and_weight_map(tmp_path):
+    config = {"hidden_size": 3584, "vocab_size": 151666}
+    up = laid_out_like_a_copy(tmp_path / "up", "vpm", b"a" * 500, config)
+    cp = laid_out_like_a_copy(tmp_path / "cp", "vison", b"b" * 500, config)
+    report = compare_models(up, cp)
+    assert report.lfs.verdict == "same-layout"
+    assert report.weight_map.verdict == "derived"
+    assert report.verdict == "derived" and "noise-added copy" in report.detail
+    same = laid_out_like_a_copy(tmp_path / "same", "vpm", b"a" * 500, config)
+    assert compare_models(up, same).lfs.verdict == "identical"
+
+
+def test_independent_layouts_are_not_derived(tmp_path):
+    up = laid_out_like_a_copy(tmp_path / "up", "vpm", b"a" * 500, {"hidden_size": 3584})
+    other = tmp_path / "other"
+    other.mkdir()
+    weight_map(other, [f"transformer.h.{i}.attn.c_attn.weight" for i in range(16)])
+    lfs_pointer(other / "model-00001-of-00002.safetensors", b"c" * 700)
+    report = compare_models(up, other)
+    assert report.weight_map.verdict == "independent"
+    assert report.lfs.verdict == "independent" and report.verdict == "independent"
+
+
+def test_malformed_index_and_pointer_are_problems_and_the_comparison_goes_on(tmp_path):
+    up = laid_out_like_a_copy(tmp_path / "up", "vpm", b"a" * 500, {"hidden_size": 3584})
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "model.safetensors.index.json").write_text('{"weight_map": [1, 2')
+    (bad / "model.safetensors").write_text("version https://git-lfs.github.com/spec/v1\n"
+                                           "oid sha256:zz\n")  # no valid oid: not a pointer
+    (bad / "config.json").write_text(json.dumps({"hidden_size": 3584}))
+    code, out, err = attrib("model", "compare", str(up), str(bad))
+    assert code in (0, 1) and "Traceback" not in err
+    assert "model.safetensors.index.json: not JSON" in out
+    assert "model.safetensors: header length" in out or "truncated" in out
+
+
+def test_cli_compare_and_audit_of_a_tree_laid_out_like_a_real_copy(tmp_path):
+    upstream = tmp_path / "minicpmv"
+    suspect = tmp_path / "llama3v"
+    import shutil
+
+    shutil.copytree(EXAMPLES / "minicpmv", upstream)
+    shutil.copytree(EXAMPLES / "llama3v", suspect)
+    weight_map(upstream, names("vpm"))
+    for i in range(2):
+        lfs_pointer(upstream / f"model-{i + 1:05d}-of-00002.safetensors", b"u" * 300 + bytes([i]))
+    # the copy: config in the package folder, weight map at the root, pointers of other bytes
+    (suspect / "config.json").rename(suspect / "llama3v" / "config.json")
+    weight_map(suspect, names("vison"))
+    for i in range(2):
+        lfs_pointer(suspect / f"model-{i + 1:05d}-of-00002.safetensors", b"s" * 300 + bytes([i]))
+    code, out, _ = attrib("model", "compare", str(upstream), str(suspect))
+    assert code == 1 and "verdict: derived" in out
+    assert "vpm.* -> vison.*" in out and "model files in" in out
+    idx = str(tmp_path / "idx.sqlite")
+    assert attrib("index", "add", str(upstream), "--name", "MiniCPM-V", "--index", idx)[0] == 0
+    code, out, err = attrib("audit", str(suspect), "--index", idx, "--format", "json")
+    art = json.loads(out)["audit"]["model_artifacts"]
+    assert art["status"] == "compared", art
+    verdicts = {s["name"]: s["verdict"] for s in art["sections"]}
+    assert verdicts["weight_map"] == "derived" and verdicts["lfs"] == "same-layout"
+    page = tmp_path / "audit.html"
+    attrib("audit", str(suspect), "--index", idx, "-o", str(page))
+    html = page.read_text()
+    assert "weight_map" in html and "same layout, other bytes" in html
