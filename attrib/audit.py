@@ -210,8 +210,25 @@ def model_artifacts(local: Path | None, report: Report,
             sections.append({"name": u.name, "verdict": "error", "figures": {},
                              "problems": [f"{type(exc).__name__}: {exc}"]})
             continue
-        sections += [{**s, "upstream": u.name} for s in artifact_sections(result)]
+        code = sorted({r for m in report.matches if m.upstream == u.name
+                       for r in getattr(m, "renames", ())})
+        sections += [_with_code_renames({**s, "upstream": u.name}, code)
+                     for s in artifact_sections(result)]
     return {"status": "compared", "reason": "", "sections": sections}
+
+
+def _with_code_renames(section: dict, code: list[tuple[str, str]]) -> dict:
+    """The config's key rename map beside the code's identifier rename map: a key renamed
+    the same way in both (``vision_batch_size -> vision_chunk``) is one disguise, twice."""
+    keys = section.get("figures", {}).get("renamed_keys")
+    if section.get("name") != "config" or not (keys or code):
+        return section
+    # the audit compares (audited, upstream); code renames read upstream -> audited
+    leaf = {b.rsplit(".", 1)[-1]: a.rsplit(".", 1)[-1] for a, b in (keys or {}).items()}
+    both = sorted(f"{a} -> {b}" for a, b in code if leaf.get(a) == b)
+    figures = {**section["figures"], "code_renames": [f"{a} -> {b}" for a, b in code[:40]],
+               "renamed_in_config_and_code": both}
+    return {**section, "figures": figures}
 
 
 def _comparer() -> Callable[..., Any] | None:

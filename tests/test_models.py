@@ -162,3 +162,49 @@ def test_cli_compare_and_audit_of_a_tree_laid_out_like_a_real_copy(tmp_path):
     attrib("audit", str(suspect), "--index", idx, "-o", str(page))
     html = page.read_text()
     assert "weight_map" in html and "same layout, other bytes" in html
+
+
+# -- configs with renamed keys ----------------------------------------------------------------
+
+def test_bundled_example_config_is_derived_with_its_key_rename_map():
+    code, out, _ = attrib("model", "compare", str(EXAMPLES / "minicpmv"), str(EXAMPLES / "llama3v"),
+                          "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and data["verdict"] == "derived"
+    keys = data["config"]["figures"]["renamed_keys"]
+    assert keys["vision_batch_size"] == "vision_chunk" and keys["query_num"] == "num_latents"
+    assert data["config"]["figures"]["renamed_prefixes"] == {"slice_config.*": "tiling.*"}
+
+
+def test_renamed_keys_need_identical_values_and_independent_configs_stay_independent(tmp_path):
+    from attrib.artifacts.configs import compare_configs
+
+    gpt = {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12,
+           "n_positions": 1024, "vocab_size": 50257, "activation_function": "gelu_new"}
+    llama = {"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
+             "num_attention_heads": 32, "max_position_embeddings": 4096, "vocab_size": 32000,
+             "hidden_act": "silu"}
+    (tmp_path / "a.json").write_text(json.dumps(gpt))
+    (tmp_path / "b.json").write_text(json.dumps(llama))
+    section = compare_configs(tmp_path / "a.json", tmp_path / "b.json")
+    assert section.verdict == "independent" and section.figures["renamed_keys"] == {}
+    moved = dict(gpt, n_embd=None, width=777)  # a renamed key with another value: no pair
+    del moved["n_embd"]
+    (tmp_path / "c.json").write_text(json.dumps(dict(gpt, n_embd=777)))
+    (tmp_path / "d.json").write_text(json.dumps(moved))
+    section = compare_configs(tmp_path / "c.json", tmp_path / "d.json")
+    assert section.figures["renamed_keys"] == {"n_embd": "width"}
+    (tmp_path / "e.json").write_text(json.dumps(dict(moved, width=778)))
+    section = compare_configs(tmp_path / "c.json", tmp_path / "e.json")
+    assert section.figures["renamed_keys"] == {}
+
+
+def test_audit_puts_the_config_key_renames_beside_the_code_renames(tmp_path):
+    idx = str(tmp_path / "idx.sqlite")
+    assert attrib("index", "add", str(EXAMPLES / "minicpmv"), "--name", "MiniCPM-V",
+                  "--index", idx)[0] == 0
+    _, out, _ = attrib("audit", str(EXAMPLES / "llama3v"), "--index", idx, "--format", "json")
+    [config] = [s for s in json.loads(out)["audit"]["model_artifacts"]["sections"]
+                if s["name"] == "config"]
+    assert config["verdict"] == "derived"
+    assert "vision_batch_size -> vision_chunk" in config["figures"]["renamed_in_config_and_code"]
