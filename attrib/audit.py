@@ -368,4 +368,6 @@ def summary_text(a: Audit) -> str:
                  + (f" ({art['reason']})" if art.get("reason") else ""))
     for s in art.get("sections", []):
         lines.append(f"    {s['name']}: {s['verdict']}")
+    if out := art.get("outputs"):
+        lines.append(f"  shared mistakes: {out['verdict']} ({out['detail']})")
     return "\n".join(lines) + "\n"

@@ -36,3 +36,34 @@ def compare(a: str, b: str, base: str | None, full: bool, seed: int, fmt: str) -
     report = compare_models(a, b, base=base, full=full, seed=seed)
     click.echo(RENDERERS[fmt](report), nl=False)
     raise click.exceptions.Exit(1 if report.is_copy else 0)
+
+
+@model.command()
+@click.argument("a", type=click.Path())
+@click.argument("b", type=click.Path())
+@click.option("--reference", metavar="GOLD.jsonl", type=click.Path(),
+              help="The right answers: without them, mistakes cannot be told.")
+@click.option("--examples", type=click.IntRange(0, 1000), default=10, show_default=True,
+              help="Identical mistakes listed.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def outputs(a: str, b: str, reference: str | None, examples: int, fmt: str) -> None:
+    """Say whether two models share their mistakes on the same probes.
+
+    \b
+    A, B (and GOLD) are JSON lines, one probe each: {"id": ..., "answer": ...}.
+      attrib model outputs upstream.jsonl suspect.jsonl --reference gold.jsonl
+
+    Reports agreement, error consistency (Cohen's kappa on right/wrong, after
+    Geirhos et al. 2020), the identical wrong answers, and an upper bound on
+    the chance of that many for models choosing wrong answers independently.
+
+    Exit codes: 0 independent (or no reference), 1 shared mistakes (p < 0.001),
+    2 usage or input error.
+    """
+    from ..artifacts.outputs import compare_outputs, render_outputs_json, render_outputs_text
+
+    report = compare_outputs(a, b, reference, examples)
+    render = render_outputs_json if fmt == "json" else render_outputs_text
+    click.echo(render(report), nl=False)
+    raise click.exceptions.Exit(1 if report.is_copy else 0)
