@@ -104,6 +104,7 @@ def test_noise_added_copy_signature_from_pointers_and_weight_map(tmp_path):
     assert report.lfs.verdict == "same-layout"
     assert report.weight_map.verdict == "derived"
     assert report.verdict == "derived" and "noise-added copy" in report.detail
+    assert report.weights.problems == () and "not fetched" in report.weights.detail
     same = laid_out_like_a_copy(tmp_path / "same", "vpm", b"a" * 500, config)
     assert compare_models(up, same).lfs.verdict == "identical"
 
@@ -208,3 +209,49 @@ def test_audit_puts_the_config_key_renames_beside_the_code_renames(tmp_path):
                 if s["name"] == "config"]
     assert config["verdict"] == "derived"
     assert "vision_batch_size -> vision_chunk" in config["figures"]["renamed_in_config_and_code"]
+
+
+def test_the_walk_is_bounded_and_says_so(tmp_path):
+    from attrib.artifacts import files as files_module
+
+    root = tmp_path / "wide"
+    for i in range(files_module.MAX_DIRS + 5):
+        (root / f"d{i:05d}").mkdir(parents=True)
+    deep = root / "/".join(["x"] * (files_module.MAX_DEPTH + 2))
+    deep.mkdir(parents=True)
+    (deep / "config.json").write_text("{}")
+    (root / "d00000" / "config.json").write_text('{"hidden_size": 3}')
+    found = locate(root)
+    assert found.config == root / "d00000" / "config.json"
+    assert any(f"more than {files_module.MAX_DIRS} folders" in why for _, why in found.problems)
+    code, out, err = attrib("model", "compare", str(root), str(root))
+    assert "Traceback" not in err and f"more than {files_module.MAX_DIRS} folders" in out
+
+
+def test_a_big_file_with_a_pointer_name_is_not_read_as_a_pointer(tmp_path):
+    big = tmp_path / "m"
+    big.mkdir()
+    (big / "model.bin").write_bytes(b"version https://git-lfs.github.com/spec/v1\n" + b"x" * 4096)
+    (big / "model.gguf").write_text("version https://git-lfs.github.com/spec/v1\n"
+                                    f"oid sha256:{'a' * 64}\nsize {'9' * 20}\n")
+    assert [(p.path, p.size) for p in locate(big).lfs] == [("model.gguf", int("9" * 20))]
+
+
+def test_audit_of_a_git_ref_finds_model_files_in_subfolders(tmp_path):
+    import shutil
+
+    suspect = tmp_path / "llama3v"
+    shutil.copytree(EXAMPLES / "llama3v", suspect)
+    (suspect / "config.json").rename(suspect / "llama3v" / "config.json")
+    env = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(suspect)], check=True)
+    subprocess.run(["git", "-C", str(suspect), "add", "-A"], check=True)
+    subprocess.run(["git", *env, "-C", str(suspect), "commit", "-qm", "copy"], check=True)
+    idx = str(tmp_path / "idx.sqlite")
+    assert attrib("index", "add", str(EXAMPLES / "minicpmv"), "--name", "MiniCPM-V",
+                  "--index", idx)[0] == 0
+    _, out, err = attrib("audit", str(suspect), "--ref", "HEAD", "--index", idx,
+                         "--format", "json")
+    art = json.loads(out)["audit"]["model_artifacts"]
+    assert art["status"] == "compared", (art, err)
+    assert {s["name"]: s["verdict"] for s in art["sections"]}["config"] == "derived"

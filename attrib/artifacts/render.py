@@ -35,7 +35,7 @@ SUMMARY_KEYS = {
 def _section_lines(section: Section) -> list[str]:
     head = f"{section.name}: {section.verdict}" + (f" ({section.detail})" if section.detail else "")
     lines = [head]
-    if section.verdict == "absent" and not section.problems:
+    if section.verdict == "absent" and not (section.problems or section.detail):
         return []
     for key in SUMMARY_KEYS.get(section.name, ()):
         value = section.figures.get(key)
