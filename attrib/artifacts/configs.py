@@ -14,7 +14,9 @@ from .model import ABSENT, DERIVED, IDENTICAL, INDEPENDENT, Problem, Section
 DERIVED_SCORE = 0.6  # share of evidence weight held by identical values
 DERIVED_RARE = 2     # and at least this many shared values outside the common table
 NAME_SIMILAR = 0.5   # a common value pairs two renamed keys only when the names look alike
-MAX_RENAME_KEYS = 2000  # keys on each side considered for renames (pairs are n x m)
+MAX_RENAME_KEYS = 2000  # keys on each side considered for renames
+MAX_SAME_VALUE = 50     # keys on one side holding one value, beyond which none pairs by it
+MAX_SIMILARITY_CALLS = 20_000  # name comparisons per config pair (~1 s at worst)
 
 
 def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
@@ -70,16 +72,20 @@ def pair_renamed_keys(only_a: dict[str, Any], only_b: dict[str, Any]) -> dict[st
     """
     a_keys, b_keys = list(only_a)[:MAX_RENAME_KEYS], list(only_b)[:MAX_RENAME_KEYS]
     count_a = Counter(_hashable(only_a[k]) for k in a_keys)
-    count_b = Counter(_hashable(only_b[k]) for k in b_keys)
-    candidates = []
+    by_value: dict[Any, list[str]] = {}
+    for kb in b_keys:
+        by_value.setdefault(_hashable(only_b[kb]), []).append(kb)
+    candidates, budget = [], MAX_SIMILARITY_CALLS
     for ka in a_keys:
         va = _hashable(only_a[ka])
-        for kb in b_keys:
-            if _hashable(only_b[kb]) != va:
-                continue
-            unique = count_a[va] == 1 and count_b[va] == 1
+        others = by_value.get(va, [])
+        if len(others) > MAX_SAME_VALUE:  # a value many keys hold pairs nothing by itself
+            continue
+        for kb in others:
+            unique = count_a[va] == 1 and len(others) == 1
             rare = shared_weight(ka, only_a[ka]) == 1.0 and shared_weight(kb, only_b[kb]) == 1.0
-            sim = _similarity(ka, kb)
+            budget -= 1
+            sim = _similarity(ka, kb) if budget > 0 else 0.0
             if (rare and unique) or sim >= NAME_SIMILAR or (unique and sim >= NAME_SIMILAR / 2):
                 candidates.append((unique and rare, sim, ka, kb))
     pairs: dict[str, str] = {}

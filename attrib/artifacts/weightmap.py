@@ -75,7 +75,8 @@ def find_renames(left_a: dict[str, Shape], left_b: dict[str, Shape]):
         moved = [(n, new + n[len(old):]) for n in left_a if n.startswith(old + ".")]
         moved = [(n, m) for n, m in moved if m in left_b and _fits(left_a[n], left_b[m])]
         if len(moved) >= 2 or (moved and len(left_a) == 1):
-            renames[f"{old}.*"] = f"{new}.*"
+            key = f"{old}.*"  # a module split in two keeps both targets
+            renames[key] = f"{renames[key]} | {new}.*" if key in renames else f"{new}.*"
             for n, m in moved:
                 pairs.append((n, m))
                 del left_a[n], left_b[m]
@@ -94,7 +95,7 @@ def _modules(names: dict[str, Shape]) -> dict[str, frozenset]:
 def identical_subtrees(a: dict[str, Shape], b: dict[str, Shape], renames: dict[str, str]):
     """Modules of A whose whole parameter set B has under the same or the renamed name."""
     mods_a, mods_b = _modules(a), _modules(b)
-    rename = [(k[:-2], v[:-2]) for k, v in renames.items()]
+    rename = [(k[:-2], v.split(" | ")[0][:-2]) for k, v in renames.items()]
     matched = {}
     for mod, sig in mods_a.items():
         target = next((new + mod[len(old):] for old, new in rename
