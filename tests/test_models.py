@@ -255,3 +255,36 @@ def test_audit_of_a_git_ref_finds_model_files_in_subfolders(tmp_path):
     art = json.loads(out)["audit"]["model_artifacts"]
     assert art["status"] == "compared", (art, err)
     assert {s["name"]: s["verdict"] for s in art["sections"]}["config"] == "derived"
+
+
+# -- fingerprints: an upstream compared with no files at hand ----------------------------------
+
+def test_a_fingerprint_stands_for_the_upstream_files(tmp_path):
+    import shutil
+
+    upstream = tmp_path / "minicpmv"
+    shutil.copytree(EXAMPLES / "minicpmv", upstream)
+    weight_map(upstream, names("vpm"))
+    for i in range(2):
+        lfs_pointer(upstream / f"model-{i + 1:05d}-of-00002.safetensors", b"u" * 300 + bytes([i]))
+    vocab = {f"t{i}": i for i in range(3000)}
+    (upstream / "tokenizer.json").write_text(json.dumps({"model": {"vocab": vocab,
+                                                                   "merges": ["t 1"]}}))
+    suspect = tmp_path / "llama3v"
+    shutil.copytree(EXAMPLES / "llama3v", suspect)
+    shutil.copy(upstream / "tokenizer.json", suspect / "llama3v" / "tokenizer.json")
+    weight_map(suspect, names("vison"))
+    for i in range(2):
+        lfs_pointer(suspect / f"model-{i + 1:05d}-of-00002.safetensors", b"s" * 300 + bytes([i]))
+    fp = tmp_path / "upstream.model.json"
+    assert attrib("model", "fingerprint", str(upstream), "-o", str(fp))[0] == 0
+    assert fp.stat().st_size < 10_000  # hashes of a 3,000-token vocabulary, not the vocabulary
+    shutil.rmtree(upstream)
+    code, out, err = attrib("model", "compare", str(fp), str(suspect), "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and "noise-added copy" in data["detail"], err
+    assert data["config"]["verdict"] == "derived" and data["tokenizer"]["verdict"] == "identical"
+    assert data["weight_map"]["figures"]["key_map"] == {"vpm.*": "vison.*"}
+    fp.write_text(json.dumps({"schema": "attrib-model-fingerprint/1", "weight_map": 3, "lfs": []}))
+    code, _, err = attrib("model", "compare", str(fp), str(suspect))
+    assert code == 2 and "not a model fingerprint" in err and "Traceback" not in err

@@ -55,11 +55,16 @@ def overall(config: Section, tokenizer: Section, weights: Section,
 
 def compare_models(a: str | Path, b: str | Path, base: str | Path | None = None,
                    full: bool = False, seed: int = 0) -> ArtifactReport:
-    """Compare model B with model A (trees searched for model files, or single files).
+    """Compare model B with model A (trees searched for model files, or single files; A may
+    be a fingerprint file from ``attrib model fingerprint``).
 
     Raises SourceError if a path does not exist; every unreadable artifact inside is a
     recorded problem on its section instead.
     """
+    from .fingerprint import compare_with_fingerprint, is_fingerprint, load_fingerprint
+
+    if is_fingerprint(a):  # an upstream kept as a fingerprint: no tensor data to compare
+        return compare_with_fingerprint(load_fingerprint(a), b, str(a))
     files_a, files_b = locate(a), locate(b)
     files_base = locate(base) if base is not None else None
     config = compare_configs(files_a.config, files_b.config)

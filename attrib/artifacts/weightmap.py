@@ -132,7 +132,11 @@ def compare_weight_maps(files_a: ModelFiles, files_b: ModelFiles) -> Section:
         return Section("weight_map", ABSENT if not (a or b) else INDEPENDENT,
                        "" if not (a or b) else "one side has no parameter names", {},
                        tuple(problems))
-    figures = compare_structures(a, b)
+    return weight_map_section(compare_structures(a, b), problems)
+
+
+def weight_map_section(figures: dict, problems: list[Problem] | tuple = ()) -> Section:
+    """The verdict on two parameter-name structures (:func:`compare_structures` figures)."""
     clean = not figures["shapes_differ_count"]
     exact = figures["score"] == 1.0 and clean
     if exact and not figures["key_map"]:

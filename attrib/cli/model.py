@@ -67,3 +67,27 @@ def outputs(a: str, b: str, reference: str | None, examples: int, fmt: str) -> N
     render = render_outputs_json if fmt == "json" else render_outputs_text
     click.echo(render(report), nl=False)
     raise click.exceptions.Exit(1 if report.is_copy else 0)
+
+
+@model.command()
+@click.argument("path", type=click.Path())
+@click.option("--output", "-o", metavar="FILE", help="Write it here instead of stdout.")
+def fingerprint(path: str, output: str | None) -> None:
+    """Write a compact fingerprint of the model under PATH, to compare against later.
+
+    \b
+    It keeps the config, the weight map's parameter names and shapes, the Git
+    LFS pointers, and hashes of the tokenizer (whole and per block of 1,024
+    ids), not the weights:
+      attrib model fingerprint upstream/ -o upstream.model.json
+      attrib model compare upstream.model.json suspect/
+    """
+    import json
+
+    from ..artifacts.fingerprint import fingerprint as make
+    from .common import emit
+
+    data, problems = make(path)
+    for where, why in problems:
+        click.echo(f"problem: {where}: {why}", err=True)
+    emit(json.dumps(data, sort_keys=True) + "\n", output)
