@@ -7,7 +7,8 @@ import click
 
 @click.group()
 def model() -> None:
-    """Compare model artifacts: config, tokenizer and safetensors weights."""
+    """Compare model artifacts (config, tokenizer, weight map, LFS pointers, safetensors
+    weights) and model outputs (shared mistakes)."""
 
 
 @model.command()
@@ -23,8 +24,10 @@ def compare(a: str, b: str, base: str | None, full: bool, seed: int, fmt: str) -
     """Say whether model B is model A: identical, derived, sharing a base, or independent.
 
     \b
-    A and B are model directories (config.json, tokenizer files, *.safetensors,
-    sharded via model.safetensors.index.json) or single files:
+    A and B are model trees, searched for config.json, tokenizer files,
+    *.safetensors, *.safetensors.index.json and Git LFS pointers in any
+    folder (bounded, no symlinks), or single files; A may be a fingerprint
+    written by `attrib model fingerprint`:
       attrib model compare upstream/MiniCPM-Llama3-V-2_5 suspect/Llama3-V
       attrib model compare A B --base meta-llama/Meta-Llama-3-8B --format json
 
