@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,9 +103,9 @@ def read_lfs_pointer(path: Path, size: int) -> tuple[str, int] | None:
 def _walk(root: Path, problems: list) -> dict[str, list[os.DirEntry]]:
     """Artifact files by folder (relative path), bounded, no symlinks, no hidden folders."""
     found: dict[str, list[os.DirEntry]] = {}
-    queue, seen = [(root, ".", 0)], 0
+    queue, seen = deque([(root, ".", 0)]), 0
     while queue:
-        folder, rel, depth = queue.pop(0)  # breadth first: the shallowest folders first
+        folder, rel, depth = queue.popleft()  # breadth first: the shallowest folders first
         seen += 1
         if seen > MAX_DIRS:
             problems.append((str(root), f"more than {MAX_DIRS} folders: the rest not searched "
@@ -143,8 +144,7 @@ def locate(path: str | os.PathLike) -> ModelFiles:
     lfs, real = [], {}
     for rel, entries in by_folder.items():
         for e in entries:
-            pointer = read_lfs_pointer(Path(e.path), e.stat().st_size) \
-                if e.name.endswith(LFS_SUFFIXES) else None
+            pointer = _pointer(e) if e.name.endswith(LFS_SUFFIXES) else None
             if pointer:
                 lfs.append(LfsPointer(e.name if rel == "." else f"{rel}/{e.name}", *pointer))
             else:
@@ -169,6 +169,13 @@ def locate(path: str | os.PathLike) -> ModelFiles:
         folders=tuple(sorted(set(real) | {p.path.rsplit("/", 1)[0] if "/" in p.path else "."
                                           for p in lfs})),
         problems=tuple(problems))
+
+
+def _pointer(entry: os.DirEntry) -> tuple[str, int] | None:
+    try:
+        return read_lfs_pointer(Path(entry.path), entry.stat(follow_symlinks=False).st_size)
+    except OSError:  # gone since the walk
+        return None
 
 
 def _rel(root: Path, path: Path) -> str:
