@@ -43,6 +43,13 @@ def _normal(value: object) -> str:
     return " ".join(text.split()).casefold()[:MAX_ANSWER]
 
 
+def _id_order(ident: str) -> tuple:
+    """Numeric ids in numeric order (``q2`` before ``q10``), the rest by text."""
+    head = ident.rstrip("0123456789")
+    tail = ident[len(head):]
+    return (head, int(tail[:30]) if tail else -1, ident)
+
+
 def read_answers(path: str | Path) -> dict[str, str]:
     """``{id: answer}`` from a JSON-lines file; SourceError naming file and line when malformed."""
     path = Path(path)
@@ -127,7 +134,7 @@ def compare_outputs(a: str | Path, b: str | Path, reference: str | Path | None =
                     examples: int = 10) -> OutputsReport:
     ans_a, ans_b = read_answers(a), read_answers(b)
     gold = read_answers(reference) if reference is not None else None
-    ids = sorted(set(ans_a) & set(ans_b) & (set(gold) if gold else set(ans_a)))
+    ids = sorted(set(ans_a) & set(ans_b) & (set(gold) if gold else set(ans_a)), key=_id_order)
     if not ids:
         raise SourceError(f"{b}: no probe id in common with {a}"
                           + (f" and {reference}" if reference else ""))
