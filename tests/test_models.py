@@ -288,3 +288,23 @@ def test_a_fingerprint_stands_for_the_upstream_files(tmp_path):
     fp.write_text(json.dumps({"schema": "attrib-model-fingerprint/1", "weight_map": 3, "lfs": []}))
     code, _, err = attrib("model", "compare", str(fp), str(suspect))
     assert code == 2 and "not a model fingerprint" in err and "Traceback" not in err
+
+
+def test_audit_goes_on_past_malformed_model_files(tmp_path):
+    import shutil
+
+    suspect = tmp_path / "llama3v"
+    shutil.copytree(EXAMPLES / "llama3v", suspect)
+    (suspect / "config.json").rename(suspect / "llama3v" / "config.json")
+    (suspect / "llama3v" / "config.json").write_text('{"hidden_size": ')
+    (suspect / "model.safetensors.index.json").write_bytes(b"\xff\xfe garbage")
+    idx = str(tmp_path / "idx.sqlite")
+    assert attrib("index", "add", str(EXAMPLES / "minicpmv"), "--name", "MiniCPM-V",
+                  "--index", idx)[0] == 0
+    code, out, err = attrib("audit", str(suspect), "--index", idx, "--format", "json")
+    assert code in (0, 1) and "Traceback" not in err
+    audit = json.loads(out)["audit"]
+    problems = [p for s in audit["model_artifacts"]["sections"] for p in s["problems"]]
+    assert any("config.json" in p and "not JSON" in p for p in problems), problems
+    assert any("index.json" in p and "not UTF-8" in p for p in problems), problems
+    assert audit["summary"]  # the code comparison is still on the page
