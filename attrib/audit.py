@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ContextManager
 
-from .errors import SourceError, UsageError
+from .errors import AttribError, SourceError, UsageError
 from .index.base import Store
 from .model import FileSummary, Report, Source
 from .sources import Limits
@@ -35,8 +35,6 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 SAFE_SCHEMES = ("https", "http", "ssh", "git", "file")
 MAX_REPO_BYTES = 2_000_000_000
 MAX_FILES = 50_000
-# Model files the artifact comparison looks at, in a local audited tree.
-MODEL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.model")
 
 
 @dataclass(frozen=True)
@@ -134,20 +132,27 @@ def audit(location: str, store: Store, ref: str | None = None, against: tuple[st
 
 @contextmanager
 def _materialised(source, local: Path | None) -> Iterator[Path | None]:
-    """The audited tree's top-level model files as a directory: the tree itself when local,
+    """The audited tree's model files as a directory: the tree itself when local,
     else a temporary copy from the git objects already read (a URL or a --ref), so configs
     and tokenizers are compared there too (weights beyond the size bound stay out)."""
     if local is not None:
         yield local
         return
-    wanted = [f for f in source.files if "/" not in f.path and (
-        f.path in MODEL_FILES or f.path.endswith((".safetensors", ".safetensors.index.json")))]
-    if not wanted:
+    from .artifacts.files import MAX_DIRS, _kind
+
+    # model files at any depth (the walk's folder bound applies to the copy too)
+    wanted = [f for f in source.files if _kind(f.path.rsplit("/", 1)[-1])
+              and f.path.count("/") <= 8]
+    if not wanted or len({f.path.rsplit("/", 1)[0] for f in wanted}) > MAX_DIRS:
         yield None
         return
     with tempfile.TemporaryDirectory(prefix="attrib-audit-") as tmp:
         for f in wanted:
-            (Path(tmp) / f.path).write_bytes(f.data)
+            target = Path(tmp) / f.path
+            if ".." in Path(f.path).parts or Path(f.path).is_absolute():
+                continue  # a path git would never check out
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(f.data)
         yield Path(tmp)
 
 
@@ -192,7 +197,7 @@ def model_artifacts(local: Path | None, report: Report,
     if local is None:
         return _not_compared("the audited repository is not a local directory (a URL or a ref)")
     if not _has_model_files(local):
-        return _not_compared("no model files (config.json, tokenizer) in the audited tree")
+        return _not_compared("no model files (config, tokenizer, weights, weight map, LFS pointers) in the audited tree")
     matched = {m.upstream for m in report.matches}
     pairs = [u for u in report.upstreams if u.name in matched and _has_model_files(Path(u.location))]
     if not pairs:
@@ -205,8 +210,25 @@ def model_artifacts(local: Path | None, report: Report,
             sections.append({"name": u.name, "verdict": "error", "figures": {},
                              "problems": [f"{type(exc).__name__}: {exc}"]})
             continue
-        sections += [{**s, "upstream": u.name} for s in artifact_sections(result)]
+        code = sorted({r for m in report.matches if m.upstream == u.name
+                       for r in getattr(m, "renames", ())})
+        sections += [_with_code_renames({**s, "upstream": u.name}, code)
+                     for s in artifact_sections(result)]
     return {"status": "compared", "reason": "", "sections": sections}
+
+
+def _with_code_renames(section: dict, code: list[tuple[str, str]]) -> dict:
+    """The config's key rename map beside the code's identifier rename map: a key renamed
+    the same way in both (``vision_batch_size -> vision_chunk``) is one disguise, twice."""
+    keys = section.get("figures", {}).get("renamed_keys")
+    if section.get("name") != "config" or not (keys or code):
+        return section
+    # the audit compares (audited, upstream); code renames read upstream -> audited
+    leaf = {b.rsplit(".", 1)[-1]: a.rsplit(".", 1)[-1] for a, b in (keys or {}).items()}
+    both = sorted(f"{a} -> {b}" for a, b in code if leaf.get(a) == b)
+    figures = {**section["figures"], "code_renames": [f"{a} -> {b}" for a, b in code[:40]],
+               "renamed_in_config_and_code": both}
+    return {**section, "figures": figures}
 
 
 def _comparer() -> Callable[..., Any] | None:
@@ -223,10 +245,14 @@ def _not_compared(reason: str) -> dict:
 
 
 def _has_model_files(path: Path) -> bool:
+    """Whether the tree at ``path`` holds model files anywhere (bounded walk, no symlinks)."""
     try:
-        return path.is_dir() and any((path / n).is_file() and not (path / n).is_symlink()
-                                     for n in MODEL_FILES)
-    except OSError:
+        if not path.is_dir():
+            return False
+        from .artifacts.files import locate
+
+        return locate(path).found
+    except (OSError, AttribError):
         return False
 
 
@@ -244,9 +270,11 @@ def artifact_sections(result: Any) -> list[dict]:
     elif is_dataclass(result) and not isinstance(result, type):
         result = asdict(result)
     raw = result.get("sections", result) if isinstance(result, dict) else result
-    if isinstance(raw, dict) and any(k in raw for k in ("config", "tokenizer", "weights")):
+    kinds = ("config", "tokenizer", "weight_map", "lfs", "weights")
+    if isinstance(raw, dict) and any(k in raw for k in kinds):
         # an ArtifactReport: its sections, not its run parameters (a, b, seed, ...)
-        raw = [raw[k] for k in ("config", "tokenizer", "weights") if isinstance(raw.get(k), dict)]
+        raw = [raw[k] for k in kinds if isinstance(raw.get(k), dict)
+               and (raw[k].get("verdict") != "absent" or raw[k].get("problems"))]
     if isinstance(raw, dict):
         raw = [{"name": k, **(v if isinstance(v, dict) else {"verdict": str(v)})}
                for k, v in raw.items()]
@@ -340,4 +368,6 @@ def summary_text(a: Audit) -> str:
                  + (f" ({art['reason']})" if art.get("reason") else ""))
     for s in art.get("sections", []):
         lines.append(f"    {s['name']}: {s['verdict']}")
+    if out := art.get("outputs"):
+        lines.append(f"  shared mistakes: {out['verdict']} ({out['detail']})")
     return "\n".join(lines) + "\n"

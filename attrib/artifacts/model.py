@@ -6,6 +6,7 @@ Verdict words, as used here:
   derived     - one is the other changed: ``detail`` says how (noise-perturbed, fine-tuned);
   shares-base - both derive from the ``--base`` model, independently of each other;
   independent - no evidence that one comes from the other;
+  same-layout - (LFS pointers) the same file sizes, other bytes: perturbed or fine-tuned;
   absent      - neither side has this artifact.
 """
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
-IDENTICAL, DERIVED, SHARES_BASE, INDEPENDENT, ABSENT = (
-    "identical", "derived", "shares-base", "independent", "absent")
+IDENTICAL, DERIVED, SHARES_BASE, INDEPENDENT, ABSENT, SAME_LAYOUT = (
+    "identical", "derived", "shares-base", "independent", "absent", "same-layout")
 
 Problem = tuple[str, str]  # (path, message): bad input recorded, the comparison goes on
 
@@ -45,10 +46,13 @@ class ArtifactReport:
     weights: Section
     verdict: str
     detail: str = ""
+    weight_map: Section = Section("weight_map", ABSENT)
+    lfs: Section = Section("lfs", ABSENT)
+    folders: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # where A's and B's files are
 
     @property
     def sections(self) -> tuple[Section, ...]:
-        return (self.config, self.tokenizer, self.weights)
+        return (self.config, self.tokenizer, self.weight_map, self.lfs, self.weights)
 
     @property
     def problems(self) -> tuple[Problem, ...]:

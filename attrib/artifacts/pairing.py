@@ -31,8 +31,11 @@ def _shards(files: ModelFiles, problems: list[Problem]) -> list[Path]:
         problems.append((str(files.index), f"{len(names)} shards listed; attrib reads the "
                                            f"first {MAX_SHARDS}"))
     shards = []
+    pointers = {files.root / p.path for p in files.lfs}  # not fetched: compared as pointers
     for name in names[:MAX_SHARDS]:
         path = files.index.parent / name
+        if path in pointers:
+            continue
         if _is_file(path) and path.parent == files.index.parent:
             shards.append(path)
         else:

@@ -18,10 +18,15 @@ def _fmt(value: object) -> str:
 
 
 SUMMARY_KEYS = {
-    "config": ("differing_keys", "model_type_renamed", "rare_shared_keys", "evidence_score"),
+    "config": ("differing_keys", "renamed_keys", "renamed_prefixes", "model_type_renamed", "rare_shared_keys", "evidence_score"),
     "tokenizer": ("vocab_size", "vocab_agreement", "merges_order_agreement",
                   "added_tokens_only_a", "added_tokens_only_b", "special_tokens_equal",
                   "chat_template_equal"),
+    "weight_map": ("parameters", "same_name", "renamed", "key_map", "score", "shapes_compared",
+                   "shapes_differ", "missing_count", "missing_in_b", "extra_count",
+                   "extra_in_b", "identical_subtrees"),
+    "lfs": ("pointers", "identical_count", "identical_files", "same_size_other_bytes",
+            "sizes_equal"),
     "weights": ("tensors", "paired", "key_map", "unpaired_a", "unpaired_b", "correlation_median",
                 "correlation_min", "rel_l2_median", "noise", "permuted", "base", "seed", "full"),
 }
@@ -30,7 +35,9 @@ SUMMARY_KEYS = {
 def _section_lines(section: Section) -> list[str]:
     head = f"{section.name}: {section.verdict}" + (f" ({section.detail})" if section.detail else "")
     lines = [head]
-    for key in SUMMARY_KEYS[section.name]:
+    if section.verdict == "absent" and not (section.problems or section.detail):
+        return []
+    for key in SUMMARY_KEYS.get(section.name, ()):
         value = section.figures.get(key)
         if value is None or value == {} or value == []:
             continue
@@ -43,7 +50,11 @@ def _section_lines(section: Section) -> list[str]:
 
 def render_text(report: ArtifactReport) -> str:
     lines = [f"{report.b} vs {report.a}" + (f" (base {report.base})" if report.base else ""),
-             f"verdict: {report.verdict} ({report.detail})", ""]
+             f"verdict: {report.verdict} ({report.detail})"]
+    for side, folders in zip((report.a, report.b), report.folders):
+        if folders and folders != (".",):
+            lines.append(f"model files in {side}: {', '.join(folders[:10])}")
+    lines.append("")
     for section in report.sections:
         lines += _section_lines(section)
     mode = "full pass" if report.full else f"sampled, seed {report.seed}"

@@ -190,8 +190,11 @@ def compare_weights(files_a: ModelFiles, files_b: ModelFiles, files_base: ModelF
     base = load_tensors(files_base, problems) if files_base else {}
     if not a or not b:
         none = not (files_a.weights or files_b.weights)
-        return Section("weights", ABSENT if none else INDEPENDENT,
-                       "" if none else "not compared", {}, tuple(problems))
+        pointers = files_a.lfs or files_b.lfs
+        detail = "" if none else "not compared"
+        if pointers and none:
+            detail = "not fetched: Git LFS pointers (compared as pointers and weight map)"
+        return Section("weights", ABSENT if none else INDEPENDENT, detail, {}, tuple(problems))
     pairs, key_map, left_a, left_b = pair_tensors(a, b)
     paired = len(pairs)
     if paired > MAX_COMPARED:

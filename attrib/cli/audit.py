@@ -29,9 +29,15 @@ from .common import (
               help="Read at most this many files of the audited tree.")
 @rules_option
 @click.option("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
+@click.option("--outputs", "answers", nargs=2, metavar="A.jsonl B.jsonl", type=click.Path(),
+              help="Two models' answers to the same probes (upstream's, then the audited "
+                   "model's): their shared mistakes go on the page.")
+@click.option("--reference", metavar="GOLD.jsonl", type=click.Path(),
+              help="The right answers for --outputs.")
 def audit(source: str, ref: str | None, index_location: str | None, against: tuple[str, ...],
           fmt: str, max_file_bytes: int, max_files: int, rule_files: tuple[str, ...],
-          output: str | None) -> None:
+          output: str | None, answers: tuple[str, str] | None = None,
+          reference: str | None = None) -> None:
     """Audit SOURCE, a local path or a git URL, for code copied from indexed upstreams.
 
     The audited repository is treated as hostile: a URL is cloned bare (no
@@ -66,6 +72,8 @@ def audit(source: str, ref: str | None, index_location: str | None, against: tup
                            progress=progress)
     finally:
         store.close()
+    if answers:
+        result = _with_outputs(result, answers, reference)
     if fmt == "json":
         import json
 
@@ -76,6 +84,17 @@ def audit(source: str, ref: str | None, index_location: str | None, against: tup
         text = render(result.report, "text") + "\n" + summary_text(result)
     emit(text, output)
     raise click.exceptions.Exit(exit_code(result.report, False))
+
+
+def _with_outputs(result, answers: tuple[str, str], reference: str | None):
+    """The audit with the shared-mistakes comparison in its model-artifact section."""
+    import dataclasses
+
+    from ..artifacts.outputs import compare_outputs
+
+    report = compare_outputs(answers[0], answers[1], reference)
+    return dataclasses.replace(result, artifacts={**result.artifacts,
+                                                  "outputs": dataclasses.asdict(report)})
 
 
 def _store(index_location: str | None, against: tuple[str, ...], max_file_bytes: int):

@@ -7,7 +7,8 @@ import click
 
 @click.group()
 def model() -> None:
-    """Compare model artifacts: config, tokenizer and safetensors weights."""
+    """Compare model artifacts (config, tokenizer, weight map, LFS pointers, safetensors
+    weights) and model outputs (shared mistakes)."""
 
 
 @model.command()
@@ -23,8 +24,10 @@ def compare(a: str, b: str, base: str | None, full: bool, seed: int, fmt: str) -
     """Say whether model B is model A: identical, derived, sharing a base, or independent.
 
     \b
-    A and B are model directories (config.json, tokenizer files, *.safetensors,
-    sharded via model.safetensors.index.json) or single files:
+    A and B are model trees, searched for config.json, tokenizer files,
+    *.safetensors, *.safetensors.index.json and Git LFS pointers in any
+    folder (bounded, no symlinks), or single files; A may be a fingerprint
+    written by `attrib model fingerprint`:
       attrib model compare upstream/MiniCPM-Llama3-V-2_5 suspect/Llama3-V
       attrib model compare A B --base meta-llama/Meta-Llama-3-8B --format json
 
@@ -36,3 +39,58 @@ def compare(a: str, b: str, base: str | None, full: bool, seed: int, fmt: str) -
     report = compare_models(a, b, base=base, full=full, seed=seed)
     click.echo(RENDERERS[fmt](report), nl=False)
     raise click.exceptions.Exit(1 if report.is_copy else 0)
+
+
+@model.command()
+@click.argument("a", type=click.Path())
+@click.argument("b", type=click.Path())
+@click.option("--reference", metavar="GOLD.jsonl", type=click.Path(),
+              help="The right answers: without them, mistakes cannot be told.")
+@click.option("--examples", type=click.IntRange(0, 1000), default=10, show_default=True,
+              help="Identical mistakes listed.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def outputs(a: str, b: str, reference: str | None, examples: int, fmt: str) -> None:
+    """Say whether two models share their mistakes on the same probes.
+
+    \b
+    A, B (and GOLD) are JSON lines, one probe each: {"id": ..., "answer": ...}.
+      attrib model outputs upstream.jsonl suspect.jsonl --reference gold.jsonl
+
+    Reports agreement, error consistency (Cohen's kappa on right/wrong, after
+    Geirhos et al. 2020), the identical wrong answers, and an upper bound on
+    the chance of that many for models choosing wrong answers independently.
+
+    Exit codes: 0 independent (or no reference), 1 shared mistakes (p < 0.001),
+    2 usage or input error.
+    """
+    from ..artifacts.outputs import compare_outputs, render_outputs_json, render_outputs_text
+
+    report = compare_outputs(a, b, reference, examples)
+    render = render_outputs_json if fmt == "json" else render_outputs_text
+    click.echo(render(report), nl=False)
+    raise click.exceptions.Exit(1 if report.is_copy else 0)
+
+
+@model.command()
+@click.argument("path", type=click.Path())
+@click.option("--output", "-o", metavar="FILE", help="Write it here instead of stdout.")
+def fingerprint(path: str, output: str | None) -> None:
+    """Write a compact fingerprint of the model under PATH, to compare against later.
+
+    \b
+    It keeps the config, the weight map's parameter names and shapes, the Git
+    LFS pointers, and hashes of the tokenizer (whole and per block of 1,024
+    ids), not the weights:
+      attrib model fingerprint upstream/ -o upstream.model.json
+      attrib model compare upstream.model.json suspect/
+    """
+    import json
+
+    from ..artifacts.fingerprint import fingerprint as make
+    from .common import emit
+
+    data, problems = make(path)
+    for where, why in problems:
+        click.echo(f"problem: {where}: {why}", err=True)
+    emit(json.dumps(data, sort_keys=True) + "\n", output)

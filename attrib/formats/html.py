@@ -273,9 +273,10 @@ def _side_by_side(m: Match) -> str:
 
 def _artifacts(art: dict | None) -> str:
     out = ["<h2 id=\"artifacts\">Model artifacts</h2>"]
+    shared = _shared_mistakes((art or {}).get("outputs"))
     if not art or art.get("status") != "compared":
         reason = (art or {}).get("reason") or "no comparison was run"
-        return out[0] + f"<p>not compared: {escape(str(reason))}</p>"
+        return out[0] + f"<p>not compared: {escape(str(reason))}</p>" + shared
     for s in art.get("sections", []):
         out.append(f"<h3>{escape(str(s.get('upstream', '')))} {escape(s['name'])}: "
                    f"<span class=\"v v-mid\">{escape(s['verdict'])}</span></h3>")
@@ -291,7 +292,22 @@ def _artifacts(art: dict | None) -> str:
             out.append(_histogram(s["histogram"]))
         if s.get("correlations"):
             out.append(_correlations(s["correlations"]))
-    return "\n".join(out)
+    return "\n".join(out) + shared
+
+
+def _shared_mistakes(o: dict | None) -> str:
+    """Two models' answers to the same probes: agreement, kappa, identical wrong answers."""
+    if not isinstance(o, dict):
+        return ""
+    rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(_num(v))}</td></tr>"
+                   for k, v in (o.get("figures") or {}).items())
+    same = "".join(f"<tr><td>{escape(str(e.get('id')))}</td><td>{escape(str(e.get('answer')))}"
+                   f"</td><td>{escape(str(e.get('reference')))}</td></tr>"
+                   for e in o.get("examples") or [] if isinstance(e, dict))
+    return (f"<h3>Shared mistakes: <span class=\"v v-mid\">{escape(str(o.get('verdict')))}"
+            f"</span></h3><p>{escape(str(o.get('detail', '')))}</p><table>{rows}</table>"
+            + (f"<table><tr><th>probe</th><th>same wrong answer</th><th>right answer</th></tr>"
+               f"{same}</table>" if same else ""))
 
 
 def _num(v: Any) -> str:
