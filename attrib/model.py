@@ -270,6 +270,13 @@ class Report:
     findings: tuple[Finding, ...] = ()
     verdicts: tuple[Verdict, ...] = ()
     project_license: str | None = None
+    # where the scanned tree lies in the repository the user runs in ("examples/llama3v", or ""):
+    # formats GitHub reads (SARIF, workflow commands) name files from the repository root
+    root_prefix: str = ""
+
+    def repo_path(self, path: str) -> str:
+        """``path`` (relative to the scanned tree) relative to the repository root."""
+        return f"{self.root_prefix.rstrip('/')}/{path}" if self.root_prefix else path
 
     @property
     def failed(self) -> bool:

@@ -154,38 +154,81 @@ def upstream_region(result: dict) -> tuple[str, int, int]:
     return loc["artifactLocation"]["uri"], loc["region"]["startLine"], loc["region"]["endLine"]
 
 
-def test_sarif_puts_each_failing_obligation_on_each_copied_span(failing):
+REPOSITORY_CHECKS = {"license-known", "license-text", "notice", "credit", "compatible",
+                     "authorship"}
+
+
+def expected_results(report: Report) -> set[tuple]:
+    """(rule, path, start, end): one per repository-level obligation, one per file otherwise."""
+    out = set()
+    for f in report.findings:
+        if f.status != "fail":
+            continue
+        files: dict[str, list] = {}
+        for span in sorted(f.spans):
+            files.setdefault(span[0], []).append(span)
+        if f.check in REPOSITORY_CHECKS:
+            out.add((f.rule, sorted(files)[0], None, None))
+        else:
+            out |= {(f.rule, path, spans[0][1], spans[0][2]) for path, spans in files.items()}
+    return out
+
+
+def location(result: dict) -> tuple:
+    loc = result["locations"][0]["physicalLocation"]
+    reg = loc.get("region", {})
+    return (loc["artifactLocation"]["uri"], reg.get("startLine"), reg.get("endLine"))
+
+
+def test_sarif_says_each_failing_obligation_once_at_its_scope(failing):
     run = the_run(validated_sarif(failing))
     results = run["results"]
-    expected = failing_spans(failing)
-    assert len(results) == len(expected)
-    got = {(r["ruleId"], *region(r), *upstream_region(r), r["level"]) for r in results}
+    assert {(r["ruleId"], *location(r)) for r in results} == expected_results(failing)
+    assert len(results) == len(expected_results(failing))
     level = {"error": "error", "warning": "warning", "info": "note"}
-    assert got == {(f.rule, path, start, end, f"attrib-upstream://{UPSTREAM_NAME}/{upath}",
-                    ustart, uend, level[f.severity])
-                   for f, (path, start, end, upath, ustart, uend) in expected}
+    by_rule = {f.rule: f for f in failing.findings}
+    assert all(r["level"] == level[by_rule[r["ruleId"]].severity] for r in results)
     assert {r["level"] for r in results} == {"error", "warning"}  # credit is a policy: warning
     assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"]
                == "%SRCROOT%" for r in results)
+    assert "%SRCROOT%" in run["originalUriBaseIds"]
     assert len({r["partialFingerprints"]["attribSpan/v1"] for r in results}) == len(results)
     assert not any("suppressions" in r for r in results)
+    # file-level results point at the upstream lines of each copied span of their file
+    for r in results:
+        f = by_rule[r["ruleId"]]
+        if f.check not in REPOSITORY_CHECKS:
+            spans = [s for s in f.spans if s[0] == location(r)[0]]
+            assert [upstream_region(rel) for rel in [{"relatedLocations": [x]}
+                                                     for x in r["relatedLocations"]]] \
+                == [(f"attrib-upstream://{UPSTREAM_NAME}/{s[3]}", s[4], s[5]) for s in spans]
+    # most important first: errors, and of those the repository-level ones
+    order = [(r["level"] != "error", by_rule[r["ruleId"]].check not in REPOSITORY_CHECKS)
+             for r in results]
+    assert order == sorted(order)
 
 
 def test_sarif_rules_describe_the_obligations_and_messages_say_the_fix(failing):
     run = the_run(validated_sarif(failing))
     rules = run["tool"]["driver"]["rules"]
-    by_rule = {f.rule: f for f, _ in failing_spans(failing)}
+    by_rule = {f.rule: f for f in failing.findings if f.status == "fail"}
     assert [r["id"] for r in rules] == sorted(by_rule)
     for result in run["results"]:
         rule = rules[result["ruleIndex"]]
         finding = by_rule[result["ruleId"]]
         assert rule["id"] == result["ruleId"]
-        assert rule["shortDescription"]["text"] == finding.summary
+        short = rule["shortDescription"]["text"]  # one short sentence, not the quotation
+        assert short.endswith(".") and short.count(". ") == 0 and len(short) < 80, short
+        assert finding.summary not in short
+        assert finding.summary in rule["fullDescription"]["text"]
+        assert " ".join(finding.summary.split()) in rule["help"]["markdown"]
+        assert rule["helpUri"] == "https://spdx.org/licenses/Apache-2.0.html" \
+            or finding.check == "credit"
         assert rule["properties"]["citation"] == finding.citation
         assert result["message"]["text"].startswith(finding.message)
         assert result["message"]["text"].endswith("Fix: " + finding.fix.splitlines()[0])
         assert result["properties"]["fix"] == finding.fix
-    [notice] = [r for r in run["results"] if r["ruleId"] == "apache-2.0/notice"][:1]
+    [notice] = [r for r in run["results"] if r["ruleId"] == "apache-2.0/notice"]
     assert "This product includes software developed at Upstream Org." \
         in notice["message"]["markdown"]
     assert "§4(d)" in rules[notice["ruleIndex"]]["fullDescription"]["text"]
@@ -195,13 +238,15 @@ def test_sarif_results_carry_the_match_evidence(failing):
     run = the_run(validated_sarif(failing))
     matches = {(m.path, m.start_line, m.end_line): m for m in failing.matches}
     for result in run["results"]:
+        if "region" not in result["locations"][0]["physicalLocation"]:
+            continue  # a repository-level obligation: no one match
         m = matches[region(result)]
         props = result["properties"]
         assert props["upstream"] == m.upstream == UPSTREAM_NAME
         assert props["similarity"] == m.similarity
         assert props["clone_type"] == m.clone_type
         assert props["renames"] == dict(m.renames)
-    assert any(r["properties"]["renames"].get("GridResampler") == "Pooler"
+    assert any(r["properties"].get("renames", {}).get("GridResampler") == "Pooler"
                for r in run["results"])
 
 
@@ -222,7 +267,7 @@ def test_sarif_resolved_obligation_is_a_suppressed_result(resolved):
     run = the_run(validated_sarif(resolved))
     suppressed = [r for r in run["results"] if "suppressions" in r]
     [headers] = [f for f in resolved.findings if f.rule == "apache-2.0/headers"]
-    assert len(suppressed) == len(headers.spans)
+    assert len(suppressed) == len({s[0] for s in headers.spans})  # once per file
     for r in suppressed:
         assert r["ruleId"] == "apache-2.0/headers"
         [s] = r["suppressions"]
@@ -244,8 +289,8 @@ def test_sarif_of_an_empty_report_is_a_valid_log_with_no_results(empty):
 def test_sarif_is_deterministic(failing):
     assert render(failing, "sarif") == render(failing, "sarif")
     run = json.loads(render(failing, "sarif"))["runs"][0]
-    keys = [(region(r), r["ruleId"]) for r in run["results"]]
-    assert keys == sorted(keys)
+    keys = [(r["level"], r["ruleId"], location(r)) for r in run["results"]]
+    assert len(set(keys)) == len(keys)
 
 
 def test_without_rules_every_match_is_a_note(tmp_path):
@@ -264,21 +309,74 @@ def test_without_rules_every_match_is_a_note(tmp_path):
     assert "Licence obligations were not checked." in render(report, "markdown")
 
 
-def synthetic(path: str, upstream: str, message: str = "no credit") -> Report:
+def synthetic(path: str, upstream: str, message: str = "no credit", check: str = "credit",
+              info: UpstreamInfo | None = None) -> Report:
     """A hand-made report for names a fixture tree does not have (spaces, '%', '|')."""
     m = Match(path, 3, 9, upstream, "src/a b%.py", 10, 16, 0.9, "renamed", (("x|y", "z"),))
-    f = Finding("credit/upstream-named", "credit", "warning", upstream, "fail", "policy",
+    f = Finding(f"{check}/upstream-named", check, "warning", upstream, "fail", "policy",
                 "Name the upstream.", message, "Add a line:\n    from a|b", (path,), None,
                 ((path, 3, 9, "src/a b%.py", 10, 16),))
-    v = Verdict(upstream, "MIT", "partial", 7, (), ("credit/upstream-named",))
-    return Report(path, (m,), (), (), findings=(f,), verdicts=(v,), project_license="MIT")
+    v = Verdict(upstream, "MIT", "partial", 7, (), (f.rule,))
+    return Report(path, (m,), (), (), findings=(f,), verdicts=(v,), project_license="MIT",
+                  upstreams=(info,) if info else ())
 
 
 def test_sarif_uris_are_percent_encoded():
-    run = the_run(validated_sarif(synthetic("dir/my file%.py", "a lib")))
+    run = the_run(validated_sarif(synthetic("dir/my file%.py", "a lib", check="headers")))
     [result] = run["results"]
     assert region(result) == ("dir/my%20file%25.py", 3, 9)
     assert upstream_region(result) == ("attrib-upstream://a%20lib/src/a%20b%25.py", 10, 16)
+
+
+def test_sarif_links_the_upstream_lines_at_the_indexed_commit():
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    info = UpstreamInfo("a lib", "/somewhere/a-lib", "main", commit, "MIT",
+                        url="https://github.com/org/a-lib.git")
+    run = the_run(validated_sarif(synthetic("x.py", "a lib", check="headers", info=info)))
+    [result] = run["results"]
+    assert upstream_region(result) == (
+        f"https://github.com/org/a-lib/blob/{commit}/src/a%20b%25.py#L10-L16", 10, 16)
+    # no commit known: nothing navigable, and no local path either
+    info = UpstreamInfo("a lib", "/somewhere/a-lib", "main", None, "MIT",
+                        url="https://github.com/org/a-lib")
+    run = the_run(validated_sarif(synthetic("x.py", "a lib", check="headers", info=info)))
+    assert upstream_region(run["results"][0])[0] == "attrib-upstream://a%20lib/src/a%20b%25.py"
+
+
+def test_paths_are_relative_to_the_repository_root_not_the_scanned_path(tmp_path, monkeypatch):
+    """``attrib scan examples/llama3v --format sarif`` names examples/llama3v/...: GitHub's view."""
+    built = build_case(tmp_path / "case", "Apache-2.0", "credit-stripped")
+    idx = str(tmp_path / "index.sqlite")
+    store = SqliteStore.open(idx, create=True)
+    try:
+        index_upstream(store, built.upstream)
+    finally:
+        store.close()
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)  # the repository the user runs in
+    import shutil
+
+    shutil.copytree(built.suspect, project / "examples" / "llama3v",
+                    ignore=shutil.ignore_patterns(".git"))
+    expected = {f"examples/llama3v/{m.path}" for m in failing_matches(built.suspect, idx)}
+    for cwd, arg in ((project, "examples/llama3v"), (project / "examples", "llama3v")):
+        monkeypatch.chdir(cwd)
+        out = CliRunner().invoke(cli, ["scan", arg, "--index", idx, "--format", "sarif"]).stdout
+        run = the_run(json.loads(out))
+        uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+                for r in run["results"] for loc in r["locations"]}
+        assert uris == expected, cwd
+        out = CliRunner().invoke(cli, ["scan", arg, "--index", idx, "--format", "github"]).stdout
+        files = {m.group(2) for m in map(COMMAND.match, out.splitlines()) if m}
+        assert files == expected, out
+
+
+def failing_matches(suspect: Path, idx: str) -> tuple[Match, ...]:
+    store = SqliteStore.open(idx)
+    try:
+        return scan_source(store, open_source(suspect)).matches
+    finally:
+        store.close()
 
 
 # ---------------------------------------------------------------- GitHub workflow commands
@@ -293,34 +391,71 @@ def unescape(text: str) -> str:
     return text
 
 
-def test_github_lines_parse_back_to_each_failing_span(failing):
-    out = render(failing, "github")
-    lines = out.splitlines()
-    parsed = [COMMAND.match(line) for line in lines]
-    assert all(parsed), [line for line, p in zip(lines, parsed) if not p]
+REPO_COMMAND = re.compile(r"^::(error|warning|notice) title=([^,:]*) \(([^,:]*)\)::(.*)$")
+
+
+def test_github_says_each_failing_obligation_once_at_its_scope(failing):
+    lines = render(failing, "github").splitlines()
     kind = {"error": "error", "warning": "warning", "info": "notice"}
-    got = sorted((p[1], unescape(p[2]), int(p[3]), int(p[4]), unescape(p[5])) for p in parsed)
-    assert got == sorted((kind[f.severity], path, start, end, f.rule)
-                         for f, (path, start, end, *_) in failing_spans(failing))
-    by_rule = {f.rule: f for f, _ in failing_spans(failing)}
-    for p in parsed:
-        message = unescape(p[6])
-        assert message.startswith(by_rule[unescape(p[5])].message)
-        assert message.endswith("Fix: " + by_rule[unescape(p[5])].fix)
+    by_rule = {f.rule: f for f in failing.findings if f.status == "fail"}
+    got = set()
+    for line in lines:
+        if p := COMMAND.match(line):  # file-level: on the file's first copied span
+            rule, message = unescape(p[5]), unescape(p[6])
+            got.add((rule, unescape(p[2]), int(p[3]), int(p[4])))
+            assert p[1] == kind[by_rule[rule].severity]
+        else:  # repository-level: no file, no line
+            p = REPO_COMMAND.match(line)
+            assert p, line
+            rule, message = unescape(p[2]), unescape(p[4])
+            assert unescape(p[3]) == UPSTREAM_NAME
+            got.add((rule, sorted(s[0] for s in by_rule[rule].spans)[0], None, None))
+        assert message.startswith(by_rule[rule].message)
+        assert message.endswith("Fix: " + by_rule[rule].fix)
+    assert got == expected_results(failing) and len(lines) == len(got)
 
 
 def test_github_escapes_newlines_so_each_annotation_is_one_line(failing):
     out = render(failing, "github")
     notice = [line for line in out.splitlines() if "title=apache-2.0/notice" in line]
     assert notice and all("%0A" in line and "\r" not in line for line in notice)
-    assert out.count("\n") == len(failing_spans(failing))
+    assert out.count("\n") == len(expected_results(failing))
 
 
-def test_github_first_lines_name_every_failing_obligation(failing):
-    """GitHub shows 10 annotations per kind and step: the first ones cover each obligation."""
-    rules = {f.rule for f, _ in failing_spans(failing)}
-    first = render(failing, "github").splitlines()[:len(rules)]
-    assert {unescape(COMMAND.match(line)[5]) for line in first} == rules
+def test_github_first_lines_are_the_errors_repository_level_first(failing):
+    """GitHub shows about 10 annotations per kind and step: the most important come first."""
+    lines = render(failing, "github").splitlines()
+    kinds = [line.split(" ", 1)[0] for line in lines]
+    assert kinds == sorted(kinds, key=["::error", "::warning", "::notice"].index)
+    errors = [line for line in lines if line.startswith("::error")]
+    repo = [not COMMAND.match(line) for line in errors]
+    assert repo == sorted(repo, reverse=True) and repo[0]
+
+
+def copies_of_five_files(tmp_path: Path) -> Report:
+    """One pull request copying the upstream's module into five files (issue 12's flood)."""
+    built = build_case(tmp_path, "Apache-2.0", "credit-stripped")
+    copy = (built.suspect / "pool" / "pool.py").read_text()
+    for i in range(1, 5):
+        (built.suspect / "pool" / f"pool{i}.py").write_text(copy)
+    return scan(tmp_path, built.upstream, built.suspect)
+
+
+def test_five_copied_files_are_a_handful_of_annotations_not_a_flood(tmp_path):
+    report = copies_of_five_files(tmp_path)
+    failing = [f for f in report.findings if f.status == "fail"]
+    assert len({s[0] for f in failing for s in f.spans}) == 5
+    repo = [f for f in failing if f.check in REPOSITORY_CHECKS]
+    files = [f for f in failing if f.check not in REPOSITORY_CHECKS]
+    expected = len(repo) + 5 * len(files)  # e.g. 3 + 5 * 2 = 13, where it was 5 spans each
+    assert len(render(report, "github").splitlines()) == expected
+    run = the_run(validated_sarif(report))
+    assert len([r for r in run["results"] if r["ruleId"] != "attrib/match"]) == expected
+    for f in repo:  # the repository-level result names every copied file
+        [r] = [r for r in run["results"] if r["ruleId"] == f.rule]
+        named = {location(r)[0]} | {x["physicalLocation"]["artifactLocation"]["uri"]
+                                    for x in r.get("relatedLocations", [])}
+        assert named == {s[0] for s in f.spans}
 
 
 def test_github_prints_nothing_when_no_obligation_fails(credited, resolved):
@@ -331,8 +466,12 @@ def test_github_prints_nothing_when_no_obligation_fails(credited, resolved):
 def test_github_escapes_properties_and_data():
     report = synthetic("a,b:c.py", "up", message="50% done\r\nnext")
     [line] = render(report, "github").splitlines()
+    assert line.startswith("::warning title=credit/upstream-named (up)::50%25 done%0D%0Anext "
+                           "(copied files: a,b:c.py; ")
+    report = synthetic("a,b:c.py", "up", message="50% done\r\nnext", check="headers")
+    [line] = render(report, "github").splitlines()
     assert line.startswith("::warning file=a%2Cb%3Ac.py,line=3,endLine=9,"
-                           "title=credit/upstream-named::50%25 done%0D%0Anext (")
+                           "title=headers/upstream-named::50%25 done%0D%0Anext (")
 
 
 @pytest.mark.parametrize("text, data, prop", [
@@ -427,7 +566,8 @@ def test_scan_cli_writes_each_format(tmp_path, fmt):
     if fmt == "sarif":
         assert json.loads(result.stdout)["runs"][0]["results"]
     elif fmt == "github":
-        assert all(COMMAND.match(line) for line in result.stdout.splitlines())
+        assert all(COMMAND.match(line) or REPO_COMMAND.match(line)
+                   for line in result.stdout.splitlines())
     else:
         assert "copy without credit" in result.stdout
 

@@ -38,40 +38,115 @@ def git(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedP
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
 
 
-def test_a_commit_of_a_disguised_copy_is_refused_until_credited(tmp_path):
-    attrib_repo, rev = snapshot_of_attrib(tmp_path / "attrib")
-    upstream = upstream_repo(tmp_path / "upstream", "Apache-2.0")
-    idx = tmp_path / "idx.sqlite"
-    subprocess.run([sys.executable, "-c", "from attrib.cli.main import main; main()", "index",
-                    "add", str(upstream), "--name", UPSTREAM_NAME, "--url", UPSTREAM_URL,
-                    "--index", str(idx)], check=True, capture_output=True)
-    project = tmp_path / "project"
-    git_repo(project, [({"README.md": "# pooling\n"}, "init", 1_704_067_200)], author="Copier")
+@pytest.fixture(scope="module")
+def hook_home(tmp_path_factory) -> tuple[Path, str, Path]:
+    """attrib's snapshot and one PRE_COMMIT_HOME: pre-commit builds the hook's venv once."""
+    top = tmp_path_factory.mktemp("hook")
+    attrib_repo, rev = snapshot_of_attrib(top / "attrib")
+    return attrib_repo, rev, top / "pre-commit-home"
+
+
+def attrib_cli(*args: str, env: dict | None = None, cwd: Path | None = None):
+    return subprocess.run([sys.executable, "-c", "from attrib.cli.main import main; main()",
+                           *args], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+def hooked_project(tmp: Path, home: tuple[Path, str, Path], args: list[str] | None = None,
+                   files: dict | None = None) -> tuple[Path, dict]:
+    """A project with the attrib-check hook installed through ``pre-commit install``."""
+    attrib_repo, rev, pre_commit_home = home
+    project = tmp / "project"
+    git_repo(project, [({"README.md": "# pooling\n", **(files or {})}, "init", 1_704_067_200)],
+             author="Copier")
+    hook_args = f"\n        args: [{', '.join(args)}]" if args else ""
     (project / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: {attrib_repo}\n    rev: {rev}\n    hooks:\n"
-        f"      - id: attrib-check\n        args: [--index, {idx}]\n")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-           "ATTRIB_CACHE": str(tmp_path / "cache")}
+        f"      - id: attrib-check{hook_args}\n")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home),
+           "ATTRIB_CACHE": str(tmp / "cache"), "XDG_CACHE_HOME": str(tmp / "xdg")}
+    env.pop("ATTRIB_INDEX", None)
     done = subprocess.run(["pre-commit", "install"], cwd=project, capture_output=True,
                           text=True, env=env)
     assert done.returncode == 0, done.stderr
+    return project, env
+
+
+def commit(project: Path, env: dict, message: str) -> subprocess.CompletedProcess:
+    git(project, "add", "-A", env=env)
+    return git(project, "commit", "-m", message, env=env)
+
+
+def commits(project: Path, env: dict) -> int:
+    return git(project, "log", "--oneline", env=env).stdout.count("\n")
+
+
+def test_a_commit_of_a_disguised_copy_is_refused_until_credited(tmp_path, hook_home):
+    upstream = upstream_repo(tmp_path / "upstream", "Apache-2.0")
+    # the index is committed in the project: the hook must leave it byte for byte as it was
+    project, env = hooked_project(tmp_path, hook_home, ["--index", "idx.sqlite"])
+    done = attrib_cli("index", "add", str(upstream), "--name", UPSTREAM_NAME, "--url",
+                      UPSTREAM_URL, "--index", str(project / "idx.sqlite"))
+    assert done.returncode == 0, done.stderr
+    assert commit(project, env, "the index").returncode == 0
+    index_bytes = (project / "idx.sqlite").read_bytes()
     (project / "pool").mkdir()
     (project / "pool" / "pool.py").write_text(COPY_PY)
-    git(project, "add", ".", env=env)
-    refused = git(project, "commit", "-m", "add pooling", env=env)
+    refused = commit(project, env, "add pooling")
     out = refused.stdout + refused.stderr
     assert refused.returncode != 0, out
     assert UPSTREAM_NAME in out and "pool/pool.py" in out
     assert "NOTICE" in out and "§4(d)" in out
-    assert git(project, "log", "--oneline", env=env).stdout.count("\n") == 1  # not committed
-    # the hook changed nothing: the copy is still staged as it was
+    # the refusal names the one-command fix, and that its result must be staged
+    assert "attrib notice . --index idx.sqlite --fix-headers" in out and "git add" in out
+    assert commits(project, env) == 2  # not committed
+    # the hook changed nothing: the copy is still staged as it was, the index untouched
     assert "pool/pool.py" in git(project, "diff", "--cached", "--name-only", env=env).stdout
-    # credit it, in one command, and the same commit passes
-    done = subprocess.run([sys.executable, "-c", "from attrib.cli.main import main; main()",
-                           "notice", str(project), "--index", str(idx), "--fix-headers"],
-                          capture_output=True, text=True, env=env)
+    assert (project / "idx.sqlite").read_bytes() == index_bytes
+    assert not list(project.glob("idx.sqlite-*"))  # no -wal, no -shm
+    # credit it, in the one command the refusal names, and the same commit passes
+    done = attrib_cli("notice", ".", "--index", "idx.sqlite", "--fix-headers", env=env,
+                      cwd=project)
     assert done.returncode == 0, done.stderr
-    (project / "LICENSE").write_text((upstream / "LICENSE").read_text())
-    git(project, "add", ".", env=env)
-    accepted = git(project, "commit", "-m", "add pooling, credited", env=env)
+    accepted = commit(project, env, "add pooling, credited")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert (project / "idx.sqlite").read_bytes() == index_bytes
+    assert not list(project.glob("idx.sqlite-*"))
+
+
+def test_a_project_not_set_up_yet_is_not_blocked_and_is_told_how(tmp_path, hook_home):
+    project, env = hooked_project(tmp_path, hook_home)
+    (project / "pool.py").write_text(COPY_PY)
+    done = commit(project, env, "add pooling")
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert commits(project, env) == 2
+    # pre-commit shows a passing hook's output on request: the one line says why and how
+    (project / "more.py").write_text("X = 1\n")
+    git(project, "add", "more.py", env=env)
+    shown = subprocess.run(["pre-commit", "run", "attrib-check", "--verbose"], cwd=project,
+                           capture_output=True, text=True, env=env)
+    out = shown.stdout + shown.stderr
+    assert shown.returncode == 0, out
+    assert "nothing to check against" in out
+    assert "upstreams:" in out and "args: [--index, FILE]" in out  # both fixes, named
+    assert "Traceback" not in out
+
+
+def test_an_unreachable_upstream_uses_the_cached_index(tmp_path, hook_home):
+    upstream = upstream_repo(tmp_path / "upstream", "Apache-2.0")
+    config = (f"upstreams:\n  - name: {UPSTREAM_NAME}\n    location: {upstream.as_uri()}\n"
+              f"    ref: main\n    license: Apache-2.0\n")
+    project, env = hooked_project(tmp_path, hook_home, files={".attrib.yaml": config})
+    (project / "notes.txt").write_text("first, online: the declared upstream is indexed\n")
+    assert commit(project, env, "notes").returncode == 0
+    upstream.rename(tmp_path / "gone")  # the host is down, or the laptop offline
+    (project / "notes.txt").write_text("second, offline: the cached index is used\n")
+    done = commit(project, env, "more notes")
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    # and the cache still catches a copy: offline is not a free pass; the warning says so
+    (project / "pool.py").write_text(COPY_PY)
+    refused = commit(project, env, "add pooling")
+    out = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "pool.py" in out and UPSTREAM_NAME in out
+    assert "warning" in out and "cached index" in out and "cannot list its refs" in out

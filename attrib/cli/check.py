@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import click
 
-from .common import (emit, exit_code, index_for, index_option, outside_option, policy,
+from .common import (emit, exit_code, index_option, outside_option, policy, project_config,
                      report_options)
+
+NOTHING = ("attrib: nothing to check against: no index and no `upstreams:` in .attrib.yaml. "
+           "Declare the projects you build on under `upstreams:` in .attrib.yaml, or pass "
+           "an index (`args: [--index, FILE]` in .pre-commit-config.yaml, `--index FILE` here)")
 
 
 @click.command()
@@ -46,6 +50,7 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     from ..formats import render
     from ..gitcheck import diff, only_added, staged as staged_change
     from ..index import open_store
+    from ..model import Report
     from ..scan import check_rules, scan_source
     from ..sources import Limits
 
@@ -55,7 +60,12 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     change = staged_change(path, limits) if staged else diff(path, diff_spec or "", limits)
     root = change.source.root
     checks = None if no_rules else policy(root, rule_files, config_file)
-    store = open_store(index_for(index_location, root, config_file, allow_outside))
+    location = _index(index_location, root, config_file, allow_outside)
+    if location is None:  # a hook must not block every commit of a project not set up yet
+        click.echo(NOTHING, err=True)
+        _side_outputs(Report(root, (), (), ()), sarif_file, summary_file, NOTHING)
+        raise click.exceptions.Exit(0)
+    store = open_store(location)
     fresh = []
 
     def parse(source):
@@ -72,14 +82,73 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     if checks:
         report = check_rules(report, change.context, *checks)
     emit(render(report, fmt), output)
+    _side_outputs(report, sarif_file, summary_file)
+    code = exit_code(report, no_rules)
+    if code and staged:
+        click.echo(_refusal(index_location), err=True)
+    raise click.exceptions.Exit(code)
+
+
+def _refusal(index_location: str | None) -> str:
+    """What a refused commit is told: the one command that fixes most of it, and to stage it."""
+    index = f" --index {index_location}" if index_location else ""
+    return ("attrib: commit refused: copied code lacks what its licence asks for. "
+            f"Fix it in one command: `attrib notice .{index} --fix-headers` (writes "
+            "THIRD_PARTY_NOTICES.md, LICENSES/ and the copied files' headers), then stage the "
+            "result (`git add -A`) and commit again.")
+
+
+def _side_outputs(report, sarif_file: str | None, summary_file: str | None,
+                  note: str | None = None) -> None:
+    """SARIF and the job summary: written on every path, so an upload step finds its file."""
+    from ..formats import render
+
     if sarif_file:
         emit(render(report, "sarif"), sarif_file)
     if summary_file:  # appended, not replaced: other steps write the same summary file
         from ..errors import OutputError
 
+        text = render(report, "markdown")
+        if note:
+            text = text.rstrip("\n") + "\n\n" + note.removeprefix("attrib: ") + ".\n"
         try:
             with open(summary_file, "a", encoding="utf-8") as summary:
-                summary.write(render(report, "markdown"))
+                summary.write(text)
         except OSError as exc:
             raise OutputError(f"{summary_file[:160]}: cannot write ({exc.strerror})") from None
-    raise click.exceptions.Exit(exit_code(report, no_rules))
+
+
+def _index(index_location: str | None, root: str, config_file: str | None,
+           allow_outside: bool) -> str | None:
+    """--index; else the declared upstreams' index; else the default index if it exists.
+
+    A declared upstream that cannot be reached (offline, a host down) falls back
+    to the cached index of the same upstreams, with a warning: a commit is not
+    refused because the network is.
+    """
+    if index_location:
+        return index_location
+    config = project_config(config_file, root)
+    if not config.upstreams:
+        from pathlib import Path
+
+        from ..index import default_location
+
+        default = default_location()
+        return default if "://" in default or Path(default).exists() else None
+    from ..errors import SourceError
+    from ..project_index import ensure_project_index
+
+    def say(message: str) -> None:
+        click.echo(f"attrib: {message}", err=True)
+
+    try:
+        return ensure_project_index(config, allow_outside=allow_outside, progress=say)
+    except SourceError as exc:
+        try:
+            found = ensure_project_index(config, allow_outside=allow_outside, progress=say,
+                                         offline=True)
+        except SourceError:
+            raise exc from None
+        say(f"warning: {exc}; checking against the cached index of the declared upstreams")
+        return found

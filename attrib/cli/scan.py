@@ -50,8 +50,32 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
         store.close()
     if checks:
         report = check_rules(report, source, *checks)
+    report = with_root_prefix(report, path, ref)
     emit(render(report, fmt), output)
     raise click.exceptions.Exit(exit_code(report, no_rules))
+
+
+def with_root_prefix(report, path: str, ref: str | None = None):
+    """``report`` naming where PATH lies in the repository the user runs in (issue 12).
+
+    The repository is the git root found from the current directory, else the
+    current directory; SARIF and workflow commands name files from there, as
+    GitHub does.  A PATH outside it keeps its own relative paths.
+    """
+    import os
+    from dataclasses import replace
+    from pathlib import Path
+
+    from ..config import git_root
+
+    here = git_root(".") or Path(os.path.abspath("."))
+    p = Path(os.path.abspath(path))
+    tree = (git_root(p) or p) if ref is not None else (p.parent if p.is_file() else p)
+    try:
+        prefix = tree.relative_to(here).as_posix()
+    except ValueError:
+        return report
+    return replace(report, root_prefix="" if prefix == "." else prefix)
 
 
 @click.command()
@@ -85,5 +109,6 @@ def compare(suspect: str, upstream: str, suspect_ref: str | None, upstream_ref: 
     report = compare_sources(source, open_source(upstream, upstream_ref, limits), name)
     if checks:
         report = check_rules(report, source, *checks)
+    report = with_root_prefix(report, suspect, suspect_ref)
     emit(render(report, fmt), output)
     raise click.exceptions.Exit(exit_code(report, no_rules))

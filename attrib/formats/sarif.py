@@ -1,16 +1,25 @@
 # SPDX-License-Identifier: Apache-2.0
 """SARIF 2.1.0 report, for code scanning (GitHub's upload-sarif, IDE viewers).
 
-One run; one *result* per failing obligation per matched span, so each copied
-region carries the obligations its upstream's licence puts on it.  Obligations
-a project resolved stay as results with an external suppression (SARIF 2.1.0
-``result.suppressions``), so code scanning shows them closed with the reason.  Code copied from
-an upstream whose obligations all hold is a note-level result of the
-``attrib/match`` rule: derived, and credited.
+One run; one *result* per failing obligation at its scope (attrib/formats/scope.py):
+a repository-level obligation (``license-known``, ``license-text``, ``notice``,
+``credit``, ``compatible``, ``authorship``) is one result, on the first copied
+file with the other files as related locations; a file-level one (``headers``,
+``change-notice``) is one result per copied file, on its first copied span.  No
+obligation check is span-level; matches are: code copied from an upstream whose
+obligations all hold is a note-level result of the ``attrib/match`` rule per
+match.  Results are ordered most important first (errors, repository-level).
 
-The upstream side of a span is a related location with a URI of our own
-scheme, ``attrib-upstream://NAME/PATH``: the upstream is not in the scanned
-repository, and consumers show such a location without trying to open it.
+Obligations a project resolved stay as results with an external suppression
+(SARIF 2.1.0 ``result.suppressions``), so code scanning shows them closed with
+the reason.
+
+Paths are relative to the repository root (``%SRCROOT%``, declared in
+``originalUriBaseIds``): ``Report.root_prefix`` says where the scanned tree lies.
+The upstream side of a span is a related location: its web page at the indexed
+commit and lines when the upstream's URL is a GitHub or GitLab one, else a URI
+of our own scheme, ``attrib-upstream://NAME/PATH``, which consumers show
+without trying to open.
 """
 from __future__ import annotations
 
@@ -22,6 +31,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model import Finding, Match, Report, Verdict
+from .scope import REPOSITORY, by_file, importance, scope, upstream_info, upstream_link
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -31,6 +41,18 @@ UPSTREAM_SCHEME = "attrib-upstream"
 SRCROOT = "%SRCROOT%"  # SARIF 2.1.0 originalUriBaseIds: the customary base of repo-relative paths
 FINGERPRINT = "attribSpan/v1"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+MAX_RELATED = 20  # GitHub shows related locations in a list: enough to find the rest
+# one short sentence per check for shortDescription; the licence's words go in fullDescription
+SHORT = {"license-known": "The upstream's licence is known.",
+         "license-text": "The upstream's licence text ships with the copy.",
+         "notice": "The upstream's NOTICE content is carried.",
+         "headers": "Copied files keep the upstream's copyright and licence notices.",
+         "change-notice": "Modified copies say that they were changed.",
+         "credit": "The project credits the upstream it copies.",
+         "compatible": "The upstream's licence allows this project's licence.",
+         "authorship": "The histories say who had the code first."}
+SPDX_PAGE = "https://spdx.org/licenses/{}.html"
+COMPATIBILITY_PAGE = "https://www.gnu.org/licenses/license-list.html"
 
 Span = tuple[str, int, int, str, int, int]  # path, start, end, upstream path, upstream start, end
 
@@ -42,8 +64,7 @@ def render(report: Report) -> str:
 def sarif_log(report: Report) -> dict:
     """The SARIF log of ``report``, as plain JSON data."""
     matches = {_match_key(m): m for m in report.matches}
-    results = [*_finding_results(report, matches), *_match_results(report)]
-    results.sort(key=_order)
+    results = [*_finding_results(report, matches), *sorted(_match_results(report), key=_order)]
     rules = _rules(report, {r["ruleId"] for r in results})
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     for r in results:
@@ -51,7 +72,10 @@ def sarif_log(report: Report) -> dict:
     _number_fingerprints(results)
     driver = {"name": "attrib", "version": __version__, "semanticVersion": __version__,
               "informationUri": INFORMATION_URI, "rules": rules}
-    run = {"tool": {"driver": driver}, "invocations": [_invocation(report)], "results": results}
+    base = {SRCROOT: {"description": {"text": "The root of the repository attrib ran in; "
+                                              "result paths are relative to it."}}}
+    run = {"tool": {"driver": driver}, "invocations": [_invocation(report)],
+           "originalUriBaseIds": base, "results": results}
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
@@ -70,16 +94,33 @@ def _rules(report: Report, used: set[str]) -> list[dict]:
 
 
 def _rule(f: Finding) -> dict:
+    short = SHORT.get(f.check) or _sentence(f.rule)
     return {
         "id": f.rule,
         "name": _pascal(f.rule),
-        "shortDescription": {"text": f.summary},
+        "shortDescription": {"text": short},
         "fullDescription": {"text": f"{f.summary} ({f.citation})"},
-        "help": {"text": f"{f.summary}\nSource: {f.citation}."},
+        "helpUri": _help_uri(f),
+        "help": {"text": f"{f.summary}\nSource: {f.citation}.",
+                 "markdown": f"**{short}**\n\n> {_quote(f.summary)}\n\n*{f.citation}*"},
         "defaultConfiguration": {"level": LEVELS.get(f.severity, "warning")},
-        "properties": {"citation": f.citation, "check": f.check,
+        "properties": {"citation": f.citation, "check": f.check, "scope": scope(f),
                        "tags": ["licensing", "attribution"]},
     }
+
+
+def _help_uri(f: Finding) -> str:
+    """The licence's text (SPDX's page, from the citation's licence id), else the rule's source."""
+    if f.check == "compatible":
+        return COMPATIBILITY_PAGE
+    first = f.citation.split(" ", 1)[0].rstrip(";,")
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9.+]*-[0-9][A-Za-z0-9.+-]*|MIT|ISC|Unlicense", first):
+        return SPDX_PAGE.format(first)
+    return INFORMATION_URI
+
+
+def _quote(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _match_rule() -> dict:
@@ -89,8 +130,9 @@ def _match_rule() -> dict:
         "name": "DerivedFromUpstream",
         "shortDescription": {"text": "Code derived from an indexed upstream."},
         "fullDescription": {"text": text},
+        "helpUri": INFORMATION_URI,
         "defaultConfiguration": {"level": "note"},
-        "properties": {"tags": ["licensing", "attribution"]},
+        "properties": {"scope": "span", "tags": ["licensing", "attribution"]},
     }
 
 
@@ -103,32 +145,36 @@ def _pascal(rule_id: str) -> str:
 
 
 def _finding_results(report: Report, matches: dict[tuple, Match]) -> Iterable[dict]:
-    for f in report.findings:
+    """Failing and resolved obligations at their scope, most important first."""
+    for f in sorted(report.findings, key=importance):
         if f.status not in ("fail", "resolved"):
             continue
-        for span in f.spans or _path_spans(f):
-            match = matches.get((f.upstream, *span)) if span else None
-            yield _finding_result(f, span, match)
+        files = by_file(f)
+        if scope(f) == REPOSITORY:
+            yield _finding_result(report, f, files, matches)
+        else:
+            for path, spans in (files or {"": []}).items():
+                yield _finding_result(report, f, {path: spans} if path else {}, matches)
 
 
-def _path_spans(f: Finding) -> tuple[Span | None, ...]:
-    """A finding with no matched span: one result per file it names, else one without location."""
-    return tuple((p, 0, 0, "", 0, 0) for p in sorted(f.paths)) or (None,)
-
-
-def _finding_result(f: Finding, span: Span | None, match: Match | None) -> dict:
+def _finding_result(report: Report, f: Finding, files: dict[str, list[Span]],
+                    matches: dict[tuple, Match]) -> dict:
     fix_lines = f.fix.splitlines()
     text = _sentence(f.message) + (f" Fix: {fix_lines[0]}" if fix_lines else "")
     result: dict = {"ruleId": f.rule, "level": LEVELS.get(f.severity, "warning"),
                     "message": {"text": text, "markdown": _markdown_message(f)}}
-    props: dict = {"upstream": f.upstream, "citation": f.citation, "status": f.status}
+    props: dict = {"upstream": f.upstream, "citation": f.citation, "status": f.status,
+                   "scope": scope(f)}
     if f.fix:
         props["fix"] = f.fix
-    if span is not None:
-        _locate(result, f.upstream, span)
-        result["partialFingerprints"] = {FINGERPRINT: _fingerprint(f.rule, f.upstream, span)}
-    if match is not None:
-        props.update(_match_properties(match))
+    if files:
+        _place(result, report, f, files)
+        first = next(iter(files.values()))
+        match = matches.get((f.upstream, *first[0])) if first else None
+        if match is not None:
+            props.update(_match_properties(match))
+        props["spans"] = [[report.repo_path(p), s, e, up, us, ue]
+                          for spans in files.values() for p, s, e, up, us, ue in spans]
     result["properties"] = props
     if f.status == "resolved":
         # suppression.kind "external": suppressed outside the code, here by .attrib.yaml
@@ -137,23 +183,54 @@ def _finding_result(f: Finding, span: Span | None, match: Match | None) -> dict:
     return result
 
 
+def _place(result: dict, report: Report, f: Finding, files: dict[str, list[Span]]) -> None:
+    """On the first file (its first copied span; none for a repository-level obligation)."""
+    path, spans = next(iter(files.items()))
+    whole = scope(f) == REPOSITORY or not spans
+    start, end = (0, 0) if whole else spans[0][1:3]
+    result["locations"] = [{"physicalLocation": _physical(
+        {"uri": _uri(report.repo_path(path)), "uriBaseId": SRCROOT}, start, end)}]
+    related = []
+    for other in list(files)[1:] if scope(f) == REPOSITORY else []:
+        related.append({"physicalLocation": {"artifactLocation": {
+            "uri": _uri(report.repo_path(other)), "uriBaseId": SRCROOT}},
+            "message": {"text": f"also copied from {f.upstream}"}})
+    for span in [] if scope(f) == REPOSITORY else spans:
+        related.append(_upstream_location(report, f.upstream, span))
+    if related:
+        for i, loc in enumerate(related[:MAX_RELATED], start=1):
+            loc["id"] = i
+        result["relatedLocations"] = related[:MAX_RELATED]
+    # one result per file, or per repository: the fingerprint names no lines, so edits keep it
+    key = ("" if scope(f) == REPOSITORY else path, 0, 0, "", 0, 0)
+    result["partialFingerprints"] = {FINGERPRINT: _fingerprint(f.rule, f.upstream, key)}
+
+
+def _upstream_location(report: Report, upstream: str, span: Span) -> dict:
+    _, _, _, upath, ustart, uend = span
+    link = upstream_link(upstream_info(report, upstream), upath, ustart, uend)
+    uri = link or f"{UPSTREAM_SCHEME}://{quote(upstream, safe='')}/{_uri(upath)}"
+    return {"physicalLocation": _physical({"uri": uri}, ustart, uend),
+            "message": {"text": f"upstream {upstream}: {upath}:{ustart}-{uend}"}}
+
+
 def _match_results(report: Report) -> Iterable[dict]:
     """Matches of upstreams none of whose obligations fail: notes, credited copies."""
     failing = {f.upstream for f in report.findings if f.status == "fail"}
     verdicts = {v.upstream: v for v in report.verdicts}
     for m in report.matches:
         if m.upstream not in failing:
-            yield _match_result(m, verdicts.get(m.upstream))
+            yield _match_result(report, m, verdicts.get(m.upstream))
 
 
-def _match_result(m: Match, verdict: Verdict | None) -> dict:
+def _match_result(report: Report, m: Match, verdict: Verdict | None) -> dict:
     outcome = verdict.verdict if verdict else "licence obligations not checked"
     text = (f"derives from {m.upstream}:{m.upstream_path}:{m.upstream_start_line}-"
             f"{m.upstream_end_line} ({outcome})")
     span = (m.path, m.start_line, m.end_line, m.upstream_path, m.upstream_start_line,
             m.upstream_end_line)
     result: dict = {"ruleId": MATCH_RULE, "level": "note", "message": {"text": text}}
-    _locate(result, m.upstream, span)
+    _locate(result, report, m.upstream, span)
     result["partialFingerprints"] = {FINGERPRINT: _fingerprint(MATCH_RULE, m.upstream, span)}
     result["properties"] = {"upstream": m.upstream, **_match_properties(m)}
     return result
@@ -170,15 +247,12 @@ def _match_properties(m: Match) -> dict:
             "date": m.date, "commit": m.commit, "author": m.author}
 
 
-def _locate(result: dict, upstream: str, span: Span) -> None:
-    path, start, end, upath, ustart, uend = span
+def _locate(result: dict, report: Report, upstream: str, span: Span) -> None:
+    path, start, end, upath, _, _ = span
     result["locations"] = [{"physicalLocation": _physical(
-        {"uri": _uri(path), "uriBaseId": SRCROOT}, start, end)}]
+        {"uri": _uri(report.repo_path(path)), "uriBaseId": SRCROOT}, start, end)}]
     if upath:
-        uri = f"{UPSTREAM_SCHEME}://{quote(upstream, safe='')}/{_uri(upath)}"
-        result["relatedLocations"] = [{
-            "id": 1, "physicalLocation": _physical({"uri": uri}, ustart, uend),
-            "message": {"text": f"upstream {upstream}: {upath}:{ustart}-{uend}"}}]
+        result["relatedLocations"] = [{"id": 1, **_upstream_location(report, upstream, span)}]
 
 
 def _physical(artifact: dict, start: int, end: int) -> dict:
@@ -248,7 +322,7 @@ def _invocation(report: Report) -> dict:
     """Files not analysed are data (STYLE: bad input is data): notes on the invocation."""
     notes = [{"level": "note", "message": {"text": f"skipped {s.path}: {s.reason}"},
               "locations": [{"physicalLocation": {"artifactLocation": {
-                  "uri": _uri(s.path), "uriBaseId": SRCROOT}}}]}
+                  "uri": _uri(report.repo_path(s.path)), "uriBaseId": SRCROOT}}}]}
              for s in sorted(report.skipped, key=lambda s: (s.path, s.reason))]
     invocation: dict = {"executionSuccessful": True}
     if notes:
