@@ -58,7 +58,10 @@ Span = tuple[str, int, int, str, int, int]  # path, start, end, upstream path, u
 
 
 def render(report: Report) -> str:
-    return json.dumps(sarif_log(report), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(sarif_log(report), indent=2, ensure_ascii=False) + "\n"
+    # a file name that is not UTF-8 arrives as surrogate escapes: its URI carries the bytes
+    # (%FF, see _uri); in message texts a lone surrogate becomes U+FFFD, so the log is UTF-8
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def sarif_log(report: Report) -> dict:
@@ -264,7 +267,7 @@ def _physical(artifact: dict, start: int, end: int) -> dict:
 
 def _uri(path: str) -> str:
     """A relative URI reference for a posix path (RFC 3986: spaces, '%', '#' encoded)."""
-    return quote(path, safe="/")
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def _markdown_message(f: Finding) -> str:

@@ -91,3 +91,20 @@ def test_upstream_with_cr_only_endings_is_indexed_at_its_lines(tmp_path: Path) -
                     "--format", "json")
     assert spans == {(m["upstream_start_line"], m["upstream_end_line"])
                      for m in json.loads(lf.stdout)["matches"]}
+
+
+def test_a_file_name_that_is_not_utf8_is_a_valid_sarif_uri(tmp_path):
+    """A copied file with a non-UTF-8 name: the SARIF log is written, its URI carries the bytes."""
+    up = write_tree(tmp_path / "up", {"grid.py": UPSTREAM_PY})
+    sus = tmp_path / "sus"
+    sus.mkdir()
+    with open(bytes(sus) + b"/po\xffol.py", "wb") as out:  # the name as bytes, not UTF-8
+        out.write(UPSTREAM_PY.encode())
+    idx = tmp_path / "i.sqlite"
+    assert run_attrib("index", "add", up, "--name", "up", "--index", idx).code == 0
+    run = run_attrib("scan", sus, "--index", idx, "--format", "sarif")
+    assert run.code == 1, run.stderr
+    log = json.loads(run.stdout)
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for r in log["runs"][0]["results"] for loc in r.get("locations", [])}
+    assert any(u.endswith("po%FFol.py") for u in uris), uris
