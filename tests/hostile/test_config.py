@@ -11,36 +11,21 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from helpers import COPY_PY, UPSTREAM_PY, write_tree
 
+from .cli import attrib, one_line_error
+
 OUTSIDE_MARKER = "OUTSIDE-THE-TREE-7f3a"
-
-
-def attrib(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    done = subprocess.run([sys.executable, "-c", "from attrib.cli.main import main; main()",
-                           *args], capture_output=True, text=True, cwd=cwd, timeout=300,
-                          env={**os.environ, **(env or {})})
-    return done.returncode, done.stdout, done.stderr
 
 
 def git_init(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", str(path)], check=True)
     return path
-
-
-def one_line_error(code: int, err: str) -> str:
-    """The error line of a refused run: exit 2, one line, no traceback."""
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("attrib: error: "), err
-    assert "Traceback" not in err and "internal error" not in err
-    return lines[0]
 
 
 @pytest.fixture

@@ -13,10 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,25 +22,7 @@ import pytest
 from conftest import fresh_redis_location
 from helpers import COPY_PY, UNRELATED_PY, UPSTREAM_PY, write_tree
 
-
-def attrib(*args: str, cwd: Path, fsize: int | None = None) -> tuple[int, str, str]:
-    """The real CLI; ``fsize``: RLIMIT_FSIZE in bytes, a disk that is full past it."""
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-
-    done = subprocess.run([sys.executable, "-c", "from attrib.cli.main import main; main()",
-                           *args], capture_output=True, text=True, cwd=cwd, timeout=300,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-                          preexec_fn=limit if fsize else None)
-    return done.returncode, done.stdout, done.stderr
-
-
-def one_line_error(code: int, err: str) -> str:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("attrib: error: "), err
-    assert "Traceback" not in err and "internal error" not in err
-    return lines[0]
+from .cli import attrib, one_line_error
 
 
 def sha256(path: Path) -> str:

@@ -10,9 +10,6 @@ marker is unchanged; output that cannot be written is one line, exit 2.
 from __future__ import annotations
 
 import os
-import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,27 +17,9 @@ import pytest
 
 from helpers import COPY_PY, UPSTREAM_PY, write_tree
 
+from .cli import attrib, one_line_error
+
 MARKER = "the user's own file, which no attrib run may change\n"
-
-
-def attrib(*args: str, cwd: Path, fsize: int | None = None) -> tuple[int, str, str]:
-    """The real CLI; ``fsize``: RLIMIT_FSIZE in bytes, a disk that is full past it."""
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-
-    done = subprocess.run([sys.executable, "-c", "from attrib.cli.main import main; main()",
-                           *args], capture_output=True, text=True, cwd=cwd, timeout=300,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-                          preexec_fn=limit if fsize else None)
-    return done.returncode, done.stdout, done.stderr
-
-
-def one_line_error(code: int, err: str) -> str:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("attrib: error: "), err
-    assert "Traceback" not in err and "internal error" not in err
-    return lines[0]
 
 
 @pytest.fixture
