@@ -177,16 +177,17 @@ def verdict(group: Group, findings: list[Finding], direction: str = "") -> Verdi
     passed = tuple(f.rule for f in findings if f.status in ("pass", "resolved"))
     failing = [f for f in findings if f.status == "fail" and f.severity != "info"]
     failed = tuple(f.rule for f in failing)
+    credited = [f for f in findings if f.check in CREDIT_CHECKS and (
+        f.basis == "credit" or (f.check == "credit" and f.status == "resolved"))]
     # the word follows the licence: `partial` means one of its obligations is unmet; attrib's
     # own advice (a README credit line, a warning by policy) is listed, not a demotion, once
-    # the upstream is credited some other way (its notice kept, its holders named)
+    # the upstream is credited some other way (its notice kept, its holders named); with no
+    # credit at all, the missing credit line is simply unmet
     def advice(f: Finding) -> bool:
-        return f.check == "credit" and f.severity != "error"
+        return bool(credited) and f.check == "credit" and f.severity != "error"
 
     unmet = tuple(dict.fromkeys(f.check for f in failing if not advice(f)))
     advised = tuple(dict.fromkeys(f.check for f in failing if advice(f)))
-    credited = [f for f in findings if f.check in CREDIT_CHECKS and (
-        f.basis == "credit" or (f.check == "credit" and f.status == "resolved"))]
     if not credited:
         word = "copy without credit"
     elif unmet:
