@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any, ContextManager
 
 from .errors import AttribError, SourceError, UsageError
-from .index.base import Store
+from .engine.index.base import Store
 from .model import FileSummary, Report, Source
-from .sources import Limits
+from .engine.sources import Limits
 
 AUDIT_SCHEMA_VERSION = 1
 # git's remote helpers ("ext::sh -c ...", "fd::") run programs: refused before git sees them.
@@ -77,7 +77,7 @@ def _tree_bytes(root: Path) -> int:
 def open_audited(location: str, ref: str | None = None, limits: Limits = Limits(),
                  max_repo_bytes: int = MAX_REPO_BYTES) -> Iterator[Source]:
     """The audited tree as a :class:`Source`: a local path as it is, a URL from a bare clone."""
-    from .sources import open_source, with_history
+    from .engine.sources import open_source, with_history
     from .upstreams import is_clone, is_url, local_repo
 
     check_location(location)

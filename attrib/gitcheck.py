@@ -19,7 +19,7 @@ from pathlib import Path
 from .errors import SourceError
 from .gitsafe import display
 from .model import Report, Skip, Source, SourceFile
-from .sources import Limits, blob_dates, is_vendored, looks_binary
+from .engine.sources import Limits, blob_dates, is_vendored, looks_binary
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _DIFF = ("--no-ext-diff", "--no-textconv", "--no-color", "--no-renames", "-U0",

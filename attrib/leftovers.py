@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from .index.base import Store, decode_blob
+from .engine.index.base import Store, decode_blob
 from .model import Report, Source
 
 CONFIG_NAMES = ("config.json", "tokenizer_config.json", "preprocessor_config.json",

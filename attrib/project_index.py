@@ -35,13 +35,13 @@ import numpy as np
 
 from .config import Config, DeclaredUpstream
 from .errors import ConfigError, IndexError_, SourceError, UsageError
-from .fingerprint import Params, band_keys, default_params
-from .index import default_location, open_store
-from .index.base import SCHEMA, BlobRecord, IndexedFile, Store, check_params
-from .index.sqlite import SqliteStore, is_wal_file
-from .indexing import index_source
+from .engine.fingerprint import Params, band_keys, default_params
+from .engine.index import default_location, open_store
+from .engine.index.base import SCHEMA, BlobRecord, IndexedFile, Store, check_params
+from .engine.index.sqlite import SqliteStore, is_wal_file
+from .engine.indexing import index_source
 from .model import Source, UpstreamInfo
-from .sources import open_source, read_git, resolve_commit, with_history
+from .engine.sources import open_source, read_git, resolve_commit, with_history
 from .upstreams import is_clone, is_url, local_repo, remote_url
 
 Contents = tuple[UpstreamInfo, list[IndexedFile], list[BlobRecord]]

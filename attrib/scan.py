@@ -8,10 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .index.base import Store
-from .lang import language_of
-from .indexing import Parsed, Progress, index_source, parse_source, supported
-from .match import MatchOptions, match_files
+from .engine.index.base import Store
+from .engine.lang import language_of
+from .engine.indexing import Parsed, Progress, index_source, parse_source, supported
+from .engine.match import MatchOptions, match_files
 from .model import ParsedFile, Report, Source, UpstreamInfo
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def _parse_reusing(store: Store, source: Source, parser: Callable[[Source], Pars
 def compare_sources(suspect: Source, upstream: Source, upstream_name: str | None = None,
                     options: MatchOptions | None = None) -> Report:
     """Pairwise: which parts of ``suspect`` derive from ``upstream``; no index on disk."""
-    from .index.sqlite import SqliteStore
+    from .engine.index.sqlite import SqliteStore
     from .licenses import detect_source
 
     name = upstream_name or Path(upstream.root).resolve().name or "upstream"

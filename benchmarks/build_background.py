@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from attrib.background import DATA, Source, build, write  # noqa: E402
+from attrib.engine.background import DATA, Source, build, write  # noqa: E402
 
 PINNED = {"transformers": "5.23.0", "numpy": "2.4.6", "scipy": "1.17.1",
           "setuptools": "65.5.0", "pip": "23.2.1"}

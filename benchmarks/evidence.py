@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--levels", default="rename,edit25,rewrite")
     args = parser.parse_args(argv)
     from attrib.scan import compare_sources
-    from attrib.sources import open_source
+    from attrib.engine.sources import open_source
 
     root, files = pick_stdlib(args.files, args.seed)
     with tempfile.TemporaryDirectory() as tmp:

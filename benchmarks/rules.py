@@ -40,12 +40,12 @@ def run_case(spdx: str, case: str) -> tuple[str, bool, list[str]]:
     from compliance_fixtures import UPSTREAM_NAME, UPSTREAM_URL, build_case
 
     from attrib.cli.common import policy
-    from attrib.index.sqlite import SqliteStore
-    from attrib.indexing import index_source
+    from attrib.engine.index.sqlite import SqliteStore
+    from attrib.engine.indexing import index_source
     from attrib.licenses import detect_source
     from attrib.model import UpstreamInfo
     from attrib.scan import check_rules, scan_source
-    from attrib.sources import open_source, with_history
+    from attrib.engine.sources import open_source, with_history
 
     with tempfile.TemporaryDirectory() as tmp:
         built = build_case(Path(tmp), spdx, case)
@@ -68,12 +68,12 @@ def run_pattern(name: str) -> list[tuple[str, str, str, str]]:
     from compliance_fixtures import PATTERNS
 
     from attrib.cli.common import policy
-    from attrib.index.sqlite import SqliteStore
-    from attrib.indexing import index_source
+    from attrib.engine.index.sqlite import SqliteStore
+    from attrib.engine.indexing import index_source
     from attrib.licenses import detect_source
     from attrib.model import UpstreamInfo
     from attrib.scan import check_rules, scan_source
-    from attrib.sources import open_source, with_history
+    from attrib.engine.sources import open_source, with_history
 
     with tempfile.TemporaryDirectory() as tmp:
         pattern = PATTERNS[name](Path(tmp))
@@ -125,9 +125,9 @@ def verdict_table() -> int:
 
 def overhead(repeat: int) -> None:
     from attrib.cli.common import policy
-    from attrib.index import open_store
+    from attrib.engine.index import open_store
     from attrib.scan import check_rules, scan_source
-    from attrib.sources import open_source
+    from attrib.engine.sources import open_source
 
     from attrib.errors import AttribError
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from attrib.background import DATA, Source, build, common_shingles, is_common, table_header, write
-from attrib.fingerprint import default_params, shingle_hashes
-from attrib.lang import normaliser_version, python
+from attrib.engine.background import DATA, Source, build, common_shingles, is_common, table_header, write
+from attrib.engine.fingerprint import default_params, shingle_hashes
+from attrib.engine.lang import normaliser_version, python
 
 # a config scaffold every family repeats, and code only one family has (written for these tests)
 TEMPLATE = textwrap.dedent('''\
@@ -100,7 +100,7 @@ def test_shipped_table_fits_the_normaliser_and_names_its_sources():
 
 
 def test_command_line_without_sources_fails_with_usage(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "attrib.background", "build", "--out",
+    done = subprocess.run([sys.executable, "-m", "attrib.engine.background", "build", "--out",
                            str(tmp_path / "t.bin")], capture_output=True, text=True)
     assert done.returncode == 2 and "at least one PATH" in done.stderr
     assert not (tmp_path / "t.bin").exists()

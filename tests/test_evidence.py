@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from attrib.evidence import one_to_one
+from attrib.engine.evidence import one_to_one
 from attrib.formats import render
-from attrib.index.sqlite import SqliteStore
-from attrib.indexing import index_source
+from attrib.engine.index.sqlite import SqliteStore
+from attrib.engine.indexing import index_source
 from attrib.model import UpstreamInfo
 from attrib.scan import compare_sources, scan_source
-from attrib.sources import open_source
+from attrib.engine.sources import open_source
 
 from helpers import COPY_PY, UPSTREAM_PY, git_repo, write_tree
 
@@ -289,11 +289,11 @@ def test_a_deleted_parameter_chains_no_false_renames(tmp_path):
 def test_a_shifted_parameter_list_gives_no_rename_over_the_raw_tiles():
     """Over the first-pass tiles the deleted ``mask`` shifts the parameter list: the tile
     pairs ``mask`` with ``xs``. The map still sends one upstream name to one suspect name."""
-    from attrib.fingerprint import token_ids
-    from attrib.lang import parse_file
-    from attrib.match import rename_map
+    from attrib.engine.fingerprint import token_ids
+    from attrib.engine.lang import parse_file
+    from attrib.engine.match import rename_map
     from attrib.model import SourceFile
-    from attrib.tiling import greedy_tiles
+    from attrib.engine.tiling import greedy_tiles
 
     s = parse_file(SourceFile("ops.py", "s", DELETED_COPY.encode()))
     u = parse_file(SourceFile("ops.py", "u", DELETED_UPSTREAM.encode()))

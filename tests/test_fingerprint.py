@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from attrib.fingerprint import Params, band_keys, minhashes, shingle_hashes
-from attrib.lang import parse_file
+from attrib.engine.fingerprint import Params, band_keys, minhashes, shingle_hashes
+from attrib.engine.lang import parse_file
 from attrib.model import SourceFile, TokenStream
-from attrib.sources import blob_id
+from attrib.engine.sources import blob_id
 
 from helpers import COPY_PY, UPSTREAM_PY
 

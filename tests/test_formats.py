@@ -23,12 +23,12 @@ from attrib.cli.main import cli
 from attrib.formats import render
 from attrib.formats.github import escape_data, escape_property
 from attrib.formats.markdown import NO_MATCHES
-from attrib.index.sqlite import SqliteStore
-from attrib.indexing import index_source
+from attrib.engine.index.sqlite import SqliteStore
+from attrib.engine.indexing import index_source
 from attrib.licenses import detect_source
 from attrib.model import Finding, Match, Report, UpstreamInfo, Verdict
 from attrib.scan import check_rules, scan_source
-from attrib.sources import open_source
+from attrib.engine.sources import open_source
 
 from compliance_fixtures import UPSTREAM_NAME, UPSTREAM_URL, build_case
 from helpers import COPY_PY, UNRELATED_PY, UPSTREAM_PY, write_tree

@@ -13,7 +13,7 @@ import pytest
 
 from attrib import gitsafe
 from attrib.errors import SourceError
-from attrib.sources import open_source
+from attrib.engine.sources import open_source
 
 from helpers import COPY_PY, UNRELATED_PY, UPSTREAM_PY, write_tree
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from attrib.errors import AttribError, IndexError_
-from attrib.index import open_store
-from attrib.index.base import IndexedFile, Store
-from attrib.indexing import fingerprint, index_source, parse_source
+from attrib.engine.index import open_store
+from attrib.engine.index.base import IndexedFile, Store
+from attrib.engine.indexing import fingerprint, index_source, parse_source
 from attrib.model import Match, UpstreamInfo
 from attrib.scan import scan_source
-from attrib.sources import blob_id, open_source
+from attrib.engine.sources import blob_id, open_source
 
 from helpers import git_repo, write_tree
 

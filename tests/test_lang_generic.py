@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from attrib.lang import generic, language_of
+from attrib.engine.lang import generic, language_of
 
 C_A = """
 int sum_positive(const int *values, int count) {

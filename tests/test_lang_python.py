@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from attrib.lang.python import parse
+from attrib.engine.lang.python import parse
 
 
 def tokens(src: str) -> tuple[str, ...]:

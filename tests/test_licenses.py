@@ -12,7 +12,7 @@ from attrib.licenses import (
     copyright_lines, decode, detect_license_text, detect_metadata, detect_source, detect_text,
     detect_tree, license_family, spdx_headers, validate_spdx,
 )
-from attrib.sources import open_source
+from attrib.engine.sources import open_source
 
 from helpers import write_tree
 

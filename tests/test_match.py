@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
-from attrib.index.sqlite import SqliteStore
-from attrib.indexing import index_source
+from attrib.engine.index.sqlite import SqliteStore
+from attrib.engine.indexing import index_source
 from attrib.model import UpstreamInfo
 from attrib.scan import compare_sources, scan_source
-from attrib.sources import open_source
+from attrib.engine.sources import open_source
 
 from helpers import COPY_PY, UNRELATED_PY, UPSTREAM_PY, git_repo, write_tree
 

@@ -18,14 +18,14 @@ from test_index import SHAPES_PY
 from attrib import project_index
 from attrib.config import Config, DeclaredUpstream, load_config
 from attrib.errors import IndexError_, SourceError
-from attrib.fingerprint import default_params
-from attrib.index import open_store
-from attrib.index.sqlite import SqliteStore
-from attrib.indexing import index_source
+from attrib.engine.fingerprint import default_params
+from attrib.engine.index import open_store
+from attrib.engine.index.sqlite import SqliteStore
+from attrib.engine.indexing import index_source
 from attrib.model import UpstreamInfo
 from attrib.project_index import ensure_project_index, export_index, import_index
 from attrib.scan import scan_source
-from attrib.sources import open_source
+from attrib.engine.sources import open_source
 
 DAY = 86_400
 T0 = 1_704_067_200  # 2024-01-01

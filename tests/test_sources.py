@@ -7,7 +7,7 @@ import os
 import pytest
 
 from attrib.errors import SourceError
-from attrib.sources import Limits, blob_id, open_source
+from attrib.engine.sources import Limits, blob_id, open_source
 
 from helpers import UPSTREAM_PY, git_repo, write_tree
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attrib.tiling import greedy_tiles
+from attrib.engine.tiling import greedy_tiles
 
 
 def ids(seq):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 
 from attrib.scan import compare_sources
-from attrib.sources import open_source
-from attrib.verify import MatchOptions
+from attrib.engine.sources import open_source
+from attrib.engine.verify import MatchOptions
 
 from helpers import UNRELATED_PY, write_tree
 

@@ -62,7 +62,7 @@ def audit(source: str, ref: str | None, index_location: str | None, against: tup
     from ..audit import audit as run_audit
     from ..audit import audit_dict, audit_section, summary_text
     from ..formats import render
-    from ..sources import Limits
+    from ..engine.sources import Limits
 
     # Never the audited repository's declared upstreams (index_for): it is not trusted.
     store, against = _store(index_location, against, max_file_bytes)
@@ -107,7 +107,7 @@ def _store(index_location: str | None, against: tuple[str, ...], max_file_bytes:
     from pathlib import Path
 
     from ..errors import UsageError
-    from ..index import open_store
+    from ..engine.index import open_store
     from ..upstreams import is_url
 
     places = [a for a in against if is_url(a) or Path(a).exists()]
@@ -115,7 +115,7 @@ def _store(index_location: str | None, against: tuple[str, ...], max_file_bytes:
         return open_store(index_location), against
     if len(places) != len(against):
         raise UsageError("--against takes either indexed names or paths/URLs, not both")
-    from ..index.sqlite import SqliteStore
+    from ..engine.index.sqlite import SqliteStore
     from .index import _add
 
     store = SqliteStore.open(":memory:", create=True)

@@ -45,14 +45,14 @@ def check(path: str, staged: bool, diff_spec: str | None, index_location: str | 
     Exit status: 0 clean (or every copy credited), 1 an obligation of severity
     error fails (with --no-rules: any match), 2 usage or input error.
     """
-    from ..blobcache import parse_cached
+    from ..engine.blobcache import parse_cached
     from ..errors import UsageError
     from ..formats import render
     from ..gitcheck import diff, only_added, staged as staged_change
-    from ..index import open_store
+    from ..engine.index import open_store
     from ..model import Report
     from ..scan import check_rules, scan_source
-    from ..sources import Limits
+    from ..engine.sources import Limits
 
     if staged == bool(diff_spec):
         raise UsageError("give exactly one of --staged or --diff BASE[..HEAD]")
@@ -132,7 +132,7 @@ def _index(index_location: str | None, root: str, config_file: str | None,
     if not config.upstreams:
         from pathlib import Path
 
-        from ..index import default_location
+        from ..engine.index import default_location
 
         default = default_location()
         return default if "://" in default or Path(default).exists() else None

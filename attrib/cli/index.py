@@ -55,7 +55,7 @@ def add(location: str, ref: str | None, name: str | None, license_id: str | None
       attrib index add examples/minicpmv --name MiniCPM-V --license Apache-2.0
       attrib index add ../transformers --ref v4.40.0 --index team.sqlite
     """
-    from ..index import open_store
+    from ..engine.index import open_store
 
     artifacts = _artifacts(artifact_licenses)
     if license_id:
@@ -90,10 +90,10 @@ def _add(store, location: str, ref: str | None, name: str | None, license_id: st
     from pathlib import Path
 
     from ..errors import SourceError
-    from ..indexing import index_source
+    from ..engine.indexing import index_source
     from ..licenses import detect_source
     from ..model import UpstreamInfo
-    from ..sources import Limits, open_source, read_git, with_history
+    from ..engine.sources import Limits, open_source, read_git, with_history
     from ..upstreams import is_url, local_repo, remote_url
 
     limits = Limits(max_file_bytes=max_file_bytes)
@@ -131,7 +131,7 @@ def list_(index_location: str | None, fmt: str) -> None:
     """
     from dataclasses import asdict
 
-    from ..index import open_store
+    from ..engine.index import open_store
 
     store = open_store(index_location)
     try:
@@ -162,7 +162,7 @@ def remove(name: str, index_location: str | None) -> None:
     Example:
       attrib index remove MiniCPM-V
     """
-    from ..index import open_store
+    from ..engine.index import open_store
 
     store = open_store(index_location, write=True)
     try:
@@ -187,7 +187,7 @@ def update(name: str, ref: str | None, index_location: str | None, max_file_byte
       attrib index update MiniCPM-V --ref v2.6
     """
     from ..errors import IndexError_
-    from ..index import open_store
+    from ..engine.index import open_store
 
     store = open_store(index_location, write=True)
     try:

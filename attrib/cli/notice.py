@@ -37,11 +37,11 @@ def notice(path: str, index_location: str | None, max_file_bytes: int, output: s
     """
     from pathlib import Path
 
-    from ..index import open_store
+    from ..engine.index import open_store
     from ..notices import DEFAULT_NAME, fix_headers as restore, render
     from ..scan import scan_source
     from ..safewrite import write_atomic
-    from ..sources import Limits, open_source
+    from ..engine.sources import Limits, open_source
 
     store = open_store(index_for(index_location, ".", config_file, allow_outside))
     try:

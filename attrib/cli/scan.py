@@ -34,9 +34,9 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
     from pathlib import Path
 
     from ..formats import render
-    from ..index import open_store
+    from ..engine.index import open_store
     from ..scan import check_rules, scan_source
-    from ..sources import Limits, open_source, with_history
+    from ..engine.sources import Limits, open_source, with_history
 
     checks = None if no_rules else policy(".", rule_files, config_file)
     store = open_store(index_for(index_location, ".", config_file, allow_outside))
@@ -101,7 +101,7 @@ def compare(suspect: str, upstream: str, suspect_ref: str | None, upstream_ref: 
     """
     from ..formats import render
     from ..scan import check_rules, compare_sources
-    from ..sources import Limits, open_source
+    from ..engine.sources import Limits, open_source
 
     checks = None if no_rules else policy(".", rule_files, config_file)  # SUSPECT is data
     limits = Limits(max_file_bytes=max_file_bytes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 
-from ..evidence import QUOTE_LIMIT
+from ..engine.evidence import QUOTE_LIMIT
 from ..model import Match, QuotedLine, Report
 
 _TAB = 4  # columns a tab takes in the side-by-side (both sides alike)

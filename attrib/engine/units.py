@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Fragment, ParsedFile
+from ..model import Fragment, ParsedFile
 
 
 @dataclass(frozen=True)

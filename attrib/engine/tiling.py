@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Tile
+from ..model import Tile
 
 _PRIME = np.uint64(1099511628211)
 

@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 from .fingerprint import Params, band_keys, minhashes
 from .index.base import BlobRecord, IndexedFile, StaleBlobs, Store, encode_blob
 from .lang import ParseFailure, language_of, parse_file
-from .model import ParsedFile, Skip, Source, SourceFile, UpstreamInfo
+from ..model import ParsedFile, Skip, Source, SourceFile, UpstreamInfo
 
 Progress = Callable[[int], None]  # called with the number of files just done
 
@@ -143,7 +143,7 @@ def notice_text(source: Source, limit: int = 100_000) -> str | None:
 
 def license_copyrights(source: Source) -> tuple[str, ...]:
     """The copyright lines of the tree's licence files (an MIT or BSD text names its holders)."""
-    from .licenses import detect_tree
+    from ..licenses import detect_tree
 
     tree = detect_tree(source)
     lines = [c for d in tree.detections if d.path in tree.license_files for c in d.copyrights]

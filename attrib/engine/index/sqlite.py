@@ -21,10 +21,10 @@ from urllib.parse import quote
 
 import numpy as np
 
-from ..errors import IndexError_
+from ...errors import IndexError_
 from ..fingerprint import Params, band_keys, default_params
-from ..model import ParsedFile, UpstreamInfo
-from ..safewrite import short
+from ...model import ParsedFile, UpstreamInfo
+from ...safewrite import short
 from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
 
 _DDL = """

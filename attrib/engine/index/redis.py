@@ -11,7 +11,7 @@ Band tables go through datasketch's storage layer: one
 set of fragment ids per band key, queried with its ``getmany``.  We do not
 use ``MinHashLSH`` itself: it hashes bands its own way (the SQLite store must
 agree with this one, so attrib computes band keys in
-:func:`attrib.fingerprint.band_keys`, band number mixed in, hence one table
+:func:`attrib.engine.fingerprint.band_keys`, band number mixed in, hence one table
 for all bands), it answers a Jaccard threshold where matching wants a count
 of shared bands, and its ``insertion_session`` flushes every 50,000
 commands, which would make an ``add`` visible half-way.  So band entries are
@@ -53,9 +53,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from ..errors import IndexError_
+from ...errors import IndexError_
 from ..fingerprint import Params, default_params
-from ..model import ParsedFile, UpstreamInfo
+from ...model import ParsedFile, UpstreamInfo
 from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
 
 DEFAULT_BASENAME = "attrib"

@@ -21,7 +21,7 @@ and rebuilds it (after a normaliser change):
 
     python benchmarks/build_background.py
 
-``python -m attrib.background build PATH... [--families DIR]`` builds one from
+``python -m attrib.engine.background build PATH... [--families DIR]`` builds one from
 local trees.
 """
 from __future__ import annotations
@@ -38,8 +38,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-DATA = Path(__file__).parent / "data" / "common_shingles.bin"
-BOILERPLATE = Path(__file__).parent / "data" / "boilerplate.py.txt"
+DATA = Path(__file__).parent.parent / "data" / "common_shingles.bin"
+BOILERPLATE = Path(__file__).parent.parent / "data" / "boilerplate.py.txt"
 _SKIP_PARTS = frozenset({"tests", "test", "testing", "_vendor", "vendored"})
 
 
@@ -52,7 +52,7 @@ def common_shingles(normaliser: str, k: int) -> np.ndarray:
         return np.empty(0, dtype=np.uint32)
     header, _, body = raw.partition(b"\n")
     meta = json.loads(header)
-    # the table holds Python shingles only (build() parses with attrib.lang.python), so only
+    # the table holds Python shingles only (build() parses with attrib.engine.lang.python), so only
     # the Python normaliser's version decides whether it applies; another language's
     # normaliser changing must not silently switch the background off
     if _python_part(meta.get("normaliser")) != _python_part(normaliser) or meta.get("k") != k:
@@ -185,7 +185,7 @@ def write(meta: dict, table: np.ndarray, dest: Path = DATA) -> None:
 def main(argv: list[str]) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m attrib.background")
+    parser = argparse.ArgumentParser(prog="python -m attrib.engine.background")
     parser.add_argument("command", choices=["build"])
     parser.add_argument("paths", nargs="*", help="trees or wheels whose every file is a group")
     parser.add_argument("--families", action="append", default=[], metavar="PATH[:GLOB]",

@@ -9,9 +9,9 @@ from typing import Iterable, Protocol
 
 import numpy as np
 
-from ..errors import IndexError_
+from ...errors import IndexError_
 from ..fingerprint import Params
-from ..model import Fragment, ParsedFile, TokenStream, UpstreamInfo
+from ...model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 
 # 3: blobs keep token columns and the file's lines, so evidence quotes the files themselves
 # (the tokens are unchanged, so the normaliser version, which keys the background table, is

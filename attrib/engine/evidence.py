@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from .model import ParsedFile, QuotedLine
+from ..model import ParsedFile, QuotedLine
 
 MIN_SUPPORT = 2  # aligned occurrences a rename needs to be reported
 QUOTE_LIMIT = 200  # lines quoted per side of a match

@@ -4,7 +4,7 @@
 Every name becomes ``$`` (pygments cannot tell a project's own names from a
 library's) except builtins; strings become ``S``, numbers ``N``; comments and
 layout are dropped.  Fragments are the whole file plus its functions and classes
-(found from the braces, :mod:`attrib.lang.braces`), or, for a file without functions,
+(found from the braces, :mod:`attrib.engine.lang.braces`), or, for a file without functions,
 overlapping windows of :data:`WINDOW` lines, so a copied part of a long file still has
 a unit of its size.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..model import Fragment, TokenStream
+from ...model import Fragment, TokenStream
 
 VERSION = 2  # 2: brace-language functions (braces.py); external members kept verbatim
 WINDOW = 40  # lines per window fragment; windows start every WINDOW // 2 lines

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from .errors import SourceError
-from .model import Skip, Source, SourceFile
+from ..errors import SourceError
+from ..model import Skip, Source, SourceFile
 
 # Path components that mark third-party or generated code, not the project's own.
 # (A virtual environment is recognised by its pyvenv.cfg, not by a name like
@@ -251,7 +251,7 @@ def _git_candidates(repo, commit: str, limits: Limits, wanted) -> tuple[list, li
 
 def open_repo(path: Path):
     """The repository at ``path`` opened as data; a one-line error if there is none."""
-    from . import gitsafe
+    from .. import gitsafe
 
     try:
         return gitsafe.open_repo(path)
@@ -276,7 +276,7 @@ def blob_dates(repo, commit: str, wanted: set[str] | None = None
 
 def head_info(path: Path) -> tuple[str | None, str | None]:
     """(branch or None, commit) of a directory that is a git work tree, else (None, None)."""
-    from . import gitsafe
+    from .. import gitsafe
 
     try:
         with gitsafe.open_repo(path) as repo:
@@ -291,7 +291,7 @@ def with_history(source: Source, path: Path) -> Source:
     A directory that is not a git work tree comes back as it was; one whose
     ``.git`` leads out of the tree too, with a skip saying its history was not read.
     """
-    from . import gitsafe
+    from .. import gitsafe
 
     try:
         repo = gitsafe.open_repo(path)

@@ -14,7 +14,7 @@ input (unbalanced braces just end the search), and needs no grammar package.
 """
 from __future__ import annotations
 
-from ..model import Fragment, TokenStream
+from ...model import Fragment, TokenStream
 
 # tokens after ``)`` that may stand before a function body: qualifiers, return types
 _MAX_TAIL = 16

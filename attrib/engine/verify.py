@@ -11,7 +11,7 @@ map (a renamed identifier must keep its upstream name); a unit split across
 upstream twins is re-tiled alone against each, a method landing in another
 upstream class than its siblings is moved to theirs, and units still left are
 re-tiled alone with a smaller minimum tile against the upstream units they
-touch that are no other unit's home.  See :mod:`attrib.match` for the flow.
+touch that are no other unit's home.  See :mod:`attrib.engine.match` for the flow.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from .background import common_shingles, is_common
 from .fingerprint import Params, shingle_hashes, token_ids
-from .model import Fragment, ParsedFile, Tile, TokenStream
+from ..model import Fragment, ParsedFile, Tile, TokenStream
 from .tiling import greedy_tiles
 from .units import Unit, units
 

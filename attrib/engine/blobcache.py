@@ -13,11 +13,11 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-from .errors import AttribError
+from ..errors import AttribError
 from .index.base import SCHEMA, decode_blob, encode_blob
 from .indexing import Parsed
 from .lang import ParseFailure, language_of, parse_file, normaliser_version
-from .model import ParsedFile, Skip, Source
+from ..model import ParsedFile, Skip, Source
 
 
 def cache_path() -> Path:

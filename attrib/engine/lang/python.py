@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..model import Fragment, TokenStream
+from ...model import Fragment, TokenStream
 
 VERSION = 4  # 4: no ``self.`` receivers, no ``self`` parameter
 

@@ -3,14 +3,14 @@
 
 A store is chosen by its location: a file path means the embedded SQLite
 store, ``redis://host:port/db`` the Redis store (``pip install 'attrib[redis]'``).
-Both implement :class:`attrib.index.base.Store`.
+Both implement :class:`attrib.engine.index.base.Store`.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from ..errors import UsageError
+from ...errors import UsageError
 from .base import Store
 
 ENV_VAR = "ATTRIB_INDEX"

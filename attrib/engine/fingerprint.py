@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Fragment, ParsedFile, TokenStream
+from ..model import Fragment, ParsedFile, TokenStream
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _PRIME = np.uint64(1099511628211)  # FNV-64 prime, used to roll token ids into shingle hashes

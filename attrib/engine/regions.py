@@ -1,161 +1,30 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Matching: LSH candidates, then verification by greedy string tiling.
+"""Regions: verified unit hits turned into the matches a report shows.
 
-1. Every eligible suspect fragment's band keys go to the index; a fragment of
-   an upstream blob sharing ``min_bands`` bands makes that blob a candidate.
-2. Each (suspect file, candidate blob) pair is tiled as whole token streams, so
-   moved, reordered and split code is aligned wherever it went.
-3. The suspect's *units* (top-level functions and methods; a class without
-   methods; a file without either) are scored by the share of their tokens the
-   tiles cover.  A unit matches alone when enough of it is covered; once one
-   unit has confirmed a file pair, smaller units of the same pair may match
-   too (a reviewer trusts the neighbours of a proven copy).
-4. Adjacent units that derive from the same upstream file, in the same order,
-   merge into one region.
-
-A suspect file whose blob the index holds is not tiled at all: it is an
-``exact`` copy of the whole file.  When several indexed files hold a unit's
-code (twins), the one credited is, in order: the identical blob, identical
-text, the upstream file that explains most of the suspect file, the stronger
-evidence, the same path, the earlier date (which so only ever decides among
-holders of the same code).
+Adjacent units that derive from the same upstream file, in the same order,
+merge into one region.  When several indexed files hold a unit's code (twins),
+the one credited is, in order: the identical blob, identical text, the upstream
+file that explains most of the suspect file, the stronger evidence, the same
+path, the earlier date (which so only ever decides among holders of the same
+code).  Each region carries its evidence: aligned line spans, the files' own
+lines quoted with the matched columns, and a one-to-one rename map.
 """
 from __future__ import annotations
 
 import bisect
-import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 
-import numpy as np
-
+from ..model import Evidence, FileSummary, Match, ParsedFile
 from .evidence import MIN_SUPPORT, Votes, quote, region_renames, rename_votes, renamed_tokens
-from .fingerprint import Params, band_keys, minhashes
-from .index.base import IndexedFile, Store
-from .model import Evidence, FileSummary, Match, ParsedFile
+from .index.base import IndexedFile
 from .units import units
-from .verify import Hit, MatchOptions, folder_context, unit_hits
-
-__all__ = ["MatchOptions", "candidates", "match_files", "rename_map", "summarise", "units"]
+from .verify import Hit
 
 
-Focus = dict[str, frozenset[int]]  # path -> the lines a change adds
 IDENTICAL_QUOTE = 12  # lines quoted of a file byte for byte an upstream's
 
 
-def candidates(store: Store, files: list[ParsedFile], params: Params,
-               options: MatchOptions, focus: Focus | None = None) -> dict[int, list[str]]:
-    """For each suspect file index, the upstream blob ids worth tiling, best first.
-
-    With ``focus``, only fragments that touch the added lines ask the index
-    (the whole file only when the change adds all of it).
-    """
-    rows: list[int] = []
-    keys: list[np.ndarray] = []
-    for fi, parsed in enumerate(files):
-        chosen, values = minhashes(parsed, params)
-        if focus is not None:
-            keep = _focused(parsed, chosen, focus.get(parsed.path, frozenset()))
-            values = values[keep]
-        if len(values):
-            keys.append(band_keys(values, params))
-            rows += [fi] * len(values)
-    if not keys:
-        return {}
-    hits = store.query(np.vstack(keys), options.min_bands)
-    best: dict[int, Counter[str]] = defaultdict(Counter)
-    for row, found in hits.items():
-        counter = best[rows[row]]
-        for (blob_id, _idx), n in found.items():
-            counter[blob_id] = max(counter[blob_id], n)
-    return {fi: [b for b, _ in c.most_common(options.max_candidates)] for fi, c in best.items()}
-
-
-def _focused(parsed: ParsedFile, chosen: list[int], lines: frozenset[int]) -> list[int]:
-    """Rows of ``chosen`` fragments that touch ``lines`` (the file fragment: only if all added)."""
-    whole = len(lines) >= parsed.line_count
-    keep = []
-    for row, i in enumerate(chosen):
-        f = parsed.fragments[i]
-        if f.kind == "module" and not whole:
-            continue
-        if any(n in lines for n in range(f.start_line, f.end_line + 1)):
-            keep.append(row)
-    return keep
-
-
-def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = MatchOptions(),
-                focus: Focus | None = None) -> tuple[list[Match], list[FileSummary],
-                                                     dict[str, float]]:
-    """Match suspect files against the index: regions, per-file summaries, timings.
-
-    ``focus`` (``attrib check``) limits the index queries to what a change adds.
-    """
-    t0 = time.perf_counter()
-    held = store.files_of_blobs({p.blob_id for p in files})
-    identical = {fi for fi, p in enumerate(files)
-                 if held.get(p.blob_id) and _substantial(p, store.params, options)}
-    rest = [fi for fi in range(len(files)) if fi not in identical]
-    found = candidates(store, [files[fi] for fi in rest], store.params, options, focus)
-    cands = {rest[i]: blob_ids for i, blob_ids in found.items()}
-    t1 = time.perf_counter()
-    blobs: dict[str, ParsedFile] = {}
-    where = store.files_of_blobs({b for bs in cands.values() for b in bs})
-    matches: list[Match] = []
-    summaries: list[FileSummary] = []
-    hits_of: dict[int, list[Hit]] = {}
-    for fi, parsed in enumerate(files):
-        if fi in cands:
-            hits_of[fi] = unit_hits(parsed, _load(store, cands[fi], blobs), store.params, options)
-    # folder context: an upstream file proven by sibling files is tiled against the rest
-    extra = folder_context(files, hits_of)
-    if extra:
-        where.update(store.files_of_blobs(set().union(*extra.values()) - set(where)))
-    for fi, vouched in extra.items():
-        if fi not in identical:
-            hits_of[fi] = unit_hits(files[fi], _load(store, sorted(vouched), blobs), store.params,
-                                    options, vouched, hits_of.get(fi))
-    for fi, parsed in enumerate(files):
-        file_matches: list[Match] = []
-        if fi in identical:
-            file_matches = [_identical(parsed, held[parsed.blob_id])]
-        elif hits_of.get(fi):
-            file_matches = _regions(parsed, hits_of[fi], blobs, where)
-        matches += file_matches
-        summaries.append(summarise(parsed, file_matches))
-    t2 = time.perf_counter()
-    stats = {"candidate_seconds": t1 - t0, "verify_seconds": t2 - t1,
-             "upstream_blobs_loaded": float(len(blobs)), "identical_files": float(len(identical))}
-    return matches, summaries, stats
-
-
-def _load(store: Store, blob_ids: list[str], blobs: dict[str, ParsedFile]) -> list[ParsedFile]:
-    for b in blob_ids:
-        if b not in blobs:
-            blobs[b] = store.load_blob(b)
-    return [blobs[b] for b in blob_ids]
-
-
-def _substantial(parsed: ParsedFile, params: Params, options: MatchOptions) -> bool:
-    """Whether a byte-identical file is evidence: as much uncommon code as a unit needs alone.
-
-    An empty ``__init__.py`` or a two-line stub is identical in every fork of
-    everything; it is not a copy of anyone.
-    """
-    from .background import common_shingles, is_common
-    from .fingerprint import shingle_hashes
-
-    n = len(parsed.stream.texts)
-    if n < options.min_tokens:
-        return False
-    hashes = shingle_hashes(parsed.stream, params.k)
-    rare = np.flatnonzero(~is_common(hashes, common_shingles(params.normaliser, params.k)))
-    delta = np.zeros(n + 1, dtype=np.int32)  # tokens inside some uncommon shingle
-    np.add.at(delta, rare, 1)
-    np.add.at(delta, rare + params.k, -1)
-    return int((np.cumsum(delta[:n]) > 0).sum()) >= options.min_tokens
-
-
-def _identical(parsed: ParsedFile, holders: list[IndexedFile]) -> Match:
+def exact_copy(parsed: ParsedFile, holders: list[IndexedFile]) -> Match:
     """The whole file, byte for byte an indexed file: exact, 100 %, quoted on both sides."""
     ranked = sorted(holders, key=lambda f: (f.path != parsed.path, *_dated(f)))
     first = ranked[0]
@@ -185,7 +54,7 @@ def _dated(f: IndexedFile) -> tuple:
 Part = tuple[Hit, IndexedFile, tuple[str, ...]]
 
 
-def _regions(parsed: ParsedFile, hits: list[Hit], blobs: dict[str, ParsedFile],
+def regions(parsed: ParsedFile, hits: list[Hit], blobs: dict[str, ParsedFile],
              where: dict[str, list[IndexedFile]]) -> list[Match]:
     by_unit: dict[int, list[Hit]] = defaultdict(list)
     for h in hits:
@@ -370,3 +239,4 @@ def summarise(parsed: ParsedFile, matches: list[Match]) -> FileSummary:
     derived = set().union(*lines_by.values()) if lines_by else set()
     return FileSummary(parsed.path, parsed.line_count, len(derived),
                        tuple(sorted((k, len(v)) for k, v in lines_by.items())))
+

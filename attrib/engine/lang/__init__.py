@@ -12,13 +12,13 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from ..model import ParsedFile, SourceFile
+from ...model import ParsedFile, SourceFile
 
 # file ending -> (module, language name)
-_GENERIC = "attrib.lang.generic"
+_GENERIC = "attrib.engine.lang.generic"
 EXTENSIONS: dict[str, tuple[str, str]] = {
-    ".py": ("attrib.lang.python", "python"),
-    ".pyi": ("attrib.lang.python", "python"),
+    ".py": ("attrib.engine.lang.python", "python"),
+    ".pyi": ("attrib.engine.lang.python", "python"),
     ".js": (_GENERIC, "javascript"), ".mjs": (_GENERIC, "javascript"),
     ".cjs": (_GENERIC, "javascript"), ".jsx": (_GENERIC, "javascript"),
     ".ts": (_GENERIC, "typescript"), ".tsx": (_GENERIC, "typescript"),
@@ -117,7 +117,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
         text = source.data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParseFailure(f"undecodable (not UTF-8 at byte {exc.start})") from None
-    from ..headers import notice_lines
+    from ...headers import notice_lines
 
     text = normalise_newlines(text)
     if problem := size_problem(text, source.data):  # CR is a space to the estimate

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Matching: the engine's flow from parsed suspect files to regions.
+
+1. :mod:`.candidates`: every eligible suspect fragment's band keys go to the
+   index; a fragment of an upstream blob sharing ``min_bands`` bands makes that
+   blob a candidate.
+2. :mod:`.verify`: each (suspect file, candidate blob) pair is tiled as whole
+   token streams (:mod:`.tiling`), so moved, reordered and split code is
+   aligned wherever it went.  The suspect's *units* (:mod:`.units`: top-level
+   functions and methods; a class without methods; a file without either) are
+   scored by the share of their tokens the tiles cover.  A unit matches alone
+   when enough of it is covered; once one unit has confirmed a file pair,
+   smaller units of the same pair may match too (a reviewer trusts the
+   neighbours of a proven copy), and folder context lets sibling files vouch.
+3. :mod:`.regions`: adjacent units that derive from the same upstream file, in
+   the same order, merge into one region with its evidence (:mod:`.evidence`).
+
+A suspect file whose blob the index holds is not tiled at all: it is an
+``exact`` copy of the whole file.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..model import FileSummary, Match, ParsedFile
+from .candidates import Focus, candidates
+from .fingerprint import Params
+from .index.base import Store
+from .regions import exact_copy, regions, rename_map, summarise
+from .units import units
+from .verify import Hit, MatchOptions, folder_context, unit_hits
+
+__all__ = ["MatchOptions", "candidates", "match_files", "rename_map", "summarise", "units"]
+
+
+def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = MatchOptions(),
+                focus: Focus | None = None) -> tuple[list[Match], list[FileSummary],
+                                                     dict[str, float]]:
+    """Match suspect files against the index: regions, per-file summaries, timings.
+
+    ``focus`` (``attrib check``) limits the index queries to what a change adds.
+    """
+    t0 = time.perf_counter()
+    held = store.files_of_blobs({p.blob_id for p in files})
+    identical = {fi for fi, p in enumerate(files)
+                 if held.get(p.blob_id) and _substantial(p, store.params, options)}
+    rest = [fi for fi in range(len(files)) if fi not in identical]
+    found = candidates(store, [files[fi] for fi in rest], store.params, options, focus)
+    cands = {rest[i]: blob_ids for i, blob_ids in found.items()}
+    t1 = time.perf_counter()
+    blobs: dict[str, ParsedFile] = {}
+    where = store.files_of_blobs({b for bs in cands.values() for b in bs})
+    matches: list[Match] = []
+    summaries: list[FileSummary] = []
+    hits_of: dict[int, list[Hit]] = {}
+    for fi, parsed in enumerate(files):
+        if fi in cands:
+            hits_of[fi] = unit_hits(parsed, _load(store, cands[fi], blobs), store.params, options)
+    # folder context: an upstream file proven by sibling files is tiled against the rest
+    extra = folder_context(files, hits_of)
+    if extra:
+        where.update(store.files_of_blobs(set().union(*extra.values()) - set(where)))
+    for fi, vouched in extra.items():
+        if fi not in identical:
+            hits_of[fi] = unit_hits(files[fi], _load(store, sorted(vouched), blobs), store.params,
+                                    options, vouched, hits_of.get(fi))
+    for fi, parsed in enumerate(files):
+        file_matches: list[Match] = []
+        if fi in identical:
+            file_matches = [exact_copy(parsed, held[parsed.blob_id])]
+        elif hits_of.get(fi):
+            file_matches = regions(parsed, hits_of[fi], blobs, where)
+        matches += file_matches
+        summaries.append(summarise(parsed, file_matches))
+    t2 = time.perf_counter()
+    stats = {"candidate_seconds": t1 - t0, "verify_seconds": t2 - t1,
+             "upstream_blobs_loaded": float(len(blobs)), "identical_files": float(len(identical))}
+    return matches, summaries, stats
+
+
+def _load(store: Store, blob_ids: list[str], blobs: dict[str, ParsedFile]) -> list[ParsedFile]:
+    for b in blob_ids:
+        if b not in blobs:
+            blobs[b] = store.load_blob(b)
+    return [blobs[b] for b in blob_ids]
+
+
+def _substantial(parsed: ParsedFile, params: Params, options: MatchOptions) -> bool:
+    """Whether a byte-identical file is evidence: as much uncommon code as a unit needs alone.
+
+    An empty ``__init__.py`` or a two-line stub is identical in every fork of
+    everything; it is not a copy of anyone.
+    """
+    from .background import common_shingles, is_common
+    from .fingerprint import shingle_hashes
+
+    n = len(parsed.stream.texts)
+    if n < options.min_tokens:
+        return False
+    hashes = shingle_hashes(parsed.stream, params.k)
+    rare = np.flatnonzero(~is_common(hashes, common_shingles(params.normaliser, params.k)))
+    delta = np.zeros(n + 1, dtype=np.int32)  # tokens inside some uncommon shingle
+    np.add.at(delta, rare, 1)
+    np.add.at(delta, rare + params.k, -1)
+    return int((np.cumsum(delta[:n]) > 0).sum()) >= options.min_tokens
+
+
