@@ -145,7 +145,10 @@ def repos_of(cases: list[dict]) -> list[str]:
 def mirror_dir(mirrors: Path, repo: str) -> Path | None:
     """The git directory of REPO ("owner/name") under MIRRORS, or None when absent."""
     base = mirrors / repo.replace("/", "+")
-    for candidate in (base, base / "repo", base.with_suffix(".git")):
+    # git clone --mirror gives MIRRORS/owner+name; the fetch tool gives .../repo, a bare
+    # directory, or .../repo/.git, a work tree's; a plain clone gives .../.git.
+    for candidate in (base, base / "repo", base / "repo" / ".git", base / ".git",
+                      base.with_suffix(".git")):
         if (candidate / "objects").is_dir() and (candidate / "HEAD").is_file():
             return candidate
     return None
