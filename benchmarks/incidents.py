@@ -115,6 +115,7 @@ class Result:
     found: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     false_positives: list[str] = field(default_factory=list)
+    post_run_false_positives: list[str] = field(default_factory=list)  # of post_run pairs
     other: list[Match] = field(default_factory=list)
     verdict: str = ""
     index_seconds: float = 0.0
@@ -295,6 +296,8 @@ def score(result: Result, matches: list[Match]) -> None:
                 (result.found if hit else result.missed).append(label(pair))
             elif hit:
                 result.false_positives.append(label(pair))
+                if pair.get("post_run"):
+                    result.post_run_false_positives.append(label(pair))
     result.other = [m for i, m in enumerate(matches) if i not in touched]
 
 
@@ -419,6 +422,7 @@ def to_json(results: list[Result]) -> list[dict]:
              "message": r.message, "expected": r.case.get("expected"),
              "predicted": r.case.get("predicted"), "verdict": r.verdict, "found": r.found,
              "missed": r.missed, "false_positives": r.false_positives,
+             "post_run_false_positives": r.post_run_false_positives,
              "other_matches": [m.__dict__ for m in r.other], "dropped_missing_blobs": r.dropped,
              "index_seconds": round(r.index_seconds, 3), "scan_seconds": round(r.scan_seconds, 3)}
             for r in results]
@@ -483,6 +487,15 @@ def main(argv: list[str] | None = None) -> int:
         if part:
             print(f"{title.capitalize()} cases:\n")
             print(table(part, title) + "\n")
+    post = [(r, pair) for r in held if r.status == "ok"
+            for pair in r.case.get("must_not_match") or [] if pair.get("post_run")]
+    if post:
+        fp_post = sum(len(r.post_run_false_positives) for r in held if r.status == "ok")
+        fp_all = sum(len(r.false_positives) for r in held if r.status == "ok")
+        n_all = sum(negatives(r.case) for r in held if r.status == "ok")
+        print(f"Held-out false positives: {fp_all - fp_post} / {n_all - len(post)} among the "
+              f"pairs written before the first run, {fp_post} / {len(post)} among the post_run "
+              "pairs (taken from that run's other matches).\n")
     if held and seen:
         print("All cases:\n")
         print(table(results) + "\n")
