@@ -14,6 +14,7 @@ from compliance_fixtures import (EXPECTED, INCOMPATIBLE, NOTICE, PATTERNS, UPSTR
                                  UPSTREAM_URL, Pattern, build_case)
 
 FAMILIES = ("Apache-2.0", "MIT", "BSD-3-Clause", "MPL-2.0", "GPL-3.0-only")
+NOTICE_ONLY = ("MIT", "BSD-3-Clause")  # licences whose condition is the notice with the copies
 
 
 def attrib(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
@@ -50,6 +51,14 @@ def test_each_case_gets_the_reviewers_verdict(tmp_path, spdx, case):
         pytest.skip(f"{spdx} code may go into any project")
     code, report = scan_case(tmp_path, spdx, case)
     assert report["matches"], "the copy must be found before it can be judged"
+    if case == "headers-stripped" and spdx in NOTICE_ONLY:
+        # the copy's LICENSE carries the upstream's copyright line beside the licence text:
+        # MIT and BSD ask that the notice ship with the copies, not that it stay in each file
+        assert verdict_of(report) == "copy with credit", report["findings"]
+        [headers] = [f for f in report["findings"] if f["check"] == "headers"]
+        assert headers["status"] == "pass" and "LICENSE" in headers["message"]
+        assert code == 0
+        return
     assert verdict_of(report) == EXPECTED[case], report["findings"]
     errors = [f for f in report["findings"] if f["status"] == "fail" and f["severity"] == "error"]
     assert code == (1 if errors else 0)  # the verdict's errors, not the match, decide
@@ -105,13 +114,13 @@ def test_notice_makes_a_stripped_copy_comply(tmp_path):
 
 
 def test_a_resolution_in_the_project_config_clears_a_finding(tmp_path):
-    built = build_case(tmp_path, "MIT", "headers-stripped")
+    built = build_case(tmp_path, "MPL-2.0", "headers-stripped")
     (built.suspect / ".attrib.yaml").write_text(
         "resolutions:\n"
-        "  - rule: mit/headers\n"
+        "  - rule: mpl-2.0/headers\n"
         "    path: pool/pool.py\n"
         "    reason: credited-elsewhere\n"
-        "    comment: the MIT notice is in LICENSE and README\n")
+        "    comment: the notice is in LICENSE and README\n")
     idx = str(tmp_path / "idx.sqlite")
     attrib("index", "add", str(built.upstream), "--name", UPSTREAM_NAME, "--index", idx)
     code, out, _ = attrib("scan", str(built.suspect), "--index", idx, "--format", "json",

@@ -85,7 +85,7 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     for h in prior or ():
         per_unit[h.unit.index].append(h)
     tiled = _closest([u for u in uploads if u.blob_id not in vouched], rare_hashes, params.k,
-                     options)
+                     options, _unit_rare(file_units, hashes, rare, rare_hashes, params.k))
     tiled += _share_shingles([u for u in uploads if u.blob_id in vouched], hashes, params.k,
                              options.folder_share / 2)
     for upstream in tiled:
@@ -278,20 +278,52 @@ def _context(h: Hit, options: MatchOptions) -> bool:
 
 
 def _closest(uploads: list[ParsedFile], rare_hashes: np.ndarray, k: int,
-             options: MatchOptions) -> list[ParsedFile]:
+             options: MatchOptions, unit_rare: list[np.ndarray] = ()) -> list[ParsedFile]:
     """The candidate blobs worth tiling: those sharing the most uncommon shingles.
 
     A blob sharing fewer than ``min_shared_rare`` cannot hold a unit that matches
     alone; of the rest, those sharing less than half of what the best shares are
     dropped too (when code was copied into many upstreams, the closest copies
-    are enough to name them all).
+    are enough to name them all).  The same cut is made per suspect unit
+    (``unit_rare``: each unit's uncommon shingles, as indices into
+    ``rare_hashes``): the blob that shares most with one unit stays, so a file
+    built from a big upstream file and a small one keeps the small one too
+    (gorp's 15-line helper, cut by the whole-file count beside its big sibling).
     """
-    shared = [(len(np.intersect1d(rare_hashes, _shingles(u, k), assume_unique=True)), u)
-              for u in uploads]
-    best = max((n for n, _ in shared), default=0)
-    keep = [(n, u) for n, u in shared if n >= max(options.min_shared_rare, best // 2)]
+    if not uploads:
+        return []
+    held = np.array([np.isin(rare_hashes, _shingles(u, k), assume_unique=True) for u in uploads])
+    shared = held.sum(axis=1)
+    best = int(shared.max(initial=0))
+    keep = [(int(n), u) for n, u in zip(shared, uploads) if n >= max(options.min_shared_rare,
+                                                                     best // 2)]
     keep.sort(key=lambda nu: (-nu[0], nu[1].blob_id))
-    return [u for _, u in keep[:options.max_tiled]]
+    out = [u for _, u in keep[:options.max_tiled]]
+    chosen = {u.blob_id for u in out}
+    for idx in unit_rare:
+        counts = held[:, idx].sum(axis=1)
+        top = int(counts.max(initial=0))
+        if top < options.min_shared_rare:
+            continue
+        for n, u in sorted(zip(counts, uploads), key=lambda nu: (-nu[0], nu[1].blob_id)):
+            if n < top:
+                break
+            if u.blob_id not in chosen and len(out) < 2 * options.max_tiled:
+                chosen.add(u.blob_id)
+                out.append(u)
+    return out
+
+
+def _unit_rare(file_units: list[Unit], hashes: np.ndarray, rare: np.ndarray,
+               rare_hashes: np.ndarray, k: int) -> list[np.ndarray]:
+    """Per unit, its distinct uncommon shingles as indices into ``rare_hashes``."""
+    out = []
+    for unit in file_units:
+        a, b = unit.fragment.tok_start, max(unit.fragment.tok_end - k + 1, unit.fragment.tok_start)
+        mine = np.unique(hashes[a:b][rare[a:b]])
+        if len(mine):
+            out.append(np.searchsorted(rare_hashes, mine))
+    return out
 
 
 def _share_shingles(uploads: list[ParsedFile], hashes: np.ndarray, k: int,
