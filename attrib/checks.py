@@ -178,25 +178,19 @@ def _license_text(group: Group, ctx: Context) -> Outcome:
                    group.paths)
 
 
-# a licence's full text in a file's leading comment (MIT's is ~1,000 characters); an SPDX
-# line or a "licensed under" sentence names the licence but does not carry its text
-_FULL_TEXT_CHARS = 400
-
-
 def _header_license(text: str, ids: set[str]) -> bool:
     """Whether a copied file's own leading comment carries the licence's full text.
 
-    gorp's files carried the whole MIT text and copyright line in their headers,
-    which is the very copy MIT asks for ("included in all copies or substantial
-    portions"), though no LICENSE file held it.
+    gorp's files carried the whole MIT text and copyright line in their headers
+    (beside gorp's own BSD notice), which is the very copy MIT asks for
+    ("included in all copies or substantial portions"), though no LICENSE file
+    held it.  An SPDX line or a "licensed under" sentence does not carry a text.
     """
-    from .licenses import detect_license_text
+    from .licenses.texts import full_texts
 
     header = "\n".join(t for _, t in leading_comments(text, 120))
-    if len(header) < _FULL_TEXT_CHARS:
-        return False
-    found = detect_license_text(header, "")
-    return bool(found.spdx and ids & _ids(found.spdx) and found.confidence >= 0.9)
+    # a versioned text's key has no suffix (GPL-3.0 for GPL-3.0-only and -or-later)
+    return any(i == k or i.startswith(k + "-") for k in full_texts(header) for i in ids)
 
 
 def _notice_license(spdx: str) -> bool:

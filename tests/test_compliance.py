@@ -308,3 +308,26 @@ def test_without_history_the_verdict_says_direction_unknown(tmp_path):
     code, out, _ = attrib("scan", str(plain), "--index", idx)
     assert "COPY WITHOUT CREDIT (" in out and "direction unknown" in out
     assert code == 1
+
+
+@pytest.mark.parametrize("full_text", [True, False])
+def test_a_licence_text_in_the_copied_files_header_ships_the_licence(tmp_path, full_text):
+    """MIT's text with the upstream's copyright line atop the copied file is the copy MIT asks
+    for, with no LICENSE file (gorp); an SPDX line alone names the licence but carries no text."""
+    from compliance_fixtures import HOLDER, copy_files, license_text, upstream_repo
+    from helpers import git_repo
+
+    up = upstream_repo(tmp_path / "upstream", "MIT")
+    files = copy_files("MIT", "license-missing")
+    if full_text:
+        text = HOLDER + "\n\n" + license_text("MIT")
+        files["pool/pool.py"] = "".join(f"# {line}".rstrip() + "\n" for line in text.splitlines()) \
+            + files["pool/pool.py"]
+    git_repo(tmp_path / "suspect", [(files, "initial import", 1_704_067_200)], author="Copier")
+    idx = str(tmp_path / "idx.sqlite")
+    attrib("index", "add", str(up), "--name", UPSTREAM_NAME, "--index", idx)
+    code, out, err = attrib("scan", str(tmp_path / "suspect"), "--index", idx, "--format", "json")
+    report = json.loads(out)
+    [f] = [f for f in report["findings"] if f["check"] == "license-text"]
+    assert f["status"] == ("pass" if full_text else "fail"), f
+    assert verdict_of(report) == ("copy with credit" if full_text else "partial")
