@@ -135,28 +135,36 @@ def license_ids(expressions: list[str]) -> list[str]:
 
 def write_license_texts(root: Path, ids: list[str], own: dict[str, str] | None = None
                         ) -> tuple[list[str], list[str]]:
-    """Put ``LICENSES/<id>.txt`` in ``root`` for each id that has none (REUSE 3.3 §"License files").
+    """Put ``LICENSES/<id>.txt`` in ``root`` for each id that has none (REUSE 3.3, "License Files").
 
     ``own`` maps an id to the project's own copy of that text (its LICENSE
-    file), used before attrib's reference text.  Returns (paths written, ids
-    with no text to write).  An existing ``LICENSES/<id>.*`` is never replaced.
+    file), used before attrib's reference text.  Returns (paths written, one
+    line per id attrib has no text for).  An existing ``LICENSES/<id>.*`` is
+    never replaced; a ``LICENSES`` that is a symlink, or leads out of ``root``,
+    is an OutputError (one line).
     """
+    from .errors import OutputError
     from .safewrite import write_atomic
 
     folder = root / LICENSES_DIR
-    written, missing = [], []
+    written, problems = [], []
     for spdx in ids:
         if folder.is_dir() and any(folder.glob(f"{glob_escape(spdx)}.*")):
             continue
         text = (own or {}).get(spdx) or license_text(spdx)
         if text is None:
-            missing.append(spdx)
+            problems.append(f"no licence text shipped for {spdx}: add it as "
+                            f"{LICENSES_DIR}/{spdx}.txt")
             continue
-        if not folder.is_symlink():
+        if folder.is_symlink():
+            raise OutputError(f"{root / LICENSES_DIR}: is a symbolic link; not written")
+        try:
             folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{folder}: cannot create it ({exc.strerror})") from None
         write_atomic(folder / f"{spdx}.txt", text.encode("utf-8"), root=root, refuse_symlink=True)
         written.append(f"{LICENSES_DIR}/{spdx}.txt")
-    return written, missing
+    return written, problems
 
 
 def glob_escape(name: str) -> str:

@@ -113,10 +113,9 @@ def _write_licenses(root, report, fix_headers: bool) -> None:
     expressions = notice_licenses(report)
     if fix_headers:
         expressions += header_licenses(root, sorted({m.path for m in report.matches}))
-    written, missing = write_license_texts(root, license_ids(expressions),
-                                           own_license_texts(root))
+    written, problems = write_license_texts(root, license_ids(expressions),
+                                            own_license_texts(root))
     for rel in written:
         click.echo(f"licence text written: {rel}", err=True)
-    for spdx in missing:
-        click.echo(f"no licence text shipped for {spdx}: add it as LICENSES/{spdx}.txt",
-                   err=True)
+    for line in problems:
+        click.echo(line, err=True)
