@@ -6,7 +6,7 @@ https://reuse.software/spec-3.3/):
 
 * the upstream's copyright notices (Apache-2.0 §4(c), MIT, BSD), each kept word
   for word behind an ``SPDX-FileCopyrightText:`` tag;
-* one ``SPDX-License-Identifier:`` line per file.  A file that combines the
+* one ``SPDX-License-Identifier`` line per file.  A file that combines the
   copier's licence with the upstream's says so in one SPDX expression
   (``MIT AND Apache-2.0``); a second identifier line would be a second,
   contradictory claim (SPDX Annex E allows one expression per tag);
