@@ -112,7 +112,8 @@ def combined(existing: list[str], wanted: list[str]) -> tuple[str | None, str | 
     for expr in existing:
         spdx = _normalise(expr)[0]
         if spdx is None:
-            return None, f"its {LICENSE_TAG} {expr!r} is not a valid SPDX expression: fix it by hand"
+            return None, (f"its {LICENSE_TAG} {expr!r} is not a valid SPDX expression: "
+                          "fix it by hand")
         terms += [t for t in and_terms(spdx) if t not in terms]
     new = [w for w in wanted if w not in terms]
     if not new and len(existing) == 1:

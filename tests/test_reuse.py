@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""attrib passes its own kind of check: the real ``reuse lint`` on this repository (issue 12 item 6).
+"""attrib passes the real ``reuse lint`` on this repository (issue 12 item 6).
 
 The REUSE annotations must also be true: the bundled examples are fiction written
 for attrib, so the MIT claim of the disguised copy and the "Example Org" of the
