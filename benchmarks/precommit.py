@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,13 +45,26 @@ REPO = HERE.parent
 ATTRIB = [str(Path(sys.executable).parent / "attrib")]
 
 
-def timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, int]:
-    t0 = time.perf_counter()
+def children_cpu() -> float:
+    """User + system CPU seconds of every finished child process (and the ones they waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path, env: dict) -> tuple[tuple[float, float], int]:
+    """((wall, CPU) seconds, exit status): CPU time is what a busy machine does not inflate."""
+    t0, c0 = time.perf_counter(), children_cpu()
     done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
     if done.returncode not in (0, 1) or "Traceback" in done.stderr:
         raise SystemExit(f"{' '.join(cmd)} failed: {done.stderr.strip()}")
-    return time.perf_counter() - t0, done.returncode
+    return (time.perf_counter() - t0, children_cpu() - c0), done.returncode
+
+
+def median_ms(samples: list[tuple[float, float]]) -> str:
+    wall = statistics.median(w for w, _ in samples)
+    cpu = statistics.median(c for _, c in samples)
+    return f"{wall * 1000:.0f} ms (CPU {cpu * 1000:.0f} ms)"
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -80,13 +94,14 @@ def snapshot(dest: Path) -> str:
                           text=True, check=True).stdout.strip()
 
 
-def commit(project: Path, env: dict, message: str) -> tuple[float, int, str]:
+def commit(project: Path, env: dict, message: str) -> tuple[tuple[float, float], int, str]:
     git(project, "add", "-A")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu()
     done = subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=b@example.invalid",
                            "commit", "-q", "-m", message], cwd=project, env=env,
                           capture_output=True, text=True)
-    return time.perf_counter() - t0, done.returncode, done.stdout + done.stderr
+    took = (time.perf_counter() - t0, children_cpu() - c0)
+    return took, done.returncode, done.stdout + done.stderr
 
 
 def hook_rows(repeat: int) -> list[tuple[str, str, str]]:
@@ -144,20 +159,17 @@ def hook_rows(repeat: int) -> list[tuple[str, str, str]]:
             refused.append(took)
     return [
         ("hook environment install (once per machine and rev)", f"{install:.1f} s", "-"),
-        ("first commit: declared upstream indexed", f"{first * 1000:.0f} ms", "-"),
-        ("later commit, small change (median)", f"{statistics.median(later) * 1000:.0f} ms",
-         "< 1 s"),
-        ("attrib check --staged alone, same change (median)",
-         f"{statistics.median(alone) * 1000:.0f} ms", "-"),
-        ("commit refused, disguised copy (median)",
-         f"{statistics.median(refused) * 1000:.0f} ms", "< 1 s"),
+        ("first commit: declared upstream indexed", median_ms([first]), "-"),
+        ("later commit, small change (median)", median_ms(later), "< 1 s"),
+        ("attrib check --staged alone, same change (median)", median_ms(alone), "-"),
+        ("commit refused, disguised copy (median)", median_ms(refused), "< 1 s"),
     ]
 
 
 def print_rows(rows: list[tuple[str, str, str]]) -> None:
     width = max(len(r[0]) for r in rows)
     for name, value, target in rows:
-        print(f"{name:<{width}} | {value:>9} | {target}")
+        print(f"{name:<{width}} | {value:>24} | {target}")
 
 
 def main() -> int:
@@ -226,14 +238,14 @@ def index_rows(index: Path, suspect: Path, repeat: int) -> int:
         diff = [*ATTRIB, "check", "--diff", f"{base}..HEAD", "--index", str(index)]
         diffs = [timed(diff, repo, env)[0] for _ in range(max(3, repeat // 2))]
     rows = [
-        ("python -c pass (median)", f"{statistics.median(passes) * 1000:.0f} ms", "-"),
-        ("attrib --help (median)", f"{statistics.median(helps) * 1000:.0f} ms", "< 200 ms"),
+        ("python -c pass (median)", median_ms(passes), "-"),
+        ("attrib --help (median)", median_ms(helps), "< 200 ms"),
         ("check --staged, 5 files, blob cache cold (median)",
-         f"{statistics.median(colds) * 1000:.0f} ms", "< 500 ms"),
+         median_ms(colds), "< 500 ms"),
         ("check --staged, same blobs again (median)",
-         f"{statistics.median(warm) * 1000:.0f} ms", "< 500 ms"),
+         median_ms(warm), "< 500 ms"),
         (f"check --diff, pull request of {len(pr_files)} files (median)",
-         f"{statistics.median(diffs):.2f} s", "< 5 s"),
+         median_ms(diffs), "< 5 s"),
     ]
     print(f"index: {index.name} (1M-line transformers corpus); {os.cpu_count()} cores; "
           f"{repeat} runs each")
