@@ -144,8 +144,11 @@ def _finding(rule: Rule, group: Group, ctx: Context, today: datetime.date) -> Fi
 
 
 def _fix(template: str, group: Group, ctx: Context, outcome: Outcome) -> str:
+    from .notices import upstream_source
+
     info = group.upstream
-    values = {"upstream": info.name, "url": info.url or info.location,
+    # a line the user pastes into their files: the public URL, never a path of this machine
+    values = {"upstream": info.name, "url": upstream_source(info) or "<its URL>",
               "license": info.license_for("code") or "its licence",
               "notice_file": (ctx.notice_paths() or ["NOTICE"])[0],
               "paths": ", ".join(outcome.paths or group.paths)}

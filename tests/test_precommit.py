@@ -150,3 +150,57 @@ def test_an_unreachable_upstream_uses_the_cached_index(tmp_path, hook_home):
     out = refused.stdout + refused.stderr
     assert refused.returncode != 0 and "pool.py" in out and UPSTREAM_NAME in out
     assert "warning" in out and "cached index" in out and "cannot list its refs" in out
+
+
+def readme_hook_steps() -> list[str]:
+    """The shell blocks of the README's "Pre-commit hook" walkthrough, in order."""
+    import re
+    import textwrap
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Pre-commit hook"):text.index("The hook checks against")]
+    return [textwrap.dedent(b) for b in re.findall(r"```sh\n(.*?)```", section, re.S)]
+
+
+def test_the_readme_walkthrough_reaches_a_passing_commit(tmp_path, hook_home):
+    """The README's steps as a new user types them: only the URLs point at local stand-ins.
+
+    The two lines that make a virtual environment and pip-install attrib from git are
+    replaced by this test's environment (which has both pre-commit and attrib).
+    """
+    attrib_repo, rev, pre_commit_home = hook_home
+    upstream = tmp_path / "MiniCPM-V-src"
+    shutil.copytree(ROOT / "examples" / "minicpmv", upstream)
+    git_repo(upstream, [({}, "upstream", 1_700_000_000)], author="Upstream Dev")
+    branch = git(upstream, "branch", "--show-current").stdout.strip()
+    stand_ins = [
+        ("https://github.com/<org>/attrib", str(attrib_repo)), ("<tag>", rev),
+        ("https://github.com/OpenBMB/MiniCPM-V", upstream.as_uri()),
+        ("ref: main", f"ref: {branch}"), ("<file>.py", "minicpmv/resampler.py")]
+    steps = []
+    for block in readme_hook_steps():
+        lines = [ln for ln in block.splitlines()
+                 if not ln.startswith(("python3 -m venv", "pip install"))]
+        block = "\n".join(lines)
+        for old, new in stand_ins:
+            block = block.replace(old, new)
+        steps.append(block)
+    assert len(steps) == 5, steps
+    work = tmp_path / "work"
+    work.mkdir()
+    script = "set +e\n" + "".join(f"{s}\necho \"== step {i} exit $?\"\n"
+                                  for i, s in enumerate(steps, 1))
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "PRE_COMMIT_HOME": str(pre_commit_home),
+           "ATTRIB_CACHE": str(tmp_path / "cache"), "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+           "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.invalid"}
+    env.pop("ATTRIB_INDEX", None)
+    done = subprocess.run(["bash", "-c", script], cwd=work, capture_output=True, text=True,
+                          env=env)
+    out = done.stdout + done.stderr
+    assert [f"== step {i} exit {0 if i != 4 else 1}" in out for i in range(1, 6)] == [True] * 5, out
+    assert "commit refused" in out and "attrib notice . --fix-headers" in out
+    log = git(work / "pooling", "log", "--format=%s").stdout.split("\n")
+    assert log[:2] == ["add pooling", "check copied code with attrib"], out
+    assert "Traceback" not in out

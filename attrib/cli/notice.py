@@ -14,54 +14,108 @@ from .common import config_option, index_for, index_option, max_bytes_option, ou
 @click.option("--output", "-o", metavar="FILE",
               help="Where to write (default: PATH/THIRD_PARTY_NOTICES.md; '-' for stdout).")
 @click.option("--fix-headers", is_flag=True,
-              help="Also put the upstream copyright lines and a 'Modified from' line atop each "
-                   "copied file (this edits those files).")
+              help="Also give each copied file the upstream's copyright lines "
+                   "(SPDX-FileCopyrightText), one SPDX-License-Identifier expression and a "
+                   "'Modified from' line (this edits those files).")
 @config_option
 @outside_option
 def notice(path: str, index_location: str | None, max_file_bytes: int, output: str | None,
            fix_headers: bool, config_file: str | None, allow_outside: bool) -> None:
     """Write the notices that make the copies in PATH comply, in one step.
 
-    For every indexed upstream that PATH holds code from: its name and URL
-    (credit), its licence and the licence text, its NOTICE content, the
-    copyright lines of the copied files, and which files derive from which.
+    For every indexed upstream that PATH holds code from: its name and public
+    URL (credit; never a local path), its licence and the licence text, its
+    NOTICE content, the copyright lines of the copied files, and which files
+    derive from which. The licence texts also go to LICENSES/<SPDX-ID>.txt, where
+    REUSE looks (an existing one is kept). Running it again changes nothing.
     Run `attrib scan PATH` again afterwards to see the verdicts. Every file is
     written beside its target and renamed into place; a target that is a
     symbolic link, or lies outside PATH, is refused.
 
     \b
     Examples:
-      attrib notice .                          # writes ./THIRD_PARTY_NOTICES.md
-      attrib notice . --fix-headers            # and restores the copied files' headers
+      attrib notice .                          # THIRD_PARTY_NOTICES.md, LICENSES/<id>.txt
+      attrib notice . --fix-headers            # and the copied files' REUSE headers
       attrib notice examples/llama3v -o -      # print it instead
     """
     from pathlib import Path
 
     from ..engine.index import open_store
-    from ..notices import DEFAULT_NAME, fix_headers as restore, render
-    from ..scan import scan_source
-    from ..safewrite import write_atomic
     from ..engine.sources import Limits, open_source
+    from ..notices import DEFAULT_NAME, render
+    from ..scan import scan_source
 
     store = open_store(index_for(index_location, ".", config_file, allow_outside))
     try:
-        report = scan_source(store, open_source(path, None, Limits(max_file_bytes=max_file_bytes)))
+        source = open_source(path, None, Limits(max_file_bytes=max_file_bytes))
+        report = scan_source(store, source)
     finally:
         store.close()
+    report = _with_own_license(report, source, config_file)
     if not report.matches:
         click.echo("no code from the indexed upstreams found: nothing to write", err=True)
         return
     target = output or str(Path(path) / DEFAULT_NAME)
     if target == "-":
         click.echo(render(report), nl=False)
-    else:  # the default target is in PATH, a tree that may have planted a symlink there
-        write_atomic(target, render(report).encode("utf-8", "surrogateescape"),
-                     root=None if output else path, refuse_symlink=not output)
-        names = ", ".join(sorted({m.upstream for m in report.matches}))
-        click.echo(f"wrote {target} ({names})", err=True)
+    else:
+        _write_notices(path, target, output, render(report),
+                       sorted({m.upstream for m in report.matches}))
     if fix_headers:
-        changed, refused = restore(Path(path), report)
-        for rel in changed:
-            click.echo(f"header restored: {rel}", err=True)
-        for rel, why in refused:
-            click.echo(f"header not restored: {rel}: {why}", err=True)
+        _fix_headers(Path(path), report)
+    if target != "-":
+        _write_licenses(Path(path), report, fix_headers)
+
+
+def _with_own_license(report, source, config_file: str | None):
+    """The project's licence (its config's, else its tree's): a headerless copy is under it too."""
+    from dataclasses import replace
+
+    from ..licenses.tree import detect_source
+    from .common import project_config
+
+    own = project_config(config_file, ".").license or detect_source(source)
+    return replace(report, project_license=own)
+
+
+def _write_notices(path: str, target: str, output: str | None, text: str,
+                   names: list[str]) -> None:
+    from pathlib import Path
+
+    from ..safewrite import write_atomic
+
+    data = text.encode("utf-8", "surrogateescape")
+    old = Path(target)
+    if not old.is_symlink() and old.is_file() and old.read_bytes() == data:
+        click.echo(f"{target} is up to date ({', '.join(names)})", err=True)
+        return
+    # the default target is in PATH, a tree that may have planted a symlink there
+    write_atomic(target, data, root=None if output else path, refuse_symlink=not output)
+    click.echo(f"wrote {target} ({', '.join(names)})", err=True)
+
+
+def _fix_headers(root, report) -> None:
+    from ..fixheaders import fix_headers
+
+    changed, refused = fix_headers(root, report)
+    for rel in changed:
+        click.echo(f"header restored: {rel}", err=True)
+    for rel, why in refused:
+        click.echo(f"header not restored: {rel}: {why}", err=True)
+
+
+def _write_licenses(root, report, fix_headers: bool) -> None:
+    """LICENSES/<id>.txt for every licence the notices and the fixed headers name (REUSE 3.3)."""
+    from ..fixheaders import header_licenses
+    from ..notices import (license_ids, notice_licenses, own_license_texts,
+                           write_license_texts)
+
+    expressions = notice_licenses(report)
+    if fix_headers:
+        expressions += header_licenses(root, sorted({m.path for m in report.matches}))
+    written, problems = write_license_texts(root, license_ids(expressions),
+                                            own_license_texts(root))
+    for rel in written:
+        click.echo(f"licence text written: {rel}", err=True)
+    for line in problems:
+        click.echo(line, err=True)

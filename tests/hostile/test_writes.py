@@ -61,8 +61,21 @@ def test_notice_leaves_no_temporary_file_behind(case):
     code, _, err = attrib("notice", str(case["tree"]), "--index", str(case["idx"]),
                           cwd=case["tmp"])
     assert code == 0, err
-    assert sorted(p.name for p in case["tree"].iterdir()) == ["THIRD_PARTY_NOTICES.md",
+    assert sorted(p.name for p in case["tree"].iterdir()) == ["LICENSES",
+                                                              "THIRD_PARTY_NOTICES.md",
                                                               "pool.py"]
+    assert [p.name for p in (case["tree"] / "LICENSES").iterdir()] == ["MIT.txt"]
+
+
+def test_notice_refuses_a_licenses_folder_that_is_a_symlink(case):
+    (case["tree"] / "LICENSES").symlink_to(case["marker"].parent)
+    code, _, err = attrib("notice", str(case["tree"]), "--index", str(case["idx"]),
+                          cwd=case["tmp"])
+    assert code == 2 and "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]  # after "wrote THIRD_PARTY_NOTICES.md": one error line
+    assert last.startswith("attrib: error: ") and "symbolic link" in last, err
+    assert sorted(p.name for p in case["marker"].parent.iterdir()) == [".bashrc"]
+    assert case["marker"].read_text() == MARKER
 
 
 def test_fix_headers_does_not_follow_planted_time_named_symlinks(case):
