@@ -35,8 +35,11 @@ def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
 
 
 def emit(text: str, output: str | None) -> None:
-    """``text`` to stdout, or atomically to the file ``output`` (one line if it cannot be)."""
-    if output:
+    """``text`` to stdout, or atomically to the file ``output`` (one line if it cannot be).
+
+    ``-o -`` is stdout, as for ``attrib notice``.
+    """
+    if output and output != "-":
         from ..safewrite import write_atomic
 
         write_atomic(output, text.encode("utf-8", "surrogateescape"))
@@ -106,7 +109,16 @@ def index_for(index_location: str | None, start: str, config_file: str | None = 
 
 
 output_option = click.option("--output", "-o", metavar="FILE",
-                             help="Write the report here instead of stdout.")
+                             help="Write the report here instead of stdout (- for stdout).")
+full_option = click.option(
+    "--full", is_flag=True,
+    help="Text format: every match side by side with all its quoted lines and renames "
+         "(by default the largest match of each file, a few rows each).")
+
+
+def text_options(fmt: str, full: bool) -> dict:
+    """The formatter's keyword arguments: --full only means something to the text report."""
+    return {"full": full} if fmt == "text" else {}
 
 
 def report_options(command):
