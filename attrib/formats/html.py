@@ -24,6 +24,7 @@ border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:32px}h3{font-size:
 margin:18px 0 6px;overflow-wrap:anywhere}
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #d0d7de;padding:3px 8px;
 text-align:left;vertical-align:top}th{background:#f3f5f7}
+table:not(.code){display:block;max-width:100%;overflow-x:auto}
 .muted{color:#5b6573}.v{font-weight:700;padding:2px 8px;border-radius:4px;white-space:nowrap}
 .v-bad{background:#fde2e1;color:#8a1c13}.v-mid{background:#fff1c2;color:#6b4e00}
 .v-ok{background:#dcf5e3;color:#135c2b}
@@ -35,9 +36,9 @@ svg{max-width:100%;height:auto}
 table.code{width:100%;table-layout:fixed;font:12px/1.35 ui-monospace,Menlo,Consolas,monospace}
 table.code col.n{width:4.5em}
 table.code td{border:0;border-right:1px solid #d0d7de;white-space:pre-wrap;
-overflow-wrap:anywhere;word-break:normal}
+overflow-wrap:anywhere;word-break:normal;padding-left:calc(8px + 2ch);text-indent:-2ch}
 table.code td.n{text-align:right;color:#8a94a3;user-select:none;white-space:nowrap;
-padding:0 6px 0 2px}
+padding:0 6px 0 2px;text-indent:0}
 table.code th{font:600 12px system-ui,sans-serif}
 span.t{background:#e6f4ea}mark{background:#ffe28a;border-radius:2px}mark.u{background:#c9e3ff}
 section.card{scroll-margin-top:8px}section.card:target .match{border-color:#0b5cad;
@@ -72,7 +73,8 @@ def render(report: Report, audit: dict | None = None, generated: int | None = No
                 ("matches", f"Matches ({len(report.matches)})", _matches(report)),
                 ("artifacts", "Model artifacts", artifacts(audit.get("model_artifacts"))),
                 ("skipped", f"Skipped ({len(report.skipped)})", _skipped(report))]
-    body = [_head(report, audit, generated), _contents(sections)] + [h for *_, h in sections if h]
+    body = [_head(report, audit, generated), _contents(sections)]
+    body += [f"<section class=\"part\">{h}</section>" for *_, h in sections if h]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
