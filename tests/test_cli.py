@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import re
 import subprocess
 import sys
@@ -288,3 +289,66 @@ def test_rules_list_offers_only_the_formats_it_honours():
     code, out, err = run("rules", "list", "--format", "sarif")
     assert code == 2 and not out and "'sarif' is not one of 'text', 'json'" in err
     assert json.loads(run("rules", "list", "--format", "json")[1])["rules"]
+
+
+# -- the README's quick start prints what the README shows (issue 12, item 9) -----------------
+
+README = EXAMPLES.parent / "README.md"
+SAMPLE_MARK = "<!-- quick-start sample:"
+ELIDED = "[...]"
+UPDATE_GOLDEN = "ATTRIB_UPDATE_GOLDEN"  # set to 1 to rewrite the sample from the real output
+
+
+def _quick_start(readme: str) -> tuple[list[str], tuple[int, int]]:
+    """The attrib commands of the quick-start block, and the sample block's line span."""
+    lines = readme.splitlines()
+    start = lines.index("## Quick start (one command, offline, on the bundled example)")
+    block = lines.index("```sh", start) + 1
+    commands = [c.strip() for c in lines[block].split("&&") if c.strip().startswith("attrib ")]
+    mark = next(i for i in range(start, len(lines)) if lines[i].startswith(SAMPLE_MARK))
+    assert lines[mark + 1] == "```"
+    end = lines.index("```", mark + 2)
+    return commands, (mark + 2, end)
+
+
+def _sample_of(output: str) -> list[str]:
+    """What the README shows of ``output``: the summary, then one match side by side."""
+    lines = output.splitlines()
+    summary = lines[:lines.index("")]
+    starts = [i for i, l in enumerate(lines) if re.match(r"^\S+:\d+-\d+  <-  \S+:\d+-\d+$", l)
+              and lines[i + 1].startswith("  similarity")]
+    pick = next((i for i in starts if "Resampler -> Projection" in lines[i + 2]), starts[0])
+    block = lines[pick:lines.index("", pick)]
+    return [*summary, ELIDED, *block]
+
+
+def test_readme_quick_start_shows_what_the_commands_print(tmp_path):
+    import os
+    import shlex
+
+    readme = README.read_text(encoding="utf-8")
+    commands, (lo, hi) = _quick_start(readme)
+    assert [c.split()[:2] for c in commands] == [["attrib", "index"], ["attrib", "scan"]]
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    out = ""
+    for command in commands:  # the user sees what each prints, one after the other
+        code, printed, err = run_in(tmp_path, *shlex.split(command)[1:])
+        out += printed
+    assert code == 1, err  # the example copies without credit
+    out = out.replace(str(tmp_path) + os.sep, "")  # the only part that varies: where it ran
+    lines = readme.splitlines()
+    if os.environ.get(UPDATE_GOLDEN):
+        lines[lo:hi] = _sample_of(out)
+        README.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lo, hi = lo, lo + len(_sample_of(out))
+    shown = lines[lo:hi]
+    assert ELIDED in shown and len(shown) > 10
+    # each run of shown lines is a run of the real output, in the order shown
+    real, at = out.splitlines(), 0
+    chunks: list[list[str]] = [[]]
+    for line in shown:
+        chunks.append([]) if line == ELIDED else chunks[-1].append(line)
+    for chunk in filter(None, chunks):
+        found = next((i for i in range(at, len(real)) if real[i:i + len(chunk)] == chunk), None)
+        assert found is not None, "README sample differs from the output:\n" + "\n".join(chunk)
+        at = found + len(chunk)
