@@ -7,6 +7,7 @@ import sys
 import click
 
 from .common import (
+    default_output,
     emit,
     exit_code,
     full_option,
@@ -103,14 +104,6 @@ def audit(source: str, ref: str | None, index_location: str | None, against: tup
         click.echo(f"wrote the {fmt.upper()} report to {output}"
                    + (" (-o FILE to choose, -o - for stdout)" if chosen else ""), err=True)
     raise click.exceptions.Exit(exit_code(result.report, False))
-
-
-def default_output(source: str) -> str:
-    """``attrib-audit-NAME.html`` in the current directory, NAME from SOURCE's last part."""
-    import re
-
-    name = re.sub(r"\.git$", "", source.rstrip("/\\").rsplit("/", 1)[-1]) or "report"
-    return f"attrib-audit-{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('.') or 'report'}.html"
 
 
 def _with_outputs(result, answers: tuple[str, str], reference: str | None):

@@ -47,6 +47,14 @@ def emit(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+def default_output(source: str) -> str:
+    """``attrib-audit-NAME.html`` in the current directory, NAME from SOURCE's last part."""
+    import re
+
+    name = re.sub(r"\.git$", "", source.rstrip("/\\").rsplit("/", 1)[-1]) or "report"
+    return f"attrib-audit-{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('.') or 'report'}.html"
+
+
 rules_option = click.option(
     "--rules", "rule_files", multiple=True, metavar="FILE",
     help="Extra rule file (YAML), on top of the shipped rules and the project's own; repeatable.")

@@ -32,7 +32,11 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
       attrib scan . --ref HEAD~3 --format json > report.json
       attrib scan suspicious/ --index redis://localhost:6379/0
 
-    Exit status: 0 nothing found, 1 matches found, 2 usage or input error.
+    The text report opens with the verdict for each upstream; --full shows
+    every match side by side with all its quoted lines.
+
+    Exit status: 0 clean (or every copy credited), 1 an obligation of severity
+    error fails (with --no-rules: any match), 2 usage or input error.
     """
     from pathlib import Path
 
