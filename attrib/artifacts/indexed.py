@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import UsageError
+from ..errors import IndexError_, UsageError
 from .files import MAX_DEPTH, MAX_DIRS, _kind, locate
 from .fingerprint import compare_with_fingerprint, fingerprint, is_valid
 from .jsonbounds import JsonBoundError, loads_bounded
@@ -127,7 +127,9 @@ def compare_with_index(suspect: str | Path, store: Any, upstream: str | None = N
         raise UsageError(f"unknown upstream {upstream!r} for --upstream (indexed: "
                          f"{', '.join(known) or 'none'})")
     models, problems = indexed_models(store, upstream)
-    if not models and not problems:
+    if not models and problems:
+        raise IndexError_(f"{problems[0][0]}: {problems[0][1]}")
+    if not models:
         where = f"upstream {upstream!r}" if upstream else "no indexed upstream"
         raise UsageError(f"{store.location}: {where} has model artifacts (index a model "
                          "repository with attrib index add)")
