@@ -37,6 +37,7 @@ REBUILD_TENSOR = {("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_reb
 REBUILD_PARAMETER = {("torch._utils", "_rebuild_parameter"),
                      ("torch._utils", "_rebuild_parameter_with_state")}
 ORDERED_DICT = {("collections", "OrderedDict")}
+SAFE_MODULES = {"torch", "collections", "numpy", "_codecs"}  # what a state dict's pickle names
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class _Machine:
     def __init__(self) -> None:
         self.stack: list = []
         self.memo: dict = {}
+        self.globals: set[Global] = set()
 
     def pop_mark(self) -> list:
         for i in range(len(self.stack) - 1, -1, -1):
@@ -111,11 +113,13 @@ class _Machine:
         elif name in ("GLOBAL", "INST"):
             module, _, attr = str(arg).partition(" ")
             s.append(Global(module, attr))
+            self.globals.add(s[-1])
             if name == "INST":
                 s[-1] = Call(s[-1], tuple(self.pop_mark_below()))
         elif name == "STACK_GLOBAL":
             attr, module = s.pop(), s.pop()
-            s.append(Global(str(module), str(attr)))
+            s.append(Global(str(module)[:200], str(attr)[:200]))
+            self.globals.add(s[-1])
         elif name in ("TUPLE", "LIST", "FROZENSET", "DICT"):
             items = self.pop_mark()
             s.append(dict(zip(items[::2], items[1::2])) if name == "DICT"
@@ -285,8 +289,9 @@ def read_torch_zip(path: str | Path) -> tuple[list[TensorInfo], list[str]]:
                 little = True
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
         raise TensorFileError(f"not a readable zip: {exc}") from None
+    machine = _Machine()
     try:
-        state = _Machine().run(data)
+        state = machine.run(data)
     except (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError,
             MemoryError, struct.error) as exc:
         if isinstance(exc, TensorFileError):
@@ -297,7 +302,7 @@ def read_torch_zip(path: str | Path) -> tuple[list[TensorInfo], list[str]]:
     if len(found) > MAX_TENSORS:
         raise TensorFileError(f"more than {MAX_TENSORS} tensors (attrib reads {MAX_TENSORS})")
     members = {i.filename: i for i in infos}
-    tensors, skipped = [], []
+    tensors, skipped = [], _foreign(machine.globals)
     for name, (key, dtype, offset, shape, stride) in sorted(found.items()):
         where = _mapped(path, members.get(f"{root}data/{key}"), dtype, offset, shape, stride,
                         little)
@@ -306,6 +311,16 @@ def read_torch_zip(path: str | Path) -> tuple[list[TensorInfo], list[str]]:
             where = None
         tensors.append(TensorInfo(name[:1000], dtype, shape, where))
     return tensors, skipped
+
+
+def _foreign(names: set[Global]) -> list[str]:
+    """A message naming the callables outside torch's own that loading the file would run."""
+    foreign = sorted(f"{g.module}.{g.name}"[:200] for g in names
+                     if g.module.split(".")[0] not in SAFE_MODULES)
+    if not foreign:
+        return []
+    return [f"data.pkl names {', '.join(foreign[:5])}" + (" ..." if len(foreign) > 5 else "")
+            + " (torch.load without weights_only would call them; attrib never does)"]
 
 
 def _mapped(path: Path, member: zipfile.ZipInfo | None, dtype: str, offset: int,
