@@ -38,6 +38,7 @@ from .errors import ConfigError, IndexError_, SourceError, UsageError
 from .engine.fingerprint import Params, band_keys, default_params
 from .engine.index import default_location, open_store
 from .engine.index.base import SCHEMA, BlobRecord, IndexedFile, Store, check_params
+from .engine.index.base import artifact_stamp
 from .engine.index.sqlite import SqliteStore, is_wal_file
 from .engine.indexing import index_source
 from .model import Source, UpstreamInfo
@@ -90,6 +91,7 @@ def _export(store: Store, tmp: str, wanted: list[str], known: list[str]) -> list
             store.conn.backup(out.conn)  # in one step: one snapshot, even while others write
             for name in sorted(set(known) - set(wanted)):
                 out.remove_upstream(name)
+            _drop_unexported_artifacts(out)
             return _seal(out, vacuum=len(wanted) < len(known))
         finally:
             out.close()
@@ -98,6 +100,7 @@ def _export(store: Store, tmp: str, wanted: list[str], known: list[str]) -> list
     try:
         for name in wanted:
             out.add_upstream(*copyable.upstream_contents(name))
+            out.put_artifacts(name, store.artifacts(name).get(name, []))
         return _seal(out, vacuum=False)
     finally:
         out.close()
@@ -124,10 +127,12 @@ def import_index(path: str, location: str | None) -> list[UpstreamInfo]:
         names = src.names()
         for name in names:
             src.read(name)  # the check pass: nothing is kept
+            src.artifacts(name)
         store = open_store(location, create=True)
         try:
             for name in names:
                 store.add_upstream(*src.read(name))
+                store.put_artifacts(name, src.artifacts(name))
             return [u for u in store.upstreams() if u.name in names]
         finally:
             store.close()
@@ -270,6 +275,45 @@ class IndexFile:
         values = np.frombuffer(b"".join(m for _, m in frags), dtype=np.uint32)
         values = values.reshape(len(frags), self.params.num_perm)
         return BlobRecord(blob_id, data, idxs, values, band_keys(values, self.params))
+
+
+    def artifacts(self, name: str) -> list[bytes]:
+        """Upstream ``name``'s model-artifact records, each bounded and decoded once to check
+        it (an export made before they existed has no table for them: none)."""
+        from .engine.index.base import MAX_ARTIFACT_BYTES, MAX_ARTIFACT_RECORDS
+
+        if not self._rows("SELECT 1 FROM sqlite_master WHERE type='table' "
+                          "AND name='model_artifacts'"):
+            return []
+        info, _ = self._info(name)
+        rows = self._rows(
+            f"SELECT {_t('stamp', 200)}, substr(data, 1, ?) FROM model_artifacts "
+            "WHERE upstream = ? ORDER BY idx LIMIT ?",
+            (MAX_ARTIFACT_BYTES + 1, name, MAX_ARTIFACT_RECORDS + 1))
+        stamp = artifact_stamp(info)
+        records = [data for st, data in rows if st == stamp]
+        try:
+            if len(records) > MAX_ARTIFACT_RECORDS or not all(
+                    isinstance(r, bytes) and len(r) <= MAX_ARTIFACT_BYTES for r in records):
+                raise ValueError(f"more than {MAX_ARTIFACT_RECORDS} records or one past "
+                                 f"{MAX_ARTIFACT_BYTES} bytes")
+            from .artifacts.indexed import decode_record
+
+            for record in records:
+                decode_record(record)
+        except (ValueError, RecursionError) as exc:
+            raise IndexError_(f"{self.path}: corrupt index file (upstream {name!r}: model "
+                              f"artifacts: {str(exc)[:200]})") from None
+        return records
+
+
+def _drop_unexported_artifacts(out: SqliteStore) -> None:
+    """Model-artifact rows of the upstreams left out of an export go with them."""
+    conn = out.conn
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' "
+                    "AND name='model_artifacts'").fetchone():
+        conn.execute("DELETE FROM model_artifacts WHERE upstream NOT IN "
+                     "(SELECT name FROM upstreams)")
 
 
 def _t(column: str, limit: int) -> str:

@@ -90,6 +90,36 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
+    def put_artifacts(self, upstream: str, records: list[bytes]) -> None:
+        """Replace the model-artifact records of indexed upstream ``upstream`` (opaque bytes,
+        at most MAX_ARTIFACT_RECORDS of MAX_ARTIFACT_BYTES each: see attrib.artifacts.indexed).
+
+        Kept apart from the code tables; a record belongs to the upstream as indexed when it
+        was put, so one left by an earlier version or a removed upstream is never returned.
+        """
+        ...
+
+    def artifacts(self, upstream: str | None = None) -> dict[str, list[bytes]]:
+        """The records of ``upstream`` (of every upstream that has some when None)."""
+        ...
+
+
+MAX_ARTIFACT_RECORDS = 64        # models per upstream
+MAX_ARTIFACT_BYTES = 8 << 20     # one record, compressed
+
+
+def check_artifacts(location: str, upstream: str, records: list[bytes]) -> None:
+    """Refuse records past the bounds before anything is written."""
+    if len(records) > MAX_ARTIFACT_RECORDS or any(
+            not isinstance(r, bytes) or len(r) > MAX_ARTIFACT_BYTES for r in records):
+        raise IndexError_(f"{location}: model artifacts of {upstream!r} exceed "
+                          f"{MAX_ARTIFACT_RECORDS} records of {MAX_ARTIFACT_BYTES} bytes")
+
+
+def artifact_stamp(info: UpstreamInfo) -> str:
+    """What ties artifact records to one indexing of an upstream."""
+    return f"{info.indexed_at or 0}:{info.commit or ''}"
+
 
 def check_params(stored: dict[str, str], params: Params, location: str) -> None:
     """Refuse an index built with other fingerprint parameters."""

@@ -57,6 +57,7 @@ from ...errors import IndexError_
 from ..fingerprint import Params, default_params
 from ...model import ParsedFile, UpstreamInfo
 from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
+from .base import artifact_stamp, check_artifacts
 
 DEFAULT_BASENAME = "attrib"
 _CHUNK = 5000  # commands per read pipeline
@@ -110,6 +111,7 @@ class _Keys:
         self.meta, self.gen = prefix + b"meta", prefix + b"gen"
         self.upstreams, self.blobs = prefix + b"upstreams", prefix + b"blobs"
         self.lsh = prefix + b"lsh:"  # datasketch's name: its key table; + key: a band's set
+        self.artifacts = prefix + b"artifacts"  # upstreams with model-artifact records
 
     def of(self, kind: str, name: str) -> bytes:  # files:<upstream>, where:<blob>, frags:<blob>
         return self.prefix + f"{kind}:{name}".encode()
@@ -390,6 +392,48 @@ class RedisStore:
                 bands[key] += members
         for key, members in bands.items():
             self.lsh._insert(pipe, key, *members)  # datasketch's insert(), on our transaction
+
+    # -- model artifacts: keys of their own, artifacts:<upstream> (a hash: stamp, 0, 1, ...)
+    # and the set artifacts (the upstreams that have some, to clean up after removals)
+
+    @_guarded
+    def put_artifacts(self, upstream: str, records: list[bytes]) -> None:
+        check_artifacts(self.location, upstream, records)
+        self.client.transaction(lambda pipe: self._put_artifacts(pipe, upstream, records),
+                                self.keys.gen)
+
+    def _put_artifacts(self, pipe: Any, upstream: str, records: list[bytes]) -> None:
+        doc = self.client.hget(self.keys.upstreams, upstream)
+        if doc is None:
+            raise IndexError_(f"{self.location}: no upstream named {upstream!r}")
+        stamp = artifact_stamp(_upstream(json.loads(doc)))
+        holders = {m.decode() for m in self.client.smembers(self.keys.artifacts)}
+        gone = [n for n in holders if not self.client.hexists(self.keys.upstreams, n)]
+        pipe.multi()
+        for name in [upstream, *gone]:
+            pipe.delete(self.keys.of("artifacts", name))
+            pipe.srem(self.keys.artifacts, name)
+        if records:
+            pipe.hset(self.keys.of("artifacts", upstream),
+                      mapping={"stamp": stamp, **{str(i): r for i, r in enumerate(records)}})
+            pipe.sadd(self.keys.artifacts, upstream)
+        pipe.incr(self.keys.gen)
+
+    @_guarded
+    def artifacts(self, upstream: str | None = None) -> dict[str, list[bytes]]:
+        stamps = {u.name: artifact_stamp(u) for u in self.upstreams()}
+        names = [upstream] if upstream is not None else sorted(
+            m.decode() for m in self.client.smembers(self.keys.artifacts))
+        out: dict[str, list[bytes]] = {}
+        for name in names:
+            row = self.client.hgetall(self.keys.of("artifacts", name))
+            if name not in stamps or row.get(b"stamp", b"").decode() != stamps[name]:
+                continue
+            count = len(row) - 1
+            records = [row.get(str(i).encode()) for i in range(count)]
+            if records and all(isinstance(r, bytes) for r in records):
+                out[name] = records
+        return out
 
     def _each(self, items: list, command: Callable[[Any, Any], Any]) -> list:
         """``command(pipe, item)`` for every item, pipelined in chunks."""

@@ -26,6 +26,7 @@ from ..fingerprint import Params, band_keys, default_params
 from ...model import ParsedFile, UpstreamInfo
 from ...safewrite import short
 from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
+from .base import artifact_stamp, check_artifacts
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -338,6 +339,49 @@ class SqliteStore:
             return self.conn.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
             raise IndexError_(f"{self.location}: index is corrupt ({exc})") from None
+
+    # -- model artifacts: a table of their own, made on first use (older files lack it) ------
+
+    def put_artifacts(self, upstream: str, records: list[bytes]) -> None:
+        check_artifacts(self.location, upstream, records)
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            info = next((u for u in self.upstreams() if u.name == upstream), None)
+            if info is None:
+                raise IndexError_(f"{self.location}: no upstream named {upstream!r}")
+            c.execute(_ARTIFACTS_DDL)
+            # this upstream's old records, and those of upstreams removed since
+            c.execute("DELETE FROM model_artifacts WHERE upstream = ? OR upstream NOT IN "
+                      "(SELECT name FROM upstreams)", (upstream,))
+            c.executemany("INSERT INTO model_artifacts (upstream, idx, stamp, data) "
+                          "VALUES (?,?,?,?)", [(upstream, i, artifact_stamp(info), r)
+                                               for i, r in enumerate(records)])
+            c.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            _rollback(c)
+            raise self._unwritten(exc) from None
+        except BaseException:
+            _rollback(c)
+            raise
+
+    def artifacts(self, upstream: str | None = None) -> dict[str, list[bytes]]:
+        if not self._read("SELECT 1 FROM sqlite_master WHERE type='table' "
+                          "AND name='model_artifacts'"):
+            return {}
+        stamps = {u.name: artifact_stamp(u) for u in self.upstreams()}
+        out: dict[str, list[bytes]] = {}
+        for name, stamp, data in self._read(
+                "SELECT upstream, stamp, data FROM model_artifacts WHERE ? IS NULL OR "
+                "upstream = ? ORDER BY upstream, idx", (upstream, upstream)):
+            if stamps.get(name) == stamp and isinstance(data, bytes):
+                out.setdefault(name, []).append(data)
+        return out
+
+
+_ARTIFACTS_DDL = """CREATE TABLE IF NOT EXISTS model_artifacts (
+    upstream TEXT NOT NULL, idx INTEGER NOT NULL, stamp TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (upstream, idx))"""
 
 
 def _upstream(r: tuple) -> UpstreamInfo:
