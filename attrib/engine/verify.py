@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .background import common_shingles, is_common
-from .fingerprint import Params, shingle_hashes, token_ids
+from .arrays import distinct, shared_count, shingle_hashes, token_ids
+from .fingerprint import Params
 from ..model import Fragment, ParsedFile, Tile, TokenStream
 from .tiling import greedy_tiles
 from .units import Unit, units
@@ -79,7 +80,7 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     s_ids = token_ids(parsed.stream.texts)
     hashes = shingle_hashes(parsed.stream, params.k)
     rare = ~is_common(hashes, common_shingles(params.normaliser, params.k))
-    rare_hashes = np.unique(hashes[rare])
+    rare_hashes = distinct(hashes[rare])
     file_units = units(parsed)
     per_unit: dict[int, list[Hit]] = defaultdict(list)
     for h in prior or ():
@@ -286,7 +287,7 @@ def _closest(uploads: list[ParsedFile], rare_hashes: np.ndarray, k: int,
     dropped too (when code was copied into many upstreams, the closest copies
     are enough to name them all).
     """
-    shared = [(len(np.intersect1d(rare_hashes, _shingles(u, k), assume_unique=True)), u)
+    shared = [(shared_count(rare_hashes, _shingles(u, k)), u)
               for u in uploads]
     best = max((n for n, _ in shared), default=0)
     keep = [(n, u) for n, u in shared if n >= max(options.min_shared_rare, best // 2)]
@@ -297,10 +298,10 @@ def _closest(uploads: list[ParsedFile], rare_hashes: np.ndarray, k: int,
 def _share_shingles(uploads: list[ParsedFile], hashes: np.ndarray, k: int,
                     share: float) -> list[ParsedFile]:
     """The blobs holding at least ``share`` of the suspect's distinct shingles (a cheap gate)."""
-    mine = np.unique(hashes)
+    mine = distinct(hashes)
     need = share * len(mine)
     return [u for u in uploads
-            if len(mine) and len(np.intersect1d(mine, _shingles(u, k), assume_unique=True)) >= need]
+            if len(mine) and shared_count(mine, _shingles(u, k)) >= need]
 
 
 _shingle_cache: dict[str, np.ndarray] = {}
@@ -312,7 +313,7 @@ def _shingles(parsed: ParsedFile, k: int) -> np.ndarray:
     if found is None:
         if len(_shingle_cache) > 4096:
             _shingle_cache.clear()
-        found = _shingle_cache[parsed.blob_id] = np.unique(shingle_hashes(parsed.stream, k))
+        found = _shingle_cache[parsed.blob_id] = distinct(shingle_hashes(parsed.stream, k))
     return found
 
 
