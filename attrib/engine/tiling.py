@@ -102,17 +102,21 @@ class _Seeds:
     def __init__(self, s_ids: np.ndarray, u_ids: np.ndarray, m: int, max_occurrences: int):
         s_hash = _gram_hashes(s_ids, m)
         u_hash = _gram_hashes(u_ids, m)
-        order = np.argsort(u_hash, kind="stable")
+        # the upstream grams grouped by hash (the order of pairs is irrelevant: every pass
+        # sorts its runs totally), and each suspect gram's group, both found in sorted order
+        order = np.argsort(u_hash)
         sorted_u = u_hash[order]
-        lo = np.searchsorted(sorted_u, s_hash, side="left")
-        hi = np.searchsorted(sorted_u, s_hash, side="right")
-        count = hi - lo
+        starts = np.flatnonzero(np.r_[True, sorted_u[1:] != sorted_u[:-1]])
+        sizes = np.diff(np.r_[starts, len(sorted_u)])
+        keys = sorted_u[starts]
+        si = np.argsort(s_hash)
+        group = np.minimum(np.searchsorted(keys, s_hash[si]), len(keys) - 1)
+        count = np.where(keys[group] == s_hash[si], sizes[group], 0)
         keep = (count > 0) & (count <= max_occurrences)
-        si = np.flatnonzero(keep)
-        count, lo = count[keep], lo[keep]
+        si, count, lo = si[keep], count[keep], starts[group[keep]]
         total = int(count.sum())
         self.i = np.repeat(si, count)
-        # the j of each pair: its group's slice of ``order``, in upstream order
+        # the j of each pair: its group's slice of ``order``
         first = np.repeat(np.cumsum(count) - count, count)
         self.j = order[np.repeat(lo, count) + (np.arange(total) - first)]
         i, j = self.i, self.j
@@ -137,7 +141,7 @@ def _run_lengths(s_ids: np.ndarray, u_ids: np.ndarray, i: np.ndarray,
         return out
     ns, nu = len(s_ids), len(u_ids)
     diag = i - j
-    order = np.lexsort((i, diag))
+    order = np.argsort((diag + nu) * (ns + 1) + i)  # by diagonal, then suspect index
     oi, od, oj = i[order], diag[order], j[order]
     first_equal = s_ids[oi] == u_ids[oj]
     linked = np.zeros(n, dtype=bool)  # the next pair in order continues this one's run
@@ -192,7 +196,7 @@ def _tile_pass(seeds: _Seeds, marked_s: bytearray, marked_u: bytearray, min_len:
     del ms, mu  # the views must go before the bytearrays are written below
     long_enough = length >= min_len
     i, j, length = i[long_enough], j[long_enough], length[long_enough]
-    order = np.lexsort((j, i, -length))
+    order = _longest_first(length, i, j, len(marked_s), len(marked_u))
     added = 0
     for n, a, b in zip(length[order].tolist(), i[order].tolist(), j[order].tolist()):
         if marked_s.find(1, a, a + n) >= 0 or marked_u.find(1, b, b + n) >= 0:
@@ -202,6 +206,17 @@ def _tile_pass(seeds: _Seeds, marked_s: bytearray, marked_u: bytearray, min_len:
         tiles.append(Tile(a, b, n))
         added += 1
     return added
+
+
+def _longest_first(length: np.ndarray, i: np.ndarray, j: np.ndarray, ns: int,
+                   nu: int) -> np.ndarray:
+    """The order of runs by (-length, i, j), by one sort of unique integer keys."""
+    if not len(length):
+        return np.zeros(0, dtype=np.int64)
+    most = int(length.max())
+    if (most + 1) * ns * nu >= 1 << 62:
+        return np.lexsort((j, i, -length))
+    return np.argsort((most - length) * (ns * nu) + i * nu + j)
 
 
 # ---------------------------------------------------------------- the direct scan (small pairs)
