@@ -369,12 +369,21 @@ def _named_ids(parsed: ParsedFile, upstream: ParsedFile,
 
 def _vouched(tiles: list[Tile], rare: np.ndarray, k: int, n: int) -> np.ndarray:
     """Tokens covered by a tile through at least one uncommon shingle wholly inside it."""
-    delta = np.zeros(n + 1, dtype=np.int32)
-    for t in tiles:
-        starts = np.flatnonzero(rare[t.s_start:t.s_start + t.length - k + 1]) + t.s_start
-        np.add.at(delta, starts, 1)
-        np.add.at(delta, starts + k, -1)
-    return np.cumsum(delta[:n]) > 0
+    m = len(rare)  # shingle starts
+    if not tiles or m <= 0:
+        return np.zeros(n, dtype=bool)
+    a = np.fromiter((t.s_start for t in tiles), dtype=np.int64, count=len(tiles))
+    b = a + np.fromiter((t.length for t in tiles), dtype=np.int64, count=len(tiles)) - k + 1
+    # the starts of ``rare[a:b]`` as a slice takes them: a negative end (a tile shorter than
+    # k near the file's start, which min_tile >= k never makes) counts from the end
+    b = np.minimum(np.where(b < 0, np.maximum(b + m, 0), b), m)
+    some = b > a
+    a, b = a[some], b[some]
+    # shingle starts inside some tile (tiles never overlap on the suspect side)
+    inside = np.cumsum(np.bincount(a, minlength=m + 1)[:m] - np.bincount(b, minlength=m + 1)[:m])
+    starts = np.flatnonzero((inside > 0) & rare)
+    delta = np.bincount(starts, minlength=n + 1)[:n] - np.bincount(starts + k, minlength=n + 1)[:n]
+    return np.cumsum(delta) > 0
 
 
 def _score(parsed: ParsedFile, unit: Unit, upstream: ParsedFile, pair: "_Pair",
