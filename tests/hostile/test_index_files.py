@@ -366,10 +366,10 @@ def test_redis_meta_without_a_schema_is_one_line(tmp_path, redis_index):
     assert "schema" in one_line_error(code, err)
 
 
-def test_redis_fragment_table_without_minhashes_is_one_line(tmp_path, redis_index):
+def test_redis_fragment_table_without_its_rows_is_one_line(tmp_path, redis_index):
     location, client = redis_index
     for key in client.scan_iter("attrib:frags:*"):
-        client.hdel(key, "minhash")
+        client.hdel(key, "rows")
     code, _, err = attrib("index", "export", str(tmp_path / "out.sqlite"), "--index", location,
                           cwd=tmp_path)
     assert "corrupt" in one_line_error(code, err)

@@ -56,7 +56,8 @@ import numpy as np
 from ...errors import IndexError_
 from ..fingerprint import Params, default_params
 from ...model import ParsedFile, UpstreamInfo
-from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
+from .base import (SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
+                   old_schema, recompute)
 
 DEFAULT_BASENAME = "attrib"
 _CHUNK = 5000  # commands per read pipeline
@@ -157,6 +158,7 @@ class RedisStore:
         self.redis = _import_redis()
         self.client = client
         self.keys = _Keys(prefix)
+        self._view: tuple[bytes | None, dict[str, int]] | None = None  # see _pinned()
         self.lsh = unordered_storage({"type": "redis", "redis": kwargs}, name=self.keys.lsh)
 
     @classmethod
@@ -188,8 +190,7 @@ class RedisStore:
             self.client.transaction(lambda pipe: self._initialise(pipe, fields), self.keys.meta)
             stored = self._meta()
         if stored.get("schema") != SCHEMA:
-            raise IndexError_(f"{self.location}: index schema {stored.get('schema')!r} "
-                              f"is not {SCHEMA!r}; rebuild it")
+            raise old_schema(self.location, stored.get("schema"))
         check_params(stored, self.params, self.location)
 
     def _meta(self) -> dict[str, str]:
@@ -207,8 +208,30 @@ class RedisStore:
 
     @_guarded
     def upstreams(self) -> list[UpstreamInfo]:
-        rows = self.client.hgetall(self.keys.upstreams)
+        rows = self._snapshot_rows() if self._view is not None else \
+            self.client.hgetall(self.keys.upstreams)
         return [_upstream(json.loads(rows[k])) for k in sorted(rows)]
+
+    def _pinned(self) -> tuple[bytes | None, dict[str, int]]:
+        """The generation this store reads, and each upstream's version in it.
+
+        Taken atomically (MULTI) at the first read a scan makes; every later read is
+        filtered to it, so a scan sees the index before or after a concurrent write,
+        never half of it: band entries and file rows of an upstream added meanwhile are
+        ignored.  A write through this store object moves it to the new generation.
+        """
+        if self._view is None:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.get(self.keys.gen)
+            pipe.hgetall(self.keys.upstreams)
+            gen, rows = pipe.execute()
+            self._rows = rows
+            self._view = gen, {k.decode(): int(json.loads(v).get("v", 0)) for k, v in rows.items()}
+        return self._view
+
+    def _snapshot_rows(self) -> dict[bytes, bytes]:
+        self._pinned()
+        return self._rows
 
     @_guarded
     def known_blobs(self, blob_ids: Iterable[str]) -> set[str]:
@@ -227,9 +250,10 @@ class RedisStore:
     def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]:
         ids = sorted(set(blob_ids))
         out: dict[str, list[IndexedFile]] = {}
+        _, versions = self._pinned()
         holders = self._each(ids, lambda p, b: p.smembers(self.keys.of("where", b)))
         for blob_id, members in zip(ids, holders):
-            rows = sorted(json.loads(m) for m in members)
+            rows = sorted(r[:6] for r in map(json.loads, members) if _held(r, versions))
             if rows:
                 out[blob_id] = [IndexedFile(name, path, blob_id, *meta) for name, path, *meta in rows]
         return out
@@ -254,30 +278,37 @@ class RedisStore:
                         for path, row in rows.items()), key=lambda f: f.path)
         blobs = sorted({f.blob_id for f in files})
         data = self._each(blobs, lambda p, b: p.hget(self.keys.blobs, b))
-        frags = self._each(blobs, lambda p, b: p.hmget(self.keys.of("frags", b), "rows",
-                                                       "minhash", "keys"))
+        frags = self._each(blobs, lambda p, b: p.hget(self.keys.of("frags", b), "rows"))
         records = [self._record(*args) for args in zip(blobs, data, frags)]
         pipe.multi()
         pipe.get(self.keys.gen)  # nothing to write: EXEC only proves no write came between
         return _upstream(json.loads(doc)), files, records
 
-    def _record(self, blob_id: str, data: bytes | None, frags: list) -> BlobRecord:
+    def _record(self, blob_id: str, data: bytes | None, rows_doc: bytes | None) -> BlobRecord:
         if data is None:
             raise IndexError_(f"{self.location}: blob {blob_id[:12]} is missing from the index")
-        rows_doc, minhash, keys = frags
-        rows = json.loads(rows_doc or "[]")
-        values = np.frombuffer(minhash or b"", dtype="<u4").astype(np.uint32)
-        bands = np.frombuffer(keys or b"", dtype="<i8").astype(np.int64)
-        return BlobRecord(blob_id, data, rows, values.reshape(len(rows), self.params.num_perm),
-                          bands.reshape(len(rows), self.params.bands))
+        if rows_doc is None:
+            raise ValueError(f"blob {blob_id[:12]} has no fragment table")
+        rows = json.loads(rows_doc)
+        if not (isinstance(rows, list) and all(type(r) is int for r in rows)):
+            raise ValueError(f"blob {blob_id[:12]}: its fragment rows are not a list of indexes")
+        # MinHash values and band keys are a function of the tokens: recomputed, not stored
+        return recompute(blob_id, data, rows, self.params)
 
     @_guarded
     def query(self, keys: np.ndarray, min_bands: int,
               max_postings: int = 1000) -> dict[int, dict[tuple[str, int], int]]:
+        gen, _ = self._pinned()
         fields = [_field(k) for k in np.unique(keys).tolist()]
-        found: dict[bytes, set[bytes]] = {}
-        for chunk in _chunks(fields, _CHUNK):
-            found.update(zip(chunk, self.lsh.getmany(*chunk)))
+        # one MULTI: every band set as of one generation (datasketch's getmany is one per chunk)
+        pipe = self.client.pipeline(transaction=True)
+        for field in fields:
+            pipe.smembers(self.lsh.redis_key(field))
+        pipe.get(self.keys.gen)
+        *sets, now = pipe.execute()
+        found: dict[bytes, set[bytes]] = dict(zip(fields, sets))
+        if now != gen:  # a write landed since this scan's first read: keep only what it saw
+            found = self._visible(found)
         for field, members in found.items():  # a stop word, as in the SQLite store
             if len(members) > max_postings:
                 found[field] = set()
@@ -289,18 +320,28 @@ class RedisStore:
                 out[row] = hits
         return out
 
+    def _visible(self, found: dict[bytes, set[bytes]]) -> dict[bytes, set[bytes]]:
+        """Band members whose blob a file of the pinned generation holds."""
+        blobs = sorted({_fragment(m)[0] for members in found.values() for m in members})
+        held = self.files_of_blobs(blobs)
+        return {k: {m for m in members if _fragment(m)[0] in held} for k, members in found.items()}
+
     @_guarded
     def add_upstream(self, info: UpstreamInfo, files: list[IndexedFile],
                      blobs: Iterable[BlobRecord]) -> None:
         """Add or replace upstream ``info.name`` in one MULTI/EXEC."""
         info = dataclasses.replace(info, indexed_at=info.indexed_at or int(time.time()))
         staged = {r.blob_id: _stage(r) for r in blobs}
+        self._view = None
         self.client.transaction(lambda pipe: self._replace(pipe, info.name, info, files, staged),
                                 self.keys.gen)
+        self._view = None
 
     @_guarded
     def remove_upstream(self, name: str) -> None:
+        self._view = None
         self.client.transaction(lambda pipe: self._replace(pipe, name, None, [], {}), self.keys.gen)
+        self._view = None
 
     def _replace(self, pipe: Any, name: str, info: UpstreamInfo | None,
                  files: list[IndexedFile], staged: dict[str, _Staged]) -> None:
@@ -317,6 +358,7 @@ class RedisStore:
         orphans = self._orphans(old, wanted)
         removals = self._band_removals(orphans)
         emptied = self._emptied(removals)
+        version = int(self.client.get(self.keys.gen) or 0) + 1  # WATCHed: the gen EXEC makes
         if info is not None:  # count every distinct blob's fragments, reused ones included
             reused = sorted(present - staged.keys())
             rows = self._each(reused, lambda p, b: p.hget(self.keys.of("frags", b), "rows"))
@@ -328,7 +370,7 @@ class RedisStore:
         self._queue_drop(pipe, name, old, orphans, removals, emptied)
         if info is not None:
             new = {b: s for b, s in staged.items() if b in wanted and b not in present}
-            self._queue_add(pipe, info, files, new)
+            self._queue_add(pipe, info, files, new, version)
         pipe.incr(self.keys.gen)
 
     def _orphans(self, old: dict[str, list], keep: set[str]) -> list[str]:
@@ -345,7 +387,7 @@ class RedisStore:
             rows = json.loads(rows_doc or "[]")
             if not rows:
                 continue
-            keys = np.frombuffer(keys_doc, dtype="<i8").reshape(len(rows), -1)
+            keys = np.frombuffer(keys_doc, dtype="<i4").reshape(len(rows), -1)
             for idx, row_keys in zip(rows, keys.tolist()):
                 member = _member(blob_id, idx)
                 for k in row_keys:
@@ -360,8 +402,9 @@ class RedisStore:
 
     def _queue_drop(self, pipe: Any, name: str, old: dict[str, list], orphans: list[str],
                     removals: dict[bytes, list[bytes]], emptied: list[bytes]) -> None:
+        version = self._versions_of(name)
         for path, (blob, *meta) in old.items():
-            pipe.srem(self.keys.of("where", blob), _where(name, path, *meta))
+            pipe.srem(self.keys.of("where", blob), _where(name, path, *meta, version))
         pipe.delete(self.keys.of("files", name))
         pipe.hdel(self.keys.upstreams, name)
         for blob in orphans:
@@ -372,15 +415,20 @@ class RedisStore:
         if emptied:
             pipe.hdel(self.keys.lsh, *emptied)
 
+    def _versions_of(self, name: str) -> int:
+        doc = self.client.hget(self.keys.upstreams, name)
+        return int(json.loads(doc).get("v", 0)) if doc else 0
+
     def _queue_add(self, pipe: Any, info: UpstreamInfo, files: list[IndexedFile],
-                   new: dict[str, _Staged]) -> None:
-        pipe.hset(self.keys.upstreams, info.name, json.dumps(dataclasses.asdict(info)))
+                   new: dict[str, _Staged], version: int) -> None:
+        pipe.hset(self.keys.upstreams, info.name,
+                  json.dumps({**dataclasses.asdict(info), "v": version}))
         if files:
             pipe.hset(self.keys.of("files", info.name), mapping={
                 f.path: json.dumps([f.blob_id, f.date, f.commit, f.author, f.first_date])
                 for f in files})
         for f in files:
-            member = _where(info.name, f.path, f.date, f.commit, f.author, f.first_date)
+            member = _where(info.name, f.path, f.date, f.commit, f.author, f.first_date, version)
             pipe.sadd(self.keys.of("where", f.blob_id), member)
         bands: dict[bytes, list[bytes]] = defaultdict(list)
         for blob_id, s in new.items():
@@ -434,9 +482,10 @@ def _stage(record: BlobRecord) -> _Staged:
     for row, idx in enumerate(record.fragment_rows):
         for k in record.band_keys[row].tolist():
             bands[_field(k)].append(_member(blob_id, idx))
+    # the band keys, so a removal finds its band entries (format 4: no MinHash values, which
+    # an export recomputes from the blob; 32-bit keys, 4 bytes each)
     fragments = {"rows": json.dumps(list(record.fragment_rows)).encode(),
-                 "minhash": np.ascontiguousarray(record.minhashes, dtype="<u4").tobytes(),
-                 "keys": np.ascontiguousarray(record.band_keys, dtype="<i8").tobytes()}
+                 "keys": np.ascontiguousarray(record.band_keys, dtype="<i4").tobytes()}
     return _Staged(record.data, fragments, dict(bands))
 
 
@@ -456,8 +505,16 @@ def _fragment(member: bytes) -> tuple[str, int]:
 
 
 def _where(name: str, path: str, date: int | None, commit: str | None, author: str | None,
-           first_date: int | None = None) -> str:
-    return json.dumps([name, path, date, commit, author, first_date])
+           first_date: int | None, version: int) -> str:
+    """A holder of a blob: the file's row, and the version of its upstream that holds it."""
+    return json.dumps([name, path, date, commit, author, first_date, version])
+
+
+def _held(row: Any, versions: dict[str, int]) -> bool:
+    """A holder row of the upstream version this store reads."""
+    if not (isinstance(row, list) and len(row) == 7):
+        raise ValueError("a blob holder is not a file row of index format 4")
+    return versions.get(row[0]) == row[6]
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

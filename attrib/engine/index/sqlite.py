@@ -3,8 +3,10 @@
 
 datasketch 2.0 keeps LSH tables in memory (~8.8 KB per fragment), Redis or
 Cassandra; an index of a million upstream lines would not fit a pre-commit
-hook's budget that way, so the band table lives here as an indexed
-``(key, fragment)`` table.  Every ``add``/``remove`` is one ``BEGIN IMMEDIATE``
+hook's budget that way, so the band table lives here as a ``(key, fragment)``
+table WITHOUT ROWID, keys of 32 bits (4 bytes a row, not 8).  Format 4 keeps no
+MinHash values: they are a function of the blob's tokens, recomputed when an
+upstream is exported, so a fragment row is three integers.  Every ``add``/``remove`` is one ``BEGIN IMMEDIATE``
 transaction in WAL mode: an interrupted write leaves the file as it was, and
 a second writer waits (``busy_timeout``) instead of corrupting it.
 """
@@ -22,10 +24,11 @@ from urllib.parse import quote
 import numpy as np
 
 from ...errors import IndexError_
-from ..fingerprint import Params, band_keys, default_params
+from ..fingerprint import Params, default_params
 from ...model import ParsedFile, UpstreamInfo
 from ...safewrite import short
-from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
+from .base import (SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
+                   old_schema, recompute)
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,8 +45,7 @@ CREATE TABLE IF NOT EXISTS files (
     first_date INTEGER, PRIMARY KEY (upstream, path));
 CREATE INDEX IF NOT EXISTS files_blob ON files(blob);
 CREATE TABLE IF NOT EXISTS fragments (
-    id INTEGER PRIMARY KEY, blob INTEGER NOT NULL REFERENCES blobs(id), idx INTEGER NOT NULL,
-    minhash BLOB NOT NULL);
+    id INTEGER PRIMARY KEY, blob INTEGER NOT NULL REFERENCES blobs(id), idx INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS fragments_blob ON fragments(blob);
 CREATE TABLE IF NOT EXISTS lsh (key INTEGER NOT NULL, fragment INTEGER NOT NULL,
     PRIMARY KEY (key, fragment)) WITHOUT ROWID;
@@ -143,10 +145,18 @@ class SqliteStore:
             upstream_id = cur.lastrowid
             keys: list[np.ndarray] = []
             fids: list[np.ndarray] = []
+            rows: list[tuple[int, int, int]] = []
+            next_fid = c.execute("SELECT coalesce(max(id), 0) + 1 FROM fragments").fetchone()[0]
             for record in blobs:
-                for k, f in self._insert_blob(record):
-                    keys.append(k)
-                    fids.append(f)
+                blob = self._insert_blob(record)
+                if blob is None:
+                    continue  # an identical blob is already indexed, with its fragments
+                for row, idx in enumerate(record.fragment_rows):
+                    rows.append((next_fid, blob, idx))
+                    keys.append(record.band_keys[row])
+                    fids.append(np.full(len(record.band_keys[row]), next_fid, dtype=np.int64))
+                    next_fid += 1
+            c.executemany("INSERT INTO fragments (id, blob, idx) VALUES (?,?,?)", rows)
             self._insert_bands(keys, fids)
             ids = dict(self._blob_rowids([f.blob_id for f in files]))
             missing = {f.blob_id for f in files} - ids.keys()
@@ -174,21 +184,11 @@ class SqliteStore:
         return IndexError_(f"{self.location}: cannot write the index ({exc}); "
                            "it is as it was before")
 
-    def _insert_blob(self, record: BlobRecord) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Insert a blob and its fragments; return its band rows as (keys, fragment ids)."""
-        c = self.conn
-        cur = c.execute("INSERT OR IGNORE INTO blobs (blob_id, data) VALUES (?, ?)",
-                        (record.blob_id, record.data))
-        if not cur.rowcount:
-            return []  # an identical blob is already indexed, with its fragments
-        blob = cur.lastrowid
-        rows = []
-        for row, idx in enumerate(record.fragment_rows):
-            fid = c.execute("INSERT INTO fragments (blob, idx, minhash) VALUES (?,?,?)",
-                            (blob, idx, record.minhashes[row].tobytes())).lastrowid
-            keys = record.band_keys[row]
-            rows.append((keys, np.full(len(keys), fid, dtype=np.int64)))
-        return rows
+    def _insert_blob(self, record: BlobRecord) -> int | None:
+        """Insert a blob; its row id, or None when an identical blob is already there."""
+        cur = self.conn.execute("INSERT OR IGNORE INTO blobs (blob_id, data) VALUES (?, ?)",
+                                (record.blob_id, record.data))
+        return cur.lastrowid if cur.rowcount else None
 
     def _insert_bands(self, keys: list[np.ndarray], fids: list[np.ndarray]) -> None:
         """Band rows in key order: the band table's B-tree then grows at its right edge."""
@@ -316,14 +316,10 @@ class SqliteStore:
         return info, files, records
 
     def _record(self, blob_id: str) -> BlobRecord:
-        rows = self._read("SELECT b.data, f.idx, f.minhash FROM blobs b LEFT JOIN fragments f "
+        rows = self._read("SELECT b.data, f.idx FROM blobs b LEFT JOIN fragments f "
                           "ON f.blob = b.id WHERE b.blob_id = ? ORDER BY f.idx", (blob_id,))
-        frags = [(idx, minhash) for _, idx, minhash in rows if idx is not None]
-        values = np.frombuffer(b"".join(m for _, m in frags), dtype=np.uint32)
-        values = values.reshape(len(frags), self.params.num_perm)
-        # band keys are a function of the MinHash values: recomputed, not looked up by fragment
-        return BlobRecord(blob_id, rows[0][0], [i for i, _ in frags], values,
-                          band_keys(values, self.params))
+        # MinHash values and band keys are a function of the tokens: recomputed, not stored
+        return recompute(blob_id, rows[0][0], [i for _, i in rows if i is not None], self.params)
 
     def _blob_rowids(self, blob_ids: list[str]) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
@@ -433,8 +429,7 @@ def _attrib_meta(conn: sqlite3.Connection, location: str) -> dict[str, str]:
 
 def _check_stored(stored: dict[str, str], params: Params, location: str) -> None:
     if stored.get("schema") != SCHEMA:
-        raise IndexError_(f"{location}: index schema {stored.get('schema')!r} "
-                          f"is not {SCHEMA!r}; rebuild it")
+        raise old_schema(location, stored.get("schema"))
     check_params(stored, params, location)
 
 
