@@ -1,28 +1,37 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The shared index: a Redis database, LSH band tables kept by datasketch.
+"""The shared index: a Redis database, LSH band tables as sets.
 
 ``redis://host:port/db`` (also ``rediss://`` and ``unix:///path?db=N``) on
 one Redis server (not Cluster: a write is one transaction over many keys).
 All keys start with a basename, ``attrib:`` unless the location says
 ``?basename=NAME``, so several indexes can share one database.
 
-Band tables go through datasketch's storage layer: one
-``unordered_storage({"type": "redis", ...}, name=b"<basename>:lsh:")``, a
-set of fragment ids per band key, queried with its ``getmany``.  We do not
-use ``MinHashLSH`` itself: it hashes bands its own way (the SQLite store must
-agree with this one, so attrib computes band keys in
+Band tables: one Redis set of fragment ids per band key, named
+``<basename>:lsh:<key>``, which is how datasketch's ``RedisSetStorage`` names
+its sets (``name + key``), so its ``getmany`` reads them.  We do not go through
+datasketch at run time: its package import pulls in scipy (4 s on a busy
+2-core machine, ten times a pre-commit hook's budget), its key table (one hash
+field per band key) doubled the commands of an add and a quarter of the memory,
+and ``MinHashLSH`` hashes bands its own way (the SQLite store must agree with
+this one, so attrib computes band keys in
 :func:`attrib.engine.fingerprint.band_keys`, band number mixed in, hence one table
-for all bands), it answers a Jaccard threshold where matching wants a count
+for all bands), answers a Jaccard threshold where matching wants a count
 of shared bands, and its ``insertion_session`` flushes every 50,000
-commands, which would make an ``add`` visible half-way.  So band entries are
-queued with the storage's ``_insert(pipe, key, *values)`` (what its
-``insert`` does with its own client) on *our* transaction pipeline.
+commands, which would make an ``add`` visible half-way.
+
+A scan reads one generation: the first read of a store object takes ``gen`` and
+every upstream's version in one MULTI; the band sets of a query are read in one
+MULTI too, and when ``gen`` moved meanwhile, band members and blob holders of
+upstream versions the scan did not see are dropped.  So a scan sees the index
+before a concurrent write or after it, never half of it.
 
 Other keys (redis-py): ``meta`` (schema and fingerprint parameters),
-``gen`` (bumped by every write), ``upstreams`` (name -> JSON),
-``files:<name>`` (path -> JSON), ``where:<blob>`` (the files holding a
-blob), ``blobs`` (blob id -> encoded blob), ``frags:<blob>`` (fragment rows,
-MinHash values, band keys: what a removal needs to find its band entries).
+``gen`` (bumped by every write), ``upstreams`` (name -> JSON, with ``v``: the
+generation that wrote it), ``files:<name>`` (path -> JSON), ``where:<blob>`` (the
+files holding a blob, each with its upstream's ``v``), ``blobs`` (blob id ->
+encoded blob), ``frags:<blob>`` (fragment rows and 32-bit band keys: what a
+removal needs to find its band entries; no MinHash values, which an export
+recomputes from the blob).
 A fragment id in a band set is the blob's git id in binary plus a 4-byte index.
 
 What an interrupted write leaves: every ``add_upstream``/``remove_upstream``
@@ -110,7 +119,7 @@ class _Keys:
         self.prefix = prefix
         self.meta, self.gen = prefix + b"meta", prefix + b"gen"
         self.upstreams, self.blobs = prefix + b"upstreams", prefix + b"blobs"
-        self.lsh = prefix + b"lsh:"  # datasketch's name: its key table; + key: a band's set
+        self.lsh = prefix + b"lsh:"  # + band key: that band's set of fragments
 
     def of(self, kind: str, name: str) -> bytes:  # files:<upstream>, where:<blob>, frags:<blob>
         return self.prefix + f"{kind}:{name}".encode()
@@ -151,15 +160,12 @@ class RedisStore:
 
     def __init__(self, location: str, client: Any, kwargs: dict[str, Any], prefix: bytes,
                  params: Params) -> None:
-        from datasketch.storage import unordered_storage
-
         self.location = location
         self.params = params
         self.redis = _import_redis()
         self.client = client
         self.keys = _Keys(prefix)
         self._view: tuple[bytes | None, dict[str, int]] | None = None  # see _pinned()
-        self.lsh = unordered_storage({"type": "redis", "redis": kwargs}, name=self.keys.lsh)
 
     @classmethod
     def open(cls, location: str, create: bool = False,
@@ -204,7 +210,6 @@ class RedisStore:
 
     def close(self) -> None:
         self.client.close()
-        self.lsh._redis.close()  # datasketch's own client, made from the same settings
 
     @_guarded
     def upstreams(self) -> list[UpstreamInfo]:
@@ -303,7 +308,7 @@ class RedisStore:
         # one MULTI: every band set as of one generation (datasketch's getmany is one per chunk)
         pipe = self.client.pipeline(transaction=True)
         for field in fields:
-            pipe.smembers(self.lsh.redis_key(field))
+            pipe.smembers(self.keys.lsh + field)
         pipe.get(self.keys.gen)
         *sets, now = pipe.execute()
         found: dict[bytes, set[bytes]] = dict(zip(fields, sets))
@@ -357,7 +362,6 @@ class RedisStore:
             raise StaleBlobs(self.location, missing)
         orphans = self._orphans(old, wanted)
         removals = self._band_removals(orphans)
-        emptied = self._emptied(removals)
         version = int(self.client.get(self.keys.gen) or 0) + 1  # WATCHed: the gen EXEC makes
         if info is not None:  # count every distinct blob's fragments, reused ones included
             reused = sorted(present - staged.keys())
@@ -367,7 +371,7 @@ class RedisStore:
                          if b in wanted)
             info = dataclasses.replace(info, fragments=count)
         pipe.multi()
-        self._queue_drop(pipe, name, old, orphans, removals, emptied)
+        self._queue_drop(pipe, name, old, orphans, removals)
         if info is not None:
             new = {b: s for b, s in staged.items() if b in wanted and b not in present}
             self._queue_add(pipe, info, files, new, version)
@@ -394,14 +398,8 @@ class RedisStore:
                     removals[_field(k)].append(member)
         return removals
 
-    def _emptied(self, removals: dict[bytes, list[bytes]]) -> list[bytes]:
-        """Band keys left without fragments: their field in datasketch's key table goes too."""
-        fields = sorted(removals)
-        sizes = self._each(fields, lambda p, k: p.scard(self.lsh.redis_key(k)))
-        return [k for k, n in zip(fields, sizes) if n <= len(set(removals[k]))]
-
     def _queue_drop(self, pipe: Any, name: str, old: dict[str, list], orphans: list[str],
-                    removals: dict[bytes, list[bytes]], emptied: list[bytes]) -> None:
+                    removals: dict[bytes, list[bytes]]) -> None:
         version = self._versions_of(name)
         for path, (blob, *meta) in old.items():
             pipe.srem(self.keys.of("where", blob), _where(name, path, *meta, version))
@@ -411,9 +409,7 @@ class RedisStore:
             pipe.hdel(self.keys.blobs, blob)
             pipe.delete(self.keys.of("frags", blob), self.keys.of("where", blob))
         for key, members in removals.items():
-            pipe.srem(self.lsh.redis_key(key), *members)
-        if emptied:
-            pipe.hdel(self.keys.lsh, *emptied)
+            pipe.srem(self.keys.lsh + key, *members)  # a set left empty is gone with it
 
     def _versions_of(self, name: str) -> int:
         doc = self.client.hget(self.keys.upstreams, name)
@@ -437,7 +433,10 @@ class RedisStore:
             for key, members in s.bands.items():
                 bands[key] += members
         for key, members in bands.items():
-            self.lsh._insert(pipe, key, *members)  # datasketch's insert(), on our transaction
+            self._queue_bands(pipe, key, members)
+
+    def _queue_bands(self, pipe: Any, key: bytes, members: list[bytes]) -> None:
+        pipe.sadd(self.keys.lsh + key, *members)
 
     def _each(self, items: list, command: Callable[[Any, Any], Any]) -> list:
         """``command(pipe, item)`` for every item, pipelined in chunks."""

@@ -93,7 +93,11 @@ class SqliteStore:
         if path.is_dir():
             raise IndexError_(f"{location}: is a directory, not an index file")
         if not (create or write):
-            return cls(location, _open_readonly(location, params), params)
+            conn = _open_readonly(location, params)
+            # one read transaction for the store's life: a scan sees one snapshot of the file,
+            # before a concurrent `index add` or after it, never half (WAL keeps it for us)
+            conn.execute("BEGIN")
+            return cls(location, conn, params)
         try:
             conn = sqlite3.connect(location, timeout=60, isolation_level=None)
         except sqlite3.DatabaseError as exc:
@@ -328,7 +332,9 @@ class SqliteStore:
                                                     list[BlobRecord]]:
         """What ``add_upstream`` was given for ``name``, read in one snapshot (to copy it)."""
         c = self.conn
-        c.execute("BEGIN")  # a read transaction: one consistent view of the file
+        began = not c.in_transaction
+        if began:
+            c.execute("BEGIN")  # a read transaction: one consistent view of the file
         try:
             info = next((u for u in self.upstreams() if u.name == name), None)
             if info is None:
@@ -339,7 +345,7 @@ class SqliteStore:
                 "WHERE u.name = ? ORDER BY f.path", (name,))]
             records = [self._record(b) for b in sorted({f.blob_id for f in files})]
         finally:
-            if c.in_transaction:
+            if began and c.in_transaction:
                 c.execute("COMMIT")
         return info, files, records
 
