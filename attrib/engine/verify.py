@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .background import common_shingles, is_common
+from .background import common_for, is_common
 from .arrays import distinct, shared_count, shingle_hashes, token_ids
 from .fingerprint import Params
 from ..model import Fragment, ParsedFile, Tile, TokenStream
@@ -79,7 +79,7 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     """
     s_ids = token_ids(parsed.stream.texts)
     hashes = shingle_hashes(parsed.stream, params.k)
-    rare = ~is_common(hashes, common_shingles(params.normaliser, params.k))
+    rare = ~is_common(hashes, common_for(parsed.language, params.normaliser, params.k))
     rare_hashes = distinct(hashes[rare])
     file_units = units(parsed)
     per_unit: dict[int, list[Hit]] = defaultdict(list)
