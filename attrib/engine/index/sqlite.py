@@ -375,6 +375,8 @@ class SqliteStore:
     def put_artifacts(self, upstream: str, records: list[bytes]) -> None:
         check_artifacts(self.location, upstream, records)
         c = self.conn
+        if not records and not self._has_artifacts_table():
+            return  # a code-only index gets no table: nothing to clear
         try:
             c.execute("BEGIN IMMEDIATE")
             info = next((u for u in self.upstreams() if u.name == upstream), None)
@@ -395,9 +397,12 @@ class SqliteStore:
             _rollback(c)
             raise
 
+    def _has_artifacts_table(self) -> bool:
+        return bool(self._read("SELECT 1 FROM sqlite_master WHERE type='table' "
+                               "AND name='model_artifacts'"))
+
     def artifacts(self, upstream: str | None = None) -> dict[str, list[bytes]]:
-        if not self._read("SELECT 1 FROM sqlite_master WHERE type='table' "
-                          "AND name='model_artifacts'"):
+        if not self._has_artifacts_table():
             return {}
         stamps = {u.name: artifact_stamp(u) for u in self.upstreams()}
         out: dict[str, list[bytes]] = {}
