@@ -13,9 +13,11 @@ families in ``TEMPLATE_FAMILIES`` are held out: ``benchmarks/accuracy.py``
 uses them as template negatives, so the table must not have seen them.
 
 The brace languages' table (``common_shingles_generic.bin``, read for every
-file lang/generic.py parses) is built the same way from everyday Go (the Go
-1.19 standard library and the cobra library, Debian packages fetched with
-``apt-get download``, each file a group) plus, whole, what generators and
+file lang/generic.py parses) is built the same way from everyday Go and Java
+(the Go 1.19 standard library, the cobra library and OpenJDK 17's java.base,
+Debian packages fetched with ``apt-get download``, each file a group; a
+security update may retire the pinned JDK version, then pin the current one)
+plus, whole, what generators and
 project templates write into independent projects: ``cobra-cli init``
 (with and without ``--viper``) and ``cobra-cli add`` (Debian's cobra-cli, run
 in a temporary Go module with Debian's Go toolchain, offline), create-vite's
@@ -58,7 +60,8 @@ TEMPLATE_FAMILIES = (
 TEMPLATE_FILES = ("configuration_*.py", "modeling_*.py")
 # the brace languages' sources: Debian packages (name=version) and npm tarballs (name@version)
 DEBIAN = {"golang-1.19-src": "1.19.8-2", "golang-github-spf13-cobra-dev": "1.6.1-1",
-          "cobra-cli": "1.3.0-3+b5", "golang-1.19-go": "1.19.8-2"}
+          "cobra-cli": "1.3.0-3+b5", "golang-1.19-go": "1.19.8-2",
+          "openjdk-17-source": "17.0.21.1+2-1~deb12u1"}
 NPM = {"create-vite": "9.3.0", "cra-template": "1.2.0", "cra-template-typescript": "1.2.0"}
 BRACE_FILES = ("*.go", "*.js", "*.jsx", "*.mjs", "*.ts", "*.tsx", "*.java", "*.rs", "*.c",
                "*.h", "*.cc", "*.cpp")
@@ -151,6 +154,9 @@ def generic_sources(cache: Path) -> list[Source]:
                   include=BRACE_FILES),
            Source(f"golang-github-spf13-cobra-dev={DEBIAN['golang-github-spf13-cobra-dev']} "
                   "(Debian)", cobra, include=BRACE_FILES),
+           Source(f"openjdk-17-source={DEBIAN['openjdk-17-source']} (Debian)",
+                  debian("openjdk-17-source", cache) / "usr/lib/jvm/openjdk-17/lib/src.zip",
+                  include=BRACE_FILES, under="java.base/"),
            Source(f"cobra-cli={DEBIAN['cobra-cli']} (Debian): {', '.join(' '.join(r) for r in COBRA_RUNS)}",
                   cobra_scaffolds(cache), include=BRACE_FILES, whole=True)]
     for name in NPM:

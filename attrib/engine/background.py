@@ -108,33 +108,37 @@ class Source:
     # a template or a generator's output: all of it is what independent projects share, so
     # every shingle is common however few files hold it (like boilerplate.py.txt)
     whole: bool = False
+    under: str = ""  # only the members whose path starts so (a module of a big source tree)
 
     def describe(self) -> dict:
         out: dict = {"source": self.label}
         if self.whole:
             out["whole"] = True
+        if self.under:
+            out["under"] = self.under
         if self.families:
             out.update(families=self.families, include=list(self.include),
                        held_out=sorted(self.exclude))
         return out
 
 
-def _members(path: Path) -> Iterator[tuple[str, bytes]]:
+def _members(path: Path, under: str = "") -> Iterator[tuple[str, bytes]]:
     """(posix path, bytes) of every file of a directory or a zip archive, sorted."""
     if path.is_dir():
         for p in sorted(path.rglob("*")):
-            if p.is_file() and not p.is_symlink():
-                yield p.relative_to(path).as_posix(), p.read_bytes()
+            name = p.relative_to(path).as_posix()
+            if p.is_file() and not p.is_symlink() and name.startswith(under):
+                yield name, p.read_bytes()
         return
     with zipfile.ZipFile(path) as archive:
         for name in sorted(archive.namelist()):
-            if not name.endswith("/"):
+            if not name.endswith("/") and name.startswith(under):
                 yield name, archive.read(name)
 
 
 def _groups(source: Source) -> Iterator[tuple[str, str, str]]:
     """(group, file name, text) of every file the source contributes."""
-    for name, data in _members(source.path):
+    for name, data in _members(source.path, source.under):
         p = PurePosixPath(name)
         if not any(fnmatch.fnmatch(p.name, pat) for pat in source.include):
             continue

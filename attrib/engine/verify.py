@@ -137,9 +137,9 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
         # the named pass decides; where a misvoted name broke its tiles, the first
         # pass still counts if uncommon shingles alone vouch for it
         h = _score(parsed, unit, upstream, named, names)
-        if h is None or not _context(h, options):
+        if h is None or not _beside(h, options):
             h = first.get(unit.index)
-            if h is None or not _context(h, options):
+            if h is None or not _beside(h, options):
                 continue
         out.append(h)
     out = _follow_classes(parsed, upstream, out, named, names)
@@ -276,6 +276,17 @@ def folder_context(files: list[ParsedFile],
 def _context(h: Hit, options: MatchOptions) -> bool:
     """Strong enough beside a proven copy in the same file pair."""
     return h.informative >= options.context_min_tokens and _covered_enough(h, options)
+
+
+def _beside(h: Hit, options: MatchOptions) -> bool:
+    """Kept beside a proven copy in a confirmed pair: strong enough in uncommon tokens, or
+    tiled almost whole (a small function made of common idioms, gorp's eight-line
+    ``PolyState.step`` once Java's everyday shingles joined the background).  Only ever
+    for a pair already confirmed: it never confirms one (:func:`_confirmed` uses
+    :func:`_context`)."""
+    if _context(h, options):
+        return True
+    return h.covered >= 3 * options.context_min_tokens and h.covered >= 0.9 * h.unit.fragment.size
 
 
 def _closest(uploads: list[ParsedFile], rare_hashes: np.ndarray, k: int,
