@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -126,34 +125,20 @@ def audit(location: str, store: Store, ref: str | None = None, against: tuple[st
         left = _leftovers(source, store, report)
         local = None if ref or not Path(location).is_dir() else Path(location)
         with _materialised(source, local) as model_dir:
-            artifacts = model_artifacts(model_dir, report, compare)
+            artifacts = model_artifacts(model_dir, report, compare, store)
     return Audit(location, report, artifacts, tuple(against), commit, left)
 
 
 @contextmanager
 def _materialised(source, local: Path | None) -> Iterator[Path | None]:
-    """The audited tree's model files as a directory: the tree itself when local,
-    else a temporary copy from the git objects already read (a URL or a --ref), so configs
-    and tokenizers are compared there too (weights beyond the size bound stay out)."""
-    if local is not None:
+    """The audited tree's model files as a directory (see attrib.artifacts.indexed)."""
+    try:
+        from .artifacts.indexed import model_tree
+    except ImportError:  # the optional comparer is not installed: nothing to compare
         yield local
         return
-    from .artifacts.files import MAX_DIRS, _kind
-
-    # model files at any depth (the walk's folder bound applies to the copy too)
-    wanted = [f for f in source.files if _kind(f.path.rsplit("/", 1)[-1])
-              and f.path.count("/") <= 8]
-    if not wanted or len({f.path.rsplit("/", 1)[0] for f in wanted}) > MAX_DIRS:
-        yield None
-        return
-    with tempfile.TemporaryDirectory(prefix="attrib-audit-") as tmp:
-        for f in wanted:
-            target = Path(tmp) / f.path
-            if ".." in Path(f.path).parts or Path(f.path).is_absolute():
-                continue  # a path git would never check out
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(f.data)
-        yield Path(tmp)
+    with model_tree(source, local) as tree:
+        yield tree
 
 
 def _leftovers(source, store: Store, report: Report) -> tuple[dict, ...]:
@@ -184,12 +169,14 @@ def limit_to(report: Report, against: tuple[str, ...]) -> Report:
 # -- model artifacts -----------------------------------------------------------------------
 
 def model_artifacts(local: Path | None, report: Report,
-                    compare: Callable[..., Any] | None = None) -> dict:
+                    compare: Callable[..., Any] | None = None, store: Store | None = None) -> dict:
     """The model-artifact section: a plain dict, ``status`` "compared" or "not compared".
 
-    Compared when the comparer is installed, the audited tree is a local directory
-    with model files, and a matched upstream was indexed from a local directory
-    that has them too.  A comparer that fails is recorded, and the audit goes on.
+    Each matched upstream is compared from its files when it was indexed from a local
+    directory that still has them (the weights then too), else from the model artifacts
+    the index recorded for it (``source`` says which). With no code match at all, every
+    upstream with indexed model artifacts is compared: a model-only copy has no code to
+    match. A comparer that fails is recorded, and the audit goes on.
     """
     compare = compare or _comparer()
     if compare is None:
@@ -198,33 +185,62 @@ def model_artifacts(local: Path | None, report: Report,
         return _not_compared("the audited repository is not a local directory (a URL or a ref)")
     if not _has_model_files(local):
         return _not_compared("no model files (config, tokenizer, weights, weight map, LFS pointers) in the audited tree")
+    indexed, problems = _indexed(store)
     matched = {m.upstream for m in report.matches}
-    pairs = [u for u in report.upstreams if u.name in matched and _has_model_files(Path(u.location))]
+    candidates = [u for u in report.upstreams if u.name in matched] or \
+        [u for u in report.upstreams if u.name in indexed]
+    pairs = [(u, "files" if _has_model_files(Path(u.location)) else "index")
+             for u in candidates if u.name in indexed or _has_model_files(Path(u.location))]
     if not pairs:
-        return _not_compared("no matched upstream was indexed from a directory with model files")
+        return _not_compared("no matched upstream has model files, in its directory or in "
+                             "the index")
     sections = []
-    for u in pairs:
+    for u, how in pairs:
         try:
-            result = compare(str(local), u.location)
+            result = compare(str(local), u.location) if how == "files" else \
+                _compare_indexed(indexed[u.name], local, u.name)
         except Exception as exc:  # noqa: BLE001 - bad model files are data, not a crash
-            sections.append({"name": u.name, "verdict": "error", "figures": {},
+            sections.append({"name": u.name, "upstream": u.name, "source": how,
+                             "verdict": "error", "figures": {},
                              "problems": [f"{type(exc).__name__}: {exc}"]})
             continue
         code = sorted({r for m in report.matches if m.upstream == u.name
                        for r in getattr(m, "renames", ())})
-        sections += [_with_code_renames({**s, "upstream": u.name}, code)
+        sections += [_with_code_renames({**s, "upstream": u.name, "source": how}, code,
+                                        upstream_first=how == "index")
                      for s in artifact_sections(result)]
-    return {"status": "compared", "reason": "", "sections": sections}
+    out = {"status": "compared", "reason": "", "sections": sections}
+    if problems:
+        out["problems"] = [f"{where}: {why}" for where, why in problems]
+    return out
 
 
-def _with_code_renames(section: dict, code: list[tuple[str, str]]) -> dict:
+def _indexed(store: Store | None) -> tuple[dict[str, dict], list]:
+    """The model fingerprints the index holds, by upstream ({} for a store without them)."""
+    if store is None or not hasattr(store, "artifacts"):
+        return {}, []
+    from .artifacts.indexed import indexed_models
+
+    return indexed_models(store)
+
+
+def _compare_indexed(fp: dict, local: Path, name: str) -> Any:
+    from .artifacts.fingerprint import compare_with_fingerprint
+
+    return compare_with_fingerprint(fp, local, f"{name} (indexed)")
+
+
+def _with_code_renames(section: dict, code: list[tuple[str, str]],
+                       upstream_first: bool = False) -> dict:
     """The config's key rename map beside the code's identifier rename map: a key renamed
     the same way in both (``vision_batch_size -> vision_chunk``) is one disguise, twice."""
     keys = section.get("figures", {}).get("renamed_keys")
     if section.get("name") != "config" or not (keys or code):
         return section
     # the audit compares (audited, upstream); code renames read upstream -> audited
-    leaf = {b.rsplit(".", 1)[-1]: a.rsplit(".", 1)[-1] for a, b in (keys or {}).items()}
+    # (an indexed upstream is compared as (upstream, audited): its map reads that way already)
+    pairs = [(b, a) if not upstream_first else (a, b) for a, b in (keys or {}).items()]
+    leaf = {a.rsplit(".", 1)[-1]: b.rsplit(".", 1)[-1] for a, b in pairs}
     both = sorted(f"{a} -> {b}" for a, b in code if leaf.get(a) == b)
     figures = {**section["figures"], "code_renames": [f"{a} -> {b}" for a, b in code[:40]],
                "renamed_in_config_and_code": both}

@@ -14,7 +14,7 @@
       files: [README.md, docs/CREDITS.md]   # globs where credit is looked for
       severity: error                       # the credit policy: warning (default) | error
     thresholds: {min_similarity: 0.6, min_lines: 5}
-    exclude: ["third_party/**", "*.ipynb"]  # globs of paths not scanned
+    exclude: ["third_party/**", "*.min.js"]  # globs of paths not scanned
     rules: [compliance/extra-rules.yaml]    # more rule files, relative to this file
     resolutions:                            # reasoned exceptions to a rule
       - rule: apache-2.0/headers

@@ -77,12 +77,21 @@ def holder_names(lines: tuple[str, ...] | list[str]) -> list[str]:
         name = re.sub(r"(?i)copyright|\(c\)|©|all rights reserved\.?", " ", line)
         name = _YEARS.sub(" ", name)
         name = re.sub(r"<[^>]*@[^>]*>|\S+@\S+", " ", name)  # e-mail addresses are not names
+        if _PLACEHOLDER.search(name):  # a template's blank, not a holder (cobra's scaffold)
+            continue
         name = " ".join(re.sub(r"^[\W_]+|[\W_]+$", "", name).split())
         for part in re.split(r"\s*(?:,|;|\band\b)\s*", name):
             part = part.strip(" .")
             if len(part) >= 3 and part.lower() not in _SKIP_NAMES and part not in out:
                 out.append(part)
     return out
+
+
+# the blanks of licence templates and generators: "<copyright holders>", "[fullname]",
+# "NAME HERE <EMAIL ADDRESS>", "{{ author }}", "YOUR NAME"
+_PLACEHOLDER = re.compile(r"<\s*(copyright\s+holders?|owner|name|author|email(\s+address)?|year)"
+                          r"\s*>|\[\s*(fullname|name|owner|year|yyyy|author)\s*\]|\{\{|"
+                          r"\bname\s+here\b|\byour\s+name\b|\bemail\s+address\b", re.I)
 
 
 def own_names(root_name: str, texts: dict[str, str]) -> set[str]:

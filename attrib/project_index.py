@@ -31,16 +31,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
-import numpy as np
-
 from .config import Config, DeclaredUpstream
 from .errors import ConfigError, IndexError_, SourceError, UsageError
-from .engine.fingerprint import Params, band_keys, default_params
+from .engine.fingerprint import Params, band_keys, default_params, minhashes
 from .engine.index import default_location, open_store
-from .engine.index.base import SCHEMA, BlobRecord, IndexedFile, Store, check_params
+from .engine.index.base import (SCHEMA, BlobRecord, IndexedFile, Store, check_params, inflate,
+                                parse_doc)
+from .engine.index.base import artifact_stamp
 from .engine.index.sqlite import SqliteStore, is_wal_file
 from .engine.indexing import index_source
-from .model import Source, UpstreamInfo
+from .model import ParsedFile, Source, UpstreamInfo
 from .engine.sources import open_source, read_git, resolve_commit, with_history
 from .upstreams import is_clone, is_url, local_repo, remote_url
 
@@ -90,6 +90,7 @@ def _export(store: Store, tmp: str, wanted: list[str], known: list[str]) -> list
             store.conn.backup(out.conn)  # in one step: one snapshot, even while others write
             for name in sorted(set(known) - set(wanted)):
                 out.remove_upstream(name)
+            _drop_unexported_artifacts(out)
             return _seal(out, vacuum=len(wanted) < len(known))
         finally:
             out.close()
@@ -98,6 +99,7 @@ def _export(store: Store, tmp: str, wanted: list[str], known: list[str]) -> list
     try:
         for name in wanted:
             out.add_upstream(*copyable.upstream_contents(name))
+            out.put_artifacts(name, store.artifacts(name).get(name, []))
         return _seal(out, vacuum=False)
     finally:
         out.close()
@@ -124,10 +126,12 @@ def import_index(path: str, location: str | None) -> list[UpstreamInfo]:
         names = src.names()
         for name in names:
             src.read(name)  # the check pass: nothing is kept
+            src.artifacts(name)
         store = open_store(location, create=True)
         try:
             for name in names:
                 store.add_upstream(*src.read(name))
+                store.put_artifacts(name, src.artifacts(name))
             return [u for u in store.upstreams() if u.name in names]
         finally:
             store.close()
@@ -258,18 +262,53 @@ class IndexFile:
         rowid, data = rows[0] if len(rows) == 1 else (None, None)
         if not isinstance(data, bytes) or len(data) > MAX_BLOB:
             raise ValueError(f"blob {blob_id[:12]} is not a blob of at most {MAX_BLOB} bytes")
-        count = _fragment_count(data)
-        size = self.params.num_perm * 4
-        frags = self._rows(f"SELECT {_i('idx')}, substr(minhash, 1, ?) FROM fragments "
-                           "WHERE blob = ? ORDER BY idx LIMIT ?", (size + 1, rowid, count + 1))
-        idxs = [i for i, _ in frags]
-        if (len(frags) > count or len(set(idxs)) < len(idxs)
-                or not all(_count(i, "a fragment index") < count for i in idxs)
-                or not all(isinstance(m, bytes) and len(m) == size for _, m in frags)):
+        parsed = _checked_blob(blob_id, data)
+        chosen, values = minhashes(parsed, self.params)
+        frags = self._rows(f"SELECT {_i('idx')} FROM fragments WHERE blob = ? ORDER BY idx "
+                           "LIMIT ?", (rowid, len(parsed.fragments) + 1))
+        if [i for i, in frags] != chosen:
             raise ValueError(f"blob {blob_id[:12]} has fragment rows that do not fit it")
-        values = np.frombuffer(b"".join(m for _, m in frags), dtype=np.uint32)
-        values = values.reshape(len(frags), self.params.num_perm)
-        return BlobRecord(blob_id, data, idxs, values, band_keys(values, self.params))
+        # the MinHash values come from the tokens, never from the file: none can be forged
+        return BlobRecord(blob_id, data, chosen, values, band_keys(values, self.params))
+
+
+    def artifacts(self, name: str) -> list[bytes]:
+        """Upstream ``name``'s model-artifact records, each bounded and decoded once to check
+        it (an export made before they existed has no table for them: none)."""
+        from .engine.index.base import MAX_ARTIFACT_BYTES, MAX_ARTIFACT_RECORDS
+
+        if not self._rows("SELECT 1 FROM sqlite_master WHERE type='table' "
+                          "AND name='model_artifacts'"):
+            return []
+        info, _ = self._info(name)
+        rows = self._rows(
+            f"SELECT {_t('stamp', 200)}, substr(data, 1, ?) FROM model_artifacts "
+            "WHERE upstream = ? ORDER BY idx LIMIT ?",
+            (MAX_ARTIFACT_BYTES + 1, name, MAX_ARTIFACT_RECORDS + 1))
+        stamp = artifact_stamp(info)
+        records = [data for st, data in rows if st == stamp]
+        try:
+            if len(records) > MAX_ARTIFACT_RECORDS or not all(
+                    isinstance(r, bytes) and len(r) <= MAX_ARTIFACT_BYTES for r in records):
+                raise ValueError(f"more than {MAX_ARTIFACT_RECORDS} records or one past "
+                                 f"{MAX_ARTIFACT_BYTES} bytes")
+            from .artifacts.indexed import decode_record
+
+            for record in records:
+                decode_record(record)
+        except (ValueError, RecursionError) as exc:
+            raise IndexError_(f"{self.path}: corrupt index file (upstream {name!r}: model "
+                              f"artifacts: {str(exc)[:200]})") from None
+        return records
+
+
+def _drop_unexported_artifacts(out: SqliteStore) -> None:
+    """Model-artifact rows of the upstreams left out of an export go with them."""
+    conn = out.conn
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' "
+                    "AND name='model_artifacts'").fetchone():
+        conn.execute("DELETE FROM model_artifacts WHERE upstream NOT IN "
+                     "(SELECT name FROM upstreams)")
 
 
 def _t(column: str, limit: int) -> str:
@@ -304,32 +343,27 @@ def _count(value: Any, what: str) -> int:
     return value
 
 
-def _fragment_count(data: bytes) -> int:
-    """Inflate a blob with a bound, check its JSON is what ``decode_blob`` reads; its fragments."""
-    inflater = zlib.decompressobj()
-    raw = inflater.decompress(data, MAX_INFLATED)
-    if inflater.unconsumed_tail or not inflater.eof:
-        raise ValueError(f"a blob is truncated or inflates past {MAX_INFLATED} bytes")
-    doc = json.loads(raw)
+def _checked_blob(blob_id: str, data: bytes) -> ParsedFile:
+    """Inflate a blob with a bound and check it is what ``decode_blob`` reads."""
+    doc = json.loads(inflate(data, MAX_INFLATED))
     if not isinstance(doc, dict):
         raise ValueError("a blob is not a JSON object")
-    texts, raws, lines, ren = (doc.get(k) for k in ("texts", "raw", "line", "ren"))
-    header = doc.get("header", [])  # absent in blobs written before it existed
-    n = len(texts) if isinstance(texts, list) else -1
-    ok = (isinstance(texts, list) and isinstance(raws, list) and isinstance(lines, list)
-          and isinstance(ren, str)
-          and len(raws) == len(lines) == len(ren) == n and set(ren) <= {"0", "1"}
-          and all(isinstance(t, str) for t in texts) and all(isinstance(t, str) for t in raws)
-          and all(type(x) is int for x in lines) and isinstance(doc.get("language"), str)
-          and type(doc.get("lines")) is int and isinstance(header, list)
-          and all(isinstance(h, str) for h in header))
-    frags = doc.get("fragments")
-    if not ok or not isinstance(frags, list) or not all(
-            isinstance(f, list) and len(f) == 6 and isinstance(f[0], str)
-            and isinstance(f[1], str) and all(type(x) is int for x in f[2:])
-            and 0 <= f[4] <= f[5] <= n for f in frags):
+    try:
+        parsed = parse_doc(blob_id, doc)
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise ValueError(f"a blob's tokens or fragments are malformed ({exc})") from None
+    n = len(parsed.stream.texts)
+    s = parsed.stream
+    ok = (isinstance(parsed.language, str) and type(parsed.line_count) is int
+          and all(isinstance(h, str) for h in parsed.header)
+          and all(type(x) is int for x in (*s.lines, *s.cols, *s.end_lines, *s.end_cols))
+          and all(isinstance(f.kind, str) and isinstance(f.name, str)
+                  and all(type(x) is int for x in (f.start_line, f.end_line, f.tok_start,
+                                                   f.tok_end))
+                  and 0 <= f.tok_start <= f.tok_end <= n for f in parsed.fragments))
+    if not ok:
         raise ValueError("a blob's tokens or fragments are malformed")
-    return len(frags)
+    return parsed
 
 
 def _same_file(location: str, path: str) -> bool:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Rebuild attrib/data/common_shingles.bin from pinned, downloaded sources.
+"""Rebuild attrib/data/common_shingles.bin (and _generic.bin) from pinned, downloaded sources.
 
-    python benchmarks/build_background.py [--min-groups 5] [--cache DIR]
+    python benchmarks/build_background.py [--min-groups 5] [--cache DIR] [--only python|generic]
 
 Downloads (``pip download --no-deps``, cached in ``benchmarks/out/background``)
 the wheels below and counts, per shingle, the groups that hold it: each file
@@ -11,19 +11,33 @@ are the framework template independent model projects copy
 (``PretrainedConfig``, ``PreTrainedModel``, ``nn.Module`` idioms).  The
 families in ``TEMPLATE_FAMILIES`` are held out: ``benchmarks/accuracy.py``
 uses them as template negatives, so the table must not have seen them.
+
+The brace languages' table (``common_shingles_generic.bin``, read for every
+file lang/generic.py parses) is built the same way from everyday Go (the Go
+1.19 standard library and the cobra library, Debian packages fetched with
+``apt-get download``, each file a group) plus, whole, what generators and
+project templates write into independent projects: ``cobra-cli init``
+(with and without ``--viper``) and ``cobra-cli add`` (Debian's cobra-cli, run
+in a temporary Go module with Debian's Go toolchain, offline), create-vite's
+templates and create-react-app's (npm tarballs fetched with ``npm pack``).  A
+scaffold two unrelated projects both generated is then no evidence (the
+cobra-template hard negative of benchmarks/incidents.yaml).
 """
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from attrib.engine.background import DATA, Source, build, write  # noqa: E402
+from attrib.engine.background import DATA, GENERIC_DATA, Source, build, write  # noqa: E402
 
 PINNED = {"transformers": "5.23.0", "numpy": "2.4.6", "scipy": "1.17.1",
           "setuptools": "65.5.0", "pip": "23.2.1"}
@@ -42,6 +56,14 @@ TEMPLATE_FAMILIES = (
     "timm_wrapper", "univnet", "upernet", "vit", "vitmatte", "vitpose", "xlm", "xlstm",
 )
 TEMPLATE_FILES = ("configuration_*.py", "modeling_*.py")
+# the brace languages' sources: Debian packages (name=version) and npm tarballs (name@version)
+DEBIAN = {"golang-1.19-src": "1.19.8-2", "golang-github-spf13-cobra-dev": "1.6.1-1",
+          "cobra-cli": "1.3.0-3+b5", "golang-1.19-go": "1.19.8-2"}
+NPM = {"create-vite": "9.3.0", "cra-template": "1.2.0", "cra-template-typescript": "1.2.0"}
+BRACE_FILES = ("*.go", "*.js", "*.jsx", "*.mjs", "*.ts", "*.tsx", "*.java", "*.rs", "*.c",
+               "*.h", "*.cc", "*.cpp")
+# cobra-cli runs, each in a fresh module: what `cobra-cli init` and `add` write
+COBRA_RUNS = (("init",), ("init", "--viper"), ("add", "serve"), ("add", "config"))
 
 
 def wheel(name: str, cache: Path) -> Path:
@@ -64,19 +86,129 @@ def sources(cache: Path) -> list[Source]:
     return out
 
 
+def debian(name: str, cache: Path) -> Path:
+    """The pinned Debian package ``name``, downloaded and unpacked once (nothing installed)."""
+    version = DEBIAN[name]
+    dest = cache / "debian" / f"{name}_{version}"
+    if not dest.is_dir():
+        work = cache / "debian" / "download"
+        work.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["apt-get", "download", "-q", f"{name}={version}"], cwd=work, check=True,
+                       stdout=subprocess.DEVNULL)
+        [deb] = sorted(work.glob(f"{name}_*.deb"))
+        tmp = dest.with_suffix(".part")
+        shutil.rmtree(tmp, ignore_errors=True)
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)], check=True)
+        tmp.rename(dest)
+    return dest
+
+
+def npm(name: str, cache: Path) -> Path:
+    """The pinned npm package ``name``'s tarball, fetched with `npm pack` and unpacked once."""
+    version = NPM[name]
+    dest = cache / "npm" / f"{name}@{version}"
+    if not dest.is_dir():
+        work = cache / "npm" / "download"
+        work.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "pack", "--silent", f"{name}@{version}"], cwd=work, check=True,
+                       stdout=subprocess.DEVNULL)
+        tmp = dest.with_suffix(".part")
+        shutil.rmtree(tmp, ignore_errors=True)
+        with tarfile.open(work / f"{name}-{version}.tgz") as archive:
+            archive.extractall(tmp, filter="data")
+        tmp.rename(dest)
+    return dest
+
+
+def cobra_scaffolds(cache: Path) -> Path:
+    """What cobra-cli generates, one folder per run, offline (its final `go get` may fail)."""
+    dest = cache / "generated" / f"cobra-cli_{DEBIAN['cobra-cli']}"
+    if dest.is_dir():
+        return dest
+    cli = debian("cobra-cli", cache) / "usr" / "bin" / "cobra-cli"
+    goroot = debian("golang-1.19-go", cache) / "usr" / "lib" / "go-1.19"
+    tmp = dest.with_suffix(".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for n, run in enumerate(COBRA_RUNS):
+        module = tmp / f"{n}-{'-'.join(run).replace('--', '')}"
+        module.mkdir(parents=True)
+        (module / "go.mod").write_text("module example.com/app\n\ngo 1.19\n")
+        env = {**os.environ, "PATH": f"{goroot / 'bin'}:{os.environ.get('PATH', '')}",
+               "GOROOT": str(goroot), "GOPROXY": "off", "GOFLAGS": "-mod=mod",
+               "GOPATH": str(tmp / ".gopath"), "HOME": str(tmp)}
+        if run[0] == "add":
+            subprocess.run([str(cli), "init"], cwd=module, env=env, capture_output=True)
+        subprocess.run([str(cli), *run], cwd=module, env=env, capture_output=True)
+    shutil.rmtree(tmp / ".gopath", ignore_errors=True)
+    tmp.rename(dest)
+    return dest
+
+
+def generic_sources(cache: Path) -> list[Source]:
+    go_src = debian("golang-1.19-src", cache) / "usr" / "share" / "go-1.19" / "src"
+    cobra = debian("golang-github-spf13-cobra-dev", cache) / "usr" / "share" / "gocode" / "src"
+    out = [Source(f"golang-1.19-src={DEBIAN['golang-1.19-src']} (Debian)", _no_tests(go_src, cache),
+                  include=BRACE_FILES),
+           Source(f"golang-github-spf13-cobra-dev={DEBIAN['golang-github-spf13-cobra-dev']} "
+                  "(Debian)", cobra, include=BRACE_FILES),
+           Source(f"cobra-cli={DEBIAN['cobra-cli']} (Debian): {', '.join(' '.join(r) for r in COBRA_RUNS)}",
+                  cobra_scaffolds(cache), include=BRACE_FILES, whole=True)]
+    for name in NPM:
+        out.append(Source(f"{name}@{NPM[name]} (npm): its templates", _templates(npm(name, cache)),
+                          include=BRACE_FILES, whole=True))
+    return out
+
+
+def _templates(package: Path) -> Path:
+    """The template folders of an unpacked npm package (not the generator's own bundled code)."""
+    dest = package.with_name(package.name + ".templates")
+    if not dest.is_dir():
+        tmp = dest.with_suffix(".part")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        for folder in sorted((package / "package").glob("template*")):
+            if folder.is_dir():
+                shutil.copytree(folder, tmp / folder.name, symlinks=True)
+        tmp.rename(dest)
+    return dest
+
+
+def _no_tests(root: Path, cache: Path) -> Path:
+    """The Go tree without its tests and test data (a symlink-free copy, made once)."""
+    dest = cache / "generated" / "go-src-no-tests"
+    if dest.is_dir():
+        return dest
+    tmp = dest.with_suffix(".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for path in sorted(root.rglob("*.go")):
+        rel = path.relative_to(root)
+        if path.name.endswith("_test.go") or "testdata" in rel.parts or path.is_symlink():
+            continue
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, tmp / rel)
+    tmp.rename(dest)
+    return dest
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--min-groups", type=int, default=5)
     parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / "out" / "background")
     parser.add_argument("--out", type=Path, default=DATA)
+    parser.add_argument("--only", choices=["python", "generic"],
+                        help="rebuild one table (default: both)")
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    meta, table = build(sources(args.cache), args.min_groups)
-    write(meta, table, args.out)
-    size = args.out.stat().st_size
-    print(f"{args.out}: {meta['shingles']} common shingles from {meta['files']} files in "
-          f"{meta['groups']} groups, {size / 1024:.0f} KiB, {time.perf_counter() - t0:.0f} s")
+    for kind, out in (("python", args.out), ("generic", GENERIC_DATA)):
+        if args.only not in (None, kind):
+            continue
+        t0 = time.perf_counter()
+        found = sources(args.cache) if kind == "python" else generic_sources(args.cache)
+        meta, table = build(found, args.min_groups, generic=kind == "generic")
+        write(meta, table, out)
+        size = out.stat().st_size
+        print(f"{out}: {meta['shingles']} common shingles from {meta['files']} files in "
+              f"{meta['groups']} groups, {size / 1024:.0f} KiB, {time.perf_counter() - t0:.0f} s")
     return 0
 
 

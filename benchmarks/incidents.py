@@ -6,6 +6,7 @@
     python benchmarks/incidents.py --list               # the clone commands that fill that folder
     python benchmarks/incidents.py --case crossover-oneshot --json out.json
     python benchmarks/incidents.py --drop-missing       # index snapshots that lack blobs anyway
+    python benchmarks/incidents.py --heldout            # only the held-out cases (--seen: the others)
 
 The cases are in incidents.yaml beside this file: repositories, commits, paths
 and line spans only, no third-party code. For each case the upstream is indexed
@@ -114,6 +115,7 @@ class Result:
     found: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     false_positives: list[str] = field(default_factory=list)
+    post_run_false_positives: list[str] = field(default_factory=list)  # of post_run pairs
     other: list[Match] = field(default_factory=list)
     verdict: str = ""
     index_seconds: float = 0.0
@@ -145,7 +147,10 @@ def repos_of(cases: list[dict]) -> list[str]:
 def mirror_dir(mirrors: Path, repo: str) -> Path | None:
     """The git directory of REPO ("owner/name") under MIRRORS, or None when absent."""
     base = mirrors / repo.replace("/", "+")
-    for candidate in (base, base / "repo", base.with_suffix(".git")):
+    # git clone --mirror gives MIRRORS/owner+name; the fetch tool gives .../repo, a bare
+    # directory, or .../repo/.git, a work tree's; a plain clone gives .../.git.
+    for candidate in (base, base / "repo", base / "repo" / ".git", base / ".git",
+                      base.with_suffix(".git")):
         if (candidate / "objects").is_dir() and (candidate / "HEAD").is_file():
             return candidate
     return None
@@ -257,13 +262,17 @@ def covers(m: Match, span: Span) -> bool:
     return m.path == span.path and 2 * span.overlap(m.start, m.end) >= span.size()
 
 
-def hits(m: Match, name: str, suspect: Span, upstream: str) -> bool:
+def hits(m: Match, name: str, suspect: Span, upstream: str, also: list[str] = ()) -> bool:
+    """M covers SUSPECT and aligns it with UPSTREAM (or a place in ALSO holding the same blob)."""
     if not covers(m, suspect) or m.upstream != name:
         return False
     if upstream == "*":
         return True
-    up = Span.parse(upstream)
-    return m.upstream_path == up.path and any(up.overlap(a, b) for a, b in m.projected(suspect))
+    for place in (upstream, *also):
+        up = Span.parse(place)
+        if m.upstream_path == up.path and any(up.overlap(a, b) for a, b in m.projected(suspect)):
+            return True
+    return False
 
 
 def label(pair: dict) -> str:
@@ -278,13 +287,17 @@ def score(result: Result, matches: list[Match]) -> None:
                         ("negative", case.get("must_not_match") or [])):
         for pair in pairs:
             suspect = Span.parse(pair["suspect"])
-            hit = [i for i, m in enumerate(matches) if hits(m, name, suspect, pair["upstream"])]
+            also = pair.get("upstream_also") or []
+            hit = [i for i, m in enumerate(matches)
+                   if hits(m, name, suspect, pair["upstream"], also)]
             touched.update(i for i, m in enumerate(matches)
                            if m.path == suspect.path and suspect.overlap(m.start, m.end))
             if kind == "truth":
                 (result.found if hit else result.missed).append(label(pair))
             elif hit:
                 result.false_positives.append(label(pair))
+                if pair.get("post_run"):
+                    result.post_run_false_positives.append(label(pair))
     result.other = [m for i, m in enumerate(matches) if i not in touched]
 
 
@@ -350,7 +363,11 @@ def negatives(case: dict) -> int:
     return len(case.get("must_not_match") or [])
 
 
-def table(results: list[Result]) -> str:
+def is_heldout(case: dict) -> bool:
+    return bool(case.get("heldout"))
+
+
+def table(results: list[Result], title: str = "total") -> str:
     head = ("| case | lang | functions found | false positives | other matches "
             "| verdict expected | verdict actual | time (s) |")
     rows = [head, "|" + "---|" * 8]
@@ -377,7 +394,7 @@ def table(results: list[Result]) -> str:
     secs = sum(r.index_seconds + r.scan_seconds for r in ran)
     skipped = len(results) - len(ran)
     recall = f" ({found / truths:.2f})" if truths else ""
-    rows.append(f"| **total** ({len(ran)} run, {skipped} skipped or failed) | "
+    rows.append(f"| **{title}** ({len(ran)} run, {skipped} skipped or failed) | "
                 f"| {found} / {truths}{recall} | {fps} / {negs} | {others} "
                 f"| | {right} / {len(ran)} right | {secs:.1f} |")
     return "\n".join(rows)
@@ -401,9 +418,11 @@ def details(results: list[Result]) -> str:
 
 
 def to_json(results: list[Result]) -> list[dict]:
-    return [{"id": r.case["id"], "status": r.status, "message": r.message,
-             "expected": r.case.get("expected"), "verdict": r.verdict, "found": r.found,
+    return [{"id": r.case["id"], "heldout": is_heldout(r.case), "status": r.status,
+             "message": r.message, "expected": r.case.get("expected"),
+             "predicted": r.case.get("predicted"), "verdict": r.verdict, "found": r.found,
              "missed": r.missed, "false_positives": r.false_positives,
+             "post_run_false_positives": r.post_run_false_positives,
              "other_matches": [m.__dict__ for m in r.other], "dropped_missing_blobs": r.dropped,
              "index_seconds": round(r.index_seconds, 3), "scan_seconds": round(r.scan_seconds, 3)}
             for r in results]
@@ -416,6 +435,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--list", action="store_true",
                         help="print the `git clone --mirror` commands that fill the folder")
     parser.add_argument("--case", action="append", default=[], help="run only this case id")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--heldout", action="store_true",
+                       help="run only the held-out cases (heldout: true)")
+    which.add_argument("--seen", action="store_true",
+                       help="run only the cases that are not held out")
     parser.add_argument("--data", default=str(DATA), help="the incident data file")
     parser.add_argument("--attrib", default="attrib", help="how to run attrib (default: attrib)")
     parser.add_argument("--drop-missing", action="store_true",
@@ -438,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"incidents.py: no case {', '.join(sorted(unknown))} in {args.data}", file=sys.stderr)
         return 2
-    chosen = [c for c in cases if not args.case or c["id"] in args.case]
+    chosen = [c for c in cases if (not args.case or c["id"] in args.case)
+              and (not args.heldout or is_heldout(c)) and (not args.seen or not is_heldout(c))]
     attrib = shlex.split(args.attrib)
     if shutil.which(attrib[0]) is None:
         print(f"incidents.py: cannot run {attrib[0]!r} (install attrib or pass --attrib)",
@@ -456,7 +481,24 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     version = subprocess.run([*attrib, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"attrib: {version}; mirrors: {mirrors}\n")
-    print(table(results))
+    held = [r for r in results if is_heldout(r.case)]
+    seen = [r for r in results if not is_heldout(r.case)]
+    for title, part in (("held-out", held), ("seen", seen)):
+        if part:
+            print(f"{title.capitalize()} cases:\n")
+            print(table(part, title) + "\n")
+    post = [(r, pair) for r in held if r.status == "ok"
+            for pair in r.case.get("must_not_match") or [] if pair.get("post_run")]
+    if post:
+        fp_post = sum(len(r.post_run_false_positives) for r in held if r.status == "ok")
+        fp_all = sum(len(r.false_positives) for r in held if r.status == "ok")
+        n_all = sum(negatives(r.case) for r in held if r.status == "ok")
+        print(f"Held-out false positives: {fp_all - fp_post} / {n_all - len(post)} among the "
+              f"pairs written before the first run, {fp_post} / {len(post)} among the post_run "
+              "pairs (taken from that run's other matches).\n")
+    if held and seen:
+        print("All cases:\n")
+        print(table(results) + "\n")
     extra = details(results)
     if extra:
         print("\n" + extra)

@@ -8,7 +8,11 @@ Prints figures; never asserts on them. Targets (issue 13):
   under 0.2 s;
 - shared mistakes on generated 4-choice answer sets (accuracy 0.6): a copy that keeps the
   upstream's answers (10% changed by a fine-tune) found at 50 probes with p < 0.001, and the
-  false-positive rate of two independent models of the same accuracy over 1,000 draws.
+  false-positive rate of two independent models of the same accuracy over 1,000 draws;
+- by index: generated models saved as safetensors, PyTorch zip and GGUF; noise-perturbed copies
+  at 3 noise levels, fine-tunes of the upstream and independent models (20 each) compared with
+  the upstream's files and with its indexed fingerprint alone: the verdicts called, how often
+  the two agree, the record's size and the by-index comparison's time.
 
 Run::
 
@@ -25,8 +29,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from attrib.artifacts import compare_models
+from attrib.artifacts.fingerprint import compare_with_fingerprint, fingerprint
+from attrib.artifacts.gguf import write_gguf
+from attrib.artifacts.indexed import decode_record, encode_record
 from attrib.artifacts.outputs import compare_outputs
+from attrib.artifacts.tensorfile import write_safetensors
+from attrib.artifacts.torchzip import write_torch_zip
 
 CHOICES = "ABCD"
 
@@ -100,13 +111,71 @@ def shared_mistake_figures(tmp: Path, draws: int, probes: int = 50, acc: float =
           f"(false-positive rate {flagged / draws:.3%}), median p {statistics.median(p_other):.2g}")
 
 
+FORMATS = {"safetensors": lambda d, t: write_safetensors(d / "model.safetensors", t),
+           "pytorch-zip": lambda d, t: write_torch_zip(d / "pytorch_model.bin", t),
+           "gguf": lambda d, t: write_gguf(d / "model.gguf", t)}
+
+
+def generated(seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {f"model.layers.{i}.{p}.weight": (rng.standard_normal((96, 64)) * 0.02 * (1 + i % 3))
+            .astype(np.float32) for i in range(6) for p in ("q_proj", "mlp")}
+
+
+def variants(base: dict, seed: int) -> dict[str, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    out = {f"noise {f}": {n: (t + rng.standard_normal(t.shape) * f * t.std()).astype(np.float32)
+                          for n, t in base.items()} for f in (0.01, 0.1, 0.5)}
+    tuned = {}
+    for i, (n, t) in enumerate(base.items()):  # low-rank deltas growing layer by layer
+        delta = np.outer(rng.standard_normal(t.shape[0]), rng.standard_normal(t.shape[1]))
+        tuned[n] = (t + delta / delta.std() * t.std() * 0.05 * 2 ** (i % 4)).astype(np.float32)
+    out["fine-tune"] = tuned
+    out["independent"] = generated(10_000 + seed)
+    return out
+
+
+def by_index_figures(tmp: Path, models: int) -> None:
+    print(f"by index ({models} upstreams per format; each with 5 suspects):")
+    for fmt, write in FORMATS.items():
+        called: dict[str, list[str]] = {}
+        agree, sizes, seconds = 0, [], []
+        for m in range(models):
+            up = tmp / fmt / f"up{m}"
+            up.mkdir(parents=True)
+            base = generated(m)
+            write(up, base)
+            record = encode_record(fingerprint(up)[0])
+            sizes.append(len(record))
+            fp = decode_record(record)
+            for kind, tensors in variants(base, m).items():
+                suspect = tmp / fmt / f"s{m}-{kind}"
+                suspect.mkdir()
+                write(suspect, tensors)
+                files = compare_models(up, suspect)
+                start = time.perf_counter()
+                index = compare_with_fingerprint(fp, suspect, "indexed")
+                seconds.append(time.perf_counter() - start)
+                called.setdefault(kind, []).append(index.verdict)
+                # the verdict and its kind (noise-perturbed or fine-tuned) both
+                agree += (files.verdict, files.weights.detail) == (index.verdict,
+                                                                   index.weights.detail)
+        total = models * 5
+        line = ", ".join(f"{kind} {sum(v == 'derived' for v in got)}/{len(got)} derived"
+                         for kind, got in called.items())
+        print(f"  {fmt}: {line}; by index = by files (verdict and kind) {agree}/{total}; record "
+              f"{statistics.median(sizes):,.0f} bytes; compare {statistics.median(seconds):.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--models", type=int, default=20, help="upstreams per format (by index)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         weight_map_figures(Path(tmp))
         shared_mistake_figures(Path(tmp), args.draws)
+        by_index_figures(Path(tmp), args.models)
 
 
 if __name__ == "__main__":

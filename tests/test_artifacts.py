@@ -285,3 +285,76 @@ def test_cli_boundary_turns_a_missing_model_into_exit_2(tmp_path, monkeypatch, c
         entry.main(["model", "compare", str(tmp_path / "nope"), str(tmp_path)])
     assert exit_info.value.code == 2
     assert "no such model" in capsys.readouterr().err
+
+
+# -- PyTorch zip checkpoints and GGUF: the same comparison as safetensors ----------------------
+
+def _torch(directory, tensors, dtype="F32", config=None):
+    from attrib.artifacts.torchzip import write_torch_zip
+
+    directory.mkdir(parents=True, exist_ok=True)
+    write_torch_zip(directory / "pytorch_model.bin", tensors, dtype)
+    if config is not None:
+        (directory / "config.json").write_text(json.dumps(config))
+    return directory
+
+
+def _gguf(directory, tensors, dtype="F32"):
+    from attrib.artifacts.gguf import write_gguf
+
+    directory.mkdir(parents=True, exist_ok=True)
+    write_gguf(directory / "model.gguf", tensors, {"general.architecture": "tiny",
+                                                   "tokenizer.ggml.tokens": ["a", "b"]}, dtype)
+    return directory
+
+
+@pytest.mark.parametrize("write", [_torch, _gguf], ids=["pytorch-zip", "gguf"])
+def test_checkpoint_formats_compare_like_safetensors(tmp_path, upstream, write):
+    copy = write(tmp_path / "copy", {n.replace("vpm.", "vision."): t
+                                     for n, t in noisy(weights(1), 0.05).items()})
+    report = compare_models(upstream, copy)
+    assert report.weights.verdict == "derived" and "noise-perturbed" in report.weights.detail
+    assert report.weights.figures["key_map"] == {"vpm.*": "vision.*"}
+    assert report.weight_map.figures["key_map"] == {"vpm.*": "vision.*"}
+    tuned = write(tmp_path / "tuned", fine_tune(weights(1), 4), "F16")
+    assert "fine-tuned" in compare_models(upstream, tuned).weights.detail
+    other = write(tmp_path / "other", weights(8), "BF16")
+    assert compare_models(upstream, other).verdict == "independent"
+
+
+def test_torch_zip_table_from_the_pickle_opcodes(tmp_path):
+    from attrib.artifacts.torchzip import read_torch_zip
+
+    path = _torch(tmp_path / "m", weights(1), "F16") / "pytorch_model.bin"
+    tensors, skipped = read_torch_zip(path)
+    assert skipped == [] and [t.name for t in tensors] == sorted(SHAPES)
+    assert {t.name: t.shape for t in tensors} == SHAPES
+    assert {t.dtype for t in tensors} == {"F16"} and all(t.offset for t in tensors)
+
+
+def test_gguf_header(tmp_path):
+    from attrib.artifacts.gguf import read_gguf
+
+    header, skipped = read_gguf(_gguf(tmp_path / "g", weights(1)) / "model.gguf")
+    assert header.version == 3 and skipped == []
+    assert header.metadata["general.architecture"] == "tiny"
+    assert header.metadata["tokenizer.ggml.tokens"]["count"] == 2  # a count and a hash
+    assert {t.name: t.shape for t in header.tensors} == SHAPES  # ggml's dims reversed
+
+
+def test_reads_what_real_torch_save_writes(tmp_path):
+    """Only where torch is installed (not a dependency): the layout of a real torch.save."""
+    torch = pytest.importorskip("torch")
+    from attrib.artifacts.tensorfile import open_flat, to_float32
+    from attrib.artifacts.torchzip import read_torch_zip, tensor_refs
+
+    base = torch.randn(8, 6)
+    state = {"a": torch.randn(4, 3), "half": torch.randn(5).half(), "view": base[2:4],
+             "t": base.t(), "ids": torch.arange(3)}
+    torch.save({"model": state}, tmp_path / "m.pt")
+    tensors, _ = read_torch_zip(tmp_path / "m.pt")
+    assert {t.name: t.shape for t in tensors} == {f"model.{k}": tuple(v.shape)
+                                                  for k, v in state.items()}
+    for ref in tensor_refs(tmp_path / "m.pt", tensors):
+        values = to_float32(np.asarray(open_flat(ref)), ref.dtype).reshape(ref.shape)
+        assert np.allclose(values, state[ref.name[6:]].float().numpy())

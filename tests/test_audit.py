@@ -223,8 +223,10 @@ def attrib(*args: str) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
-def test_audit_compares_the_weights_and_draws_the_noise_histogram(tmp_path):
-    """The Llama3-V check: the suspect's weights are the upstream's plus Gaussian noise."""
+@pytest.fixture
+def noisy_weights(tmp_path: Path) -> tuple[Path, str]:
+    """The Llama3-V case in full: the example's code copy, and the upstream's weights plus
+    Gaussian noise under renamed tensor names; returns (suspect, index)."""
     import numpy as np
 
     from attrib.artifacts.tensorfile import write_safetensors
@@ -242,6 +244,12 @@ def test_audit_compares_the_weights_and_draws_the_noise_histogram(tmp_path):
     write_safetensors(suspect / "model.safetensors", noisy)
     idx = str(tmp_path / "idx.sqlite")
     assert attrib("index", "add", str(upstream), "--name", "MiniCPM-V", "--index", idx)[0] == 0
+    return suspect, idx
+
+
+def test_audit_compares_the_weights_and_draws_the_noise_histogram(noisy_weights, tmp_path):
+    """The Llama3-V check: the suspect's weights are the upstream's plus Gaussian noise."""
+    suspect, idx = noisy_weights
     code, out, err = attrib("audit", str(suspect), "--index", idx, "--format", "json")
     assert code == 1, err
     artifacts = json.loads(out)["audit"]["model_artifacts"]
@@ -253,6 +261,114 @@ def test_audit_compares_the_weights_and_draws_the_noise_histogram(tmp_path):
     assert attrib("audit", str(suspect), "--index", idx, "-o", str(html_out))[0] == 1
     page = html_out.read_text()
     assert "<svg" in page and "Gaussian" in page
+
+
+# -- the page's layout, measured in a real browser (issue 12, item 8) --------------------------
+
+# Run in a copy of the page (the report itself runs no script: its CSP allows none): open every
+# <details>, then write into the DOM what the layout engine measured.
+MEASURE = """<script>
+document.querySelectorAll('details').forEach(d => d.open = true);
+const px = e => e.getBoundingClientRect().width;
+const out = {tables: [], body: px(document.body), overflow: document.documentElement.scrollWidth};
+for (const t of document.querySelectorAll('table.code')) {
+  const row = [...t.rows].find(r => r.cells.length === 4 && r.cells[0].tagName === 'TD');
+  if (row) out.tables.push({table: px(t), cells: [...row.cells].map(px),
+                            em: parseFloat(getComputedStyle(t).fontSize),
+                            wordBreak: getComputedStyle(row.cells[1]).wordBreak,
+                            wrap: getComputedStyle(row.cells[1]).whiteSpace});
+}
+const pre = document.createElement('pre');
+pre.id = 'measured';
+pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>"""
+# A part of the page alone in the viewport (headless screenshots cannot scroll), same CSS.
+ISOLATE = """<script>
+document.querySelectorAll('details').forEach(d => d.open = true);
+document.body.replaceChildren(document.querySelector(%r).closest('section'));
+</script>"""
+
+
+def _with_script(page: Path, script: str, name: str) -> Path:
+    """A copy of ``page`` that runs ``script`` (its CSP loosened for inline scripts only)."""
+    html = page.read_text(encoding="utf-8")
+    assert "default-src 'none';" in html
+    html = html.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
+    copy = page.with_name(name)
+    copy.write_text(html.replace("</body>", script + "</body>"), encoding="utf-8")
+    return copy
+
+
+def measure(tmp_path: Path, page: Path, width: int = 1280) -> dict:
+    dom = _browser(tmp_path, f"--window-size={width},900", "--dump-dom",
+                   _with_script(page, MEASURE, f"measure-{width}.html").as_uri()).stdout
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom, re.S)
+    assert found, dom[-2000:]
+    import html
+
+    return json.loads(html.unescape(found.group(1)))
+
+
+def screenshot(tmp_path: Path, page: Path, name: str, selector: str | None = None) -> Path:
+    target = page if selector is None else _with_script(page, ISOLATE % selector, f"{name}.html")
+    shot = tmp_path / f"{name}.png"
+    _browser(tmp_path, f"--screenshot={shot}", "--window-size=1280,900", target.as_uri())
+    assert shot.is_file() and _png_pixels_vary(shot.read_bytes()), name
+    if os.environ.get("ATTRIB_KEEP_SCREENSHOTS"):  # a directory: to look at them yourself
+        shutil.copy(shot, Path(os.environ["ATTRIB_KEEP_SCREENSHOTS"]) / shot.name)
+    return shot
+
+
+def test_html_code_columns_take_the_width_and_wrap_at_spaces(noisy_weights, tmp_path):
+    """Side-by-sides give the code most of the width at a desktop and a phone width; a
+    line-number column stays a few characters wide; code is not broken inside words."""
+    suspect, idx = noisy_weights
+    page = tmp_path / "report.html"
+    assert attrib("audit", str(suspect), "--index", idx, "-o", str(page))[0] == 1
+    for width in (1280, 600):
+        got = measure(tmp_path, page, width)
+        assert len(got["tables"]) == page.read_text().count('<table class="code">') > 20
+        for t in got["tables"]:
+            left_n, left, right_n, right = t["cells"]
+            assert left + right >= 0.75 * t["table"], (width, t)
+            assert max(left_n, right_n) <= 6 * t["em"], (width, t)
+            assert abs(left - right) <= 2  # both sides alike
+            assert t["wordBreak"] != "break-all" and t["wrap"] == "pre-wrap"
+        assert got["overflow"] <= width  # nothing pushes the page wider than the window
+    top = screenshot(tmp_path, page, "top")
+    card = screenshot(tmp_path, page, "card", "#m1")
+    art = screenshot(tmp_path, page, "artifacts", "#artifacts")
+    assert len({top.read_bytes(), card.read_bytes(), art.read_bytes()}) == 3
+
+
+def test_html_has_contents_links_to_every_card_and_says_what_and_when(noisy_weights, tmp_path):
+    suspect, idx = noisy_weights
+    page = tmp_path / "report.html"
+    assert attrib("audit", str(suspect), "--index", idx, "-o", str(page))[0] == 1
+    html = page.read_text(encoding="utf-8")
+    report = json.loads(attrib("audit", str(suspect), "--index", idx, "--format", "json")[1])
+    cards = re.findall(r'<section class="card" id="(m\d+)">', html)
+    assert len(cards) == len(report["matches"])
+    links = set(re.findall(r'href="#(m\d+)"', html))
+    assert links == set(cards)  # the map reaches every match card, and only real ones
+    toc = re.search(r'<nav class="toc".*?</nav>', html, re.S).group(0)
+    for section in ("summary", "map", "obligations", "matches", "artifacts", "skipped"):
+        assert f'href="#{section}"' in toc and f'id="{section}"' in html
+    long = [m for m in report["matches"] if len(m["excerpt"]) > 30]
+    assert html.count("<details open>") + html.count("<details>") == len(report["matches"])
+    assert html.count("<details>") >= len(long)  # long ones start collapsed
+    assert re.search(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", html)
+    assert "indexed from <code>" in html  # where the upstream came from (no URL: a directory)
+    assert re.search(r"<td>\d+% of \d+ lines</td>", html)  # the share of the repository
+    dom = _browser(tmp_path, "--dump-dom", page.as_uri()).stdout
+    assert 'href="#m1"' in dom and "<details" in dom  # the browser kept them
+
+
+def test_html_generation_date_follows_source_date_epoch(monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    page = render_html(Report("t", (), (), ()))
+    assert "generated 2023-11-14 22:13 UTC" in page
 
 
 def test_leftovers_name_the_upstream_a_repository_cannot_do_without(tmp_path):

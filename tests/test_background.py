@@ -2,6 +2,7 @@
 """The background table: shingles of framework templates count once per model family."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -104,3 +105,54 @@ def test_command_line_without_sources_fails_with_usage(tmp_path):
                            str(tmp_path / "t.bin")], capture_output=True, text=True)
     assert done.returncode == 2 and "at least one PATH" in done.stderr
     assert not (tmp_path / "t.bin").exists()
+
+
+GO_SCAFFOLD = """package cmd
+
+import "os"
+
+var rootCmd = &Command{Use: "tool", Short: "a short description of the tool"}
+
+func Execute() {
+	if err := rootCmd.Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+func init() {
+	rootCmd.Flags().BoolP("toggle", "t", false, "help message for toggle")
+	rootCmd.PersistentFlags().StringVar(&configFile, "config", "", "config file")
+}
+"""
+
+
+def test_a_template_source_makes_every_shingle_of_its_brace_language_files_common(tmp_path):
+    """A generator's output (here a made-up Go scaffold) is what independent projects share."""
+    from attrib.engine.fingerprint import default_params, shingle_hashes
+    from attrib.engine.lang import generic
+
+    (tmp_path / "scaffold" / "cmd").mkdir(parents=True)
+    (tmp_path / "scaffold" / "cmd" / "root.go").write_text(GO_SCAFFOLD)
+    (tmp_path / "scaffold" / "helper.py").write_text("x = 1\n")  # not a brace language: unread
+    source = Source("scaffold", tmp_path / "scaffold", include=("*.go", "*.py"), whole=True)
+    meta, table = build([source], min_groups=5, generic=True)
+    stream, _ = generic.parse(GO_SCAFFOLD, "go")
+    hashes = shingle_hashes(stream, default_params().k)
+    assert is_common(hashes, table).all()
+    assert meta["files"] == 1 and meta["sources"][0]["whole"] is True
+    # without the flag one file is one group, below min_groups: nothing is common
+    _, none = build([Source("scaffold", tmp_path / "scaffold", include=("*.go",))], 5,
+                    generic=True)
+    assert not is_common(hashes, none).any()
+
+
+def test_shipped_generic_table_fits_the_brace_normaliser_and_is_used_for_go_not_python():
+    from attrib.engine.background import GENERIC_DATA, common_for
+
+    header = json.loads(GENERIC_DATA.read_bytes().partition(b"\n")[0])
+    assert header["normaliser"].split("-")[-1] == normaliser_version().split("-")[-1]
+    assert len(common_for("go", normaliser_version(), header["k"])) == header["shingles"]
+    assert len(common_for("python", normaliser_version(), header["k"])) == table_header()["shingles"]
+    labels = " ".join(s["source"] for s in header["sources"])
+    assert "golang-1.19-src" in labels and "cobra-cli" in labels and "create-vite" in labels
+    assert GENERIC_DATA.stat().st_size < 1 << 20

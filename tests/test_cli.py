@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +176,179 @@ def test_main_maps_bugs_to_exit_3(monkeypatch, capsys):
         main([])
     assert exc.value.code == 3
     assert "internal error" in capsys.readouterr().err
+
+
+# -- output people read (issue 12, item 7) ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def example_index(tmp_path_factory) -> str:
+    idx = str(tmp_path_factory.mktemp("example") / "ex.sqlite")
+    assert run("index", "add", str(EXAMPLES / "minicpmv"), "--name", "MiniCPM-V",
+               "--index", idx)[0] == 0
+    return idx
+
+
+def run_in(cwd: Path, *args: str, columns: int = 100) -> tuple[int, str, str]:
+    import os
+
+    done = subprocess.run([sys.executable, "-c", "from attrib.cli.main import main; main()",
+                           *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "COLUMNS": str(columns)})
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_text_report_opens_with_the_verdict_and_bounds_the_evidence(tmp_path, example_index):
+    code, out, _ = run_in(tmp_path, "scan", str(EXAMPLES / "llama3v"), "--index", example_index)
+    assert code == 1
+    lines = out.splitlines()
+    first_match = next(i for i, l in enumerate(lines) if "  <-  MiniCPM-V:" in l)
+    head = "\n".join(lines[:6])
+    assert "MiniCPM-V (Apache-2.0): COPY WITHOUT CREDIT" in head
+    assert "% of the " in head and "lines copied" in head and "unmet: " in head
+    assert "Licence obligations" in "\n".join(lines[:first_match])  # the fixes, before evidence
+    assert len(lines) < 300  # 438 lines before; every match still named, each on a line
+    assert all(max(map(len, lines[i].split(" | "))) <= 100 for i in range(len(lines))
+               if " | " in lines[i])  # side-by-sides keep to the terminal's 100 columns
+    report = json.loads(run("scan", str(EXAMPLES / "llama3v"), "--index", example_index,
+                            "--format", "json")[1])
+    for m in report["matches"]:
+        assert f"{m['path']}:{m['start_line']}-{m['end_line']}  <-  " in out
+    # each cut says how much it left out, of how many, and how to see all
+    cuts = [tuple(map(int, c)) for c in re.findall(r"\.\.\. (\d+) more of (\d+) lines "
+                                                   r"\(--full shows all\)", out)]
+    quoted = {len(m["excerpt"]) for m in report["matches"]}
+    assert cuts and all(total in quoted and 0 < n < total for n, total in cuts)
+    assert lines[-1].endswith("MiniCPM-V: COPY WITHOUT CREDIT.")  # and once more at the end
+
+
+def test_full_shows_every_quoted_line_of_every_match(tmp_path, example_index):
+    code, out, _ = run_in(tmp_path, "scan", str(EXAMPLES / "llama3v"), "--index",
+                          example_index, "--full")
+    assert code == 1 and "more of" not in out and " more matches" not in out
+    report = json.loads(run("scan", str(EXAMPLES / "llama3v"), "--index", example_index,
+                            "--format", "json")[1])
+    rows = [l for l in out.splitlines() if re.match(r"    [ \d]{4}\d ", l)]
+    assert len(rows) == sum(len(m["excerpt"]) for m in report["matches"])
+    renames = {f"{r['upstream']} -> {r['suspect']}" for m in report["matches"]
+               for r in m["renames"]}
+    flat = " ".join(out.split())
+    assert all(r in flat for r in renames)
+
+
+def _on_a_terminal(cwd: Path, *args: str) -> str:
+    """Run attrib with stdout and stderr on a pseudo-terminal, as a user's shell does."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", "from attrib.cli.main import main; main()",
+                             *args], stdout=slave, stderr=slave, cwd=cwd)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert proc.wait(timeout=120) == 1
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_audit_on_a_terminal_writes_the_page_to_a_file_and_says_where(tmp_path, example_index):
+    screen = _on_a_terminal(tmp_path, "audit", str(EXAMPLES / "llama3v"), "--index",
+                            example_index)
+    page = tmp_path / "attrib-audit-llama3v.html"
+    assert page.is_file() and page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert "<html" not in screen and len(screen.splitlines()) <= 3
+    assert "wrote the HTML report to attrib-audit-llama3v.html" in screen
+    assert "MiniCPM-V (Apache-2.0): COPY WITHOUT CREDIT" in screen
+    # piped, the page goes to stdout and nothing is written
+    page.unlink()
+    code, out, err = run_in(tmp_path, "audit", str(EXAMPLES / "llama3v"), "--index",
+                            example_index)
+    assert code == 1 and out.startswith("<!DOCTYPE html>") and not err
+    assert not page.exists()
+
+
+def test_audit_output_file_says_where_and_the_verdict(tmp_path, example_index):
+    code, out, err = run_in(tmp_path, "audit", str(EXAMPLES / "llama3v"), "--index",
+                            example_index, "-o", "report.html")
+    assert code == 1 and not out
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert err.splitlines() == ["MiniCPM-V (Apache-2.0): COPY WITHOUT CREDIT, 302 lines copied "
+                                "in 5 files", "wrote the HTML report to report.html"]
+
+
+def test_rules_list_offers_only_the_formats_it_honours():
+    result = CliRunner().invoke(cli, ["rules", "list", "--help"])
+    assert "[text|json]" in result.output and "sarif" not in result.output
+    code, out, err = run("rules", "list", "--format", "sarif")
+    assert code == 2 and not out and "'sarif' is not one of 'text', 'json'" in err
+    assert json.loads(run("rules", "list", "--format", "json")[1])["rules"]
+
+
+# -- the README's quick start prints what the README shows (issue 12, item 9) -----------------
+
+README = EXAMPLES.parent / "README.md"
+SAMPLE_MARK = "<!-- quick-start sample:"
+ELIDED = "[...]"
+UPDATE_GOLDEN = "ATTRIB_UPDATE_GOLDEN"  # set to 1 to rewrite the sample from the real output
+
+
+def _quick_start(readme: str) -> tuple[list[str], tuple[int, int]]:
+    """The attrib commands of the quick-start block, and the sample block's line span."""
+    lines = readme.splitlines()
+    start = lines.index("## Quick start (one command, offline, on the bundled example)")
+    block = lines.index("```sh", start) + 1
+    commands = [c.strip() for c in lines[block].split("&&") if c.strip().startswith("attrib ")]
+    mark = next(i for i in range(start, len(lines)) if lines[i].startswith(SAMPLE_MARK))
+    assert lines[mark + 1] == "```"
+    end = lines.index("```", mark + 2)
+    return commands, (mark + 2, end)
+
+
+def _sample_of(output: str) -> list[str]:
+    """What the README shows of ``output``: the summary, then one match side by side."""
+    lines = output.splitlines()
+    summary = lines[:lines.index("")]
+    starts = [i for i, l in enumerate(lines) if re.match(r"^\S+:\d+-\d+  <-  \S+:\d+-\d+$", l)
+              and lines[i + 1].startswith("  similarity")]
+    pick = next((i for i in starts if "Resampler -> Projection" in lines[i + 2]), starts[0])
+    block = lines[pick:lines.index("", pick)]
+    return [*summary, ELIDED, *block]
+
+
+def test_readme_quick_start_shows_what_the_commands_print(tmp_path):
+    import os
+    import shlex
+
+    readme = README.read_text(encoding="utf-8")
+    commands, (lo, hi) = _quick_start(readme)
+    assert [c.split()[:2] for c in commands] == [["attrib", "index"], ["attrib", "scan"]]
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    out = ""
+    for command in commands:  # the user sees what each prints, one after the other
+        code, printed, err = run_in(tmp_path, *shlex.split(command)[1:])
+        out += printed
+    assert code == 1, err  # the example copies without credit
+    out = out.replace(str(tmp_path) + os.sep, "")  # the only part that varies: where it ran
+    lines = readme.splitlines()
+    if os.environ.get(UPDATE_GOLDEN):
+        lines[lo:hi] = _sample_of(out)
+        README.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lo, hi = lo, lo + len(_sample_of(out))
+    shown = lines[lo:hi]
+    assert ELIDED in shown and len(shown) > 10
+    # each run of shown lines is a run of the real output, in the order shown
+    real, at = out.splitlines(), 0
+    chunks: list[list[str]] = [[]]
+    for line in shown:
+        chunks.append([]) if line == ELIDED else chunks[-1].append(line)
+    for chunk in filter(None, chunks):
+        found = next((i for i in range(at, len(real)) if real[i:i + len(chunk)] == chunk), None)
+        assert found is not None, "README sample differs from the output:\n" + "\n".join(chunk)
+        at = found + len(chunk)

@@ -313,15 +313,15 @@ def test_interrupted_redis_transaction_applies_nothing(redis_store, alpha, beta,
     store = redis_store
     add(store, alpha, "alpha")
     gen = store.client.get(store.keys.gen)
-    real_insert, calls = store.lsh._insert, []
+    real_queue, calls = store._queue_bands, []
 
-    def insert_then_interrupt(pipe, key, *values):
+    def queue_then_interrupt(pipe, key, members):
         calls.append(key)
-        real_insert(pipe, key, *values)
+        real_queue(pipe, key, members)
         if len(calls) == 10:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(store.lsh, "_insert", insert_then_interrupt)
+    monkeypatch.setattr(store, "_queue_bands", queue_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         add(store, beta, "beta")
     monkeypatch.undo()
@@ -419,14 +419,14 @@ def test_a_write_that_lands_mid_removal_is_not_lost(redis_store, alpha, beta, tm
     store = redis_store
     add(store, alpha, "alpha")
     other = open_store(store.location, create=True)
-    real_emptied = store._emptied
+    real_removals = store._band_removals
 
-    def emptied_after_a_concurrent_add(removals):
+    def removals_after_a_concurrent_add(orphans):
         if "beta" not in [u.name for u in other.upstreams()]:
             add(other, beta, "beta")
-        return real_emptied(removals)
+        return real_removals(orphans)
 
-    monkeypatch.setattr(store, "_emptied", emptied_after_a_concurrent_add)
+    monkeypatch.setattr(store, "_band_removals", removals_after_a_concurrent_add)
     try:
         store.remove_upstream("alpha")
     finally:
@@ -459,3 +459,60 @@ def test_a_blob_removed_while_indexing_is_parsed_after_all(store, beta, tmp_path
     assert [u.name for u in store.upstreams()] == ["gamma"]
     matches = scan(store, tmp_path, {"copy.py": QUEUE_PY})
     assert matches and all(m.upstream == "gamma" for m in matches)
+
+
+def test_a_scan_sees_the_index_before_a_concurrent_add_not_half_of_it(store, alpha, beta,
+                                                                      tmp_path, store_location):
+    """A reader's first read pins its view: an upstream added meanwhile is not seen at all."""
+    add(store, alpha, "alpha")
+    reader = open_store(store_location)
+    try:
+        reader.files_of_blobs([blob_id(SHAPES_PY.encode())])  # the scan's first read
+        add(store, beta, "beta")  # lands mid-scan; beta also holds shapes.py
+        assert [u.name for u in reader.upstreams()] == ["alpha"]
+        assert scan(reader, tmp_path, {"copy.py": QUEUE_PY}) == []
+        holders = reader.files_of_blobs([blob_id(SHAPES_PY.encode())])
+        assert [f.upstream for f in holders[blob_id(SHAPES_PY.encode())]] == ["alpha"]
+    finally:
+        reader.close()
+    after = open_store(store_location)
+    try:
+        assert [u.name for u in after.upstreams()] == ["alpha", "beta"]
+        assert {m.upstream for m in scan(after, tmp_path, {"copy.py": QUEUE_PY})} == {"beta"}
+    finally:
+        after.close()
+
+
+def test_an_index_of_the_previous_schema_is_refused_with_what_to_do(store_location, alpha):
+    store = open_store(store_location, create=True)
+    add(store, alpha, "alpha")
+    store.close()
+    if store_location.startswith("redis://"):
+        import redis
+
+        client = redis.Redis.from_url(store_location)
+        client.hset("attrib:meta", "schema", "3")
+        client.close()
+    else:
+        with sqlite3.connect(store_location) as conn:
+            conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+        conn.close()
+    with pytest.raises(IndexError_) as err:
+        open_store(store_location)
+    message = str(err.value)
+    assert "schema 3 was written by an older attrib" in message and "rebuild it" in message
+    assert "\n" not in message
+
+
+def test_exported_fragments_carry_the_minhash_values_their_tokens_give(store, alpha):
+    """The index keeps no MinHash values; what an export hands on is recomputed, identical."""
+    add(store, alpha, "alpha")
+    _, _, records = store.upstream_contents("alpha")
+    parsed = {p.blob_id: p for p in parse_source(open_source(alpha)).files}
+    for record in records:
+        fresh = fingerprint(parsed[record.blob_id], store.params)
+        assert record.fragment_rows == fresh.fragment_rows
+        assert (record.minhashes == fresh.minhashes).all()
+        assert (record.band_keys == fresh.band_keys).all()
+        assert ((record.band_keys >= -2 ** 31) & (record.band_keys < 2 ** 31)).all()
+    assert sum(len(r.fragment_rows) for r in records) > 0

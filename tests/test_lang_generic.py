@@ -100,3 +100,46 @@ def test_control_blocks_and_unbalanced_braces_are_not_functions():
     src = "if (ready(x)) {\n  go(x);\n}\nwhile (more()) { step(); }\n}}{ ( ) {\n"
     frags = generic.parse(src, "javascript")[1]
     assert not any(f.kind == "function" for f in frags)
+
+
+JAVA_MATCHER = """
+public class PolyMatcher {
+    public boolean match(String text) {
+        for (int i = 0; i < patterns.length; ++i) {
+            if (patterns[i].matcher(text).find()) return true;
+        }
+        return false;
+    }
+
+    synchronized (lock) {
+        count++;
+    }
+}
+"""
+RUST_MATCH = """
+fn classify(a: i32, b: i32) -> i32 {
+    let kind = match (a, b) {
+        (0, _) => 1,
+        _ => 2,
+    };
+    kind
+}
+"""
+JS_WITH = """
+function area(shape) {
+    with (Math) {
+        return PI * shape.r * shape.r;
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("text,language,names", [
+    # `match` is a keyword in Rust only: a Java method of that name is a unit of its own
+    (JAVA_MATCHER, "java", {"match"}),
+    (RUST_MATCH, "rust", {"classify"}),
+    (JS_WITH, "javascript", {"area"}),
+])
+def test_keyword_like_names_are_functions_only_outside_their_language(text, language, names):
+    _, frags = generic.parse(text, language)
+    assert {f.name.rpartition(".")[2] for f in frags if f.kind == "function"} == names

@@ -308,3 +308,183 @@ def test_audit_goes_on_past_malformed_model_files(tmp_path):
     assert any("config.json" in p and "not JSON" in p for p in problems), problems
     assert any("index.json" in p and "not UTF-8" in p for p in problems), problems
     assert audit["summary"]  # the code comparison is still on the page
+
+
+# -- model artifacts in the index: compared with no upstream files at hand ---------------------
+
+def _verdicts(report: dict) -> dict:
+    return {"overall": report["verdict"],
+            **{k: report[k]["verdict"] for k in ("config", "tokenizer", "weight_map", "lfs",
+                                                  "weights")}}
+
+
+def _by_files(a: Path, b: Path) -> dict:
+    code, out, err = attrib("model", "compare", str(a), str(b), "--format", "json")
+    assert code in (0, 1), err
+    return _verdicts(json.loads(out))
+
+
+def _by_index(suspect: Path, idx: str, name: str) -> dict:
+    code, out, err = attrib("model", "compare", str(suspect), "--index", idx, "--upstream", name,
+                            "--format", "json")
+    assert code in (0, 1), err
+    (report,) = json.loads(out)["reports"]
+    assert code == (1 if report["verdict"] in ("identical", "derived") else 0)
+    return _verdicts(report)
+
+
+def test_bundled_example_by_index_gives_the_verdict_of_the_files(tmp_path):
+    idx = str(tmp_path / "idx.sqlite")
+    code, _, err = attrib("index", "add", str(EXAMPLES / "minicpmv"), "--name", "MiniCPM-V",
+                          "--index", idx)
+    assert code == 0 and "MiniCPM-V: model artifacts: config" in err
+    files = _by_files(EXAMPLES / "minicpmv", EXAMPLES / "llama3v")
+    assert files["overall"] == "derived"
+    assert _by_index(EXAMPLES / "llama3v", idx, "MiniCPM-V") == files
+
+
+def _made_up(root: Path, tensors: dict, prefix_from: str = "", prefix_to: str = "",
+             config: dict | None = None) -> Path:
+    """A model folder: config and tokenizer in a package folder, safetensors at the root."""
+    from attrib.artifacts.tensorfile import write_safetensors
+
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "config.json").write_text(json.dumps(config or {
+        "model_type": "tiny", "hidden_size": 48, "rope_theta": 812345.0, "query_num": 77}))
+    vocab = {f"t{i}": i for i in range(2500)}
+    (root / "pkg" / "tokenizer.json").write_text(json.dumps({"model": {"vocab": vocab,
+                                                                       "merges": ["t 1"]}}))
+    write_safetensors(root / "model.safetensors",
+                      {n.replace(prefix_from, prefix_to, 1) if prefix_from else n: t
+                       for n, t in tensors.items()})
+    return root
+
+
+def _tensors(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    out = {f"vpm.layers.{i}.{p}.weight": (rng.standard_normal((48, 32)) * 0.02 * (1 + i))
+           .astype(np.float32) for i in range(4) for p in ("q", "k")}
+    out["llm.embed.weight"] = rng.standard_normal((64, 48)).astype(np.float32)
+    return out
+
+
+def test_made_up_pair_by_index_gives_the_verdict_of_the_files(tmp_path, store_location):
+    base = _tensors(1)
+    rng = np.random.default_rng(5)
+    noisy = {n: (t + rng.standard_normal(t.shape) * 0.05 * t.std()).astype(np.float32)
+             for n, t in base.items()}
+    upstream = _made_up(tmp_path / "upstream", base)
+    suspects = {"noise copy, renamed prefix": _made_up(tmp_path / "s1", noisy, "vpm.", "vison."),
+                "identical": _made_up(tmp_path / "s2", base),
+                "independent": _made_up(tmp_path / "s3", _tensors(9), config={
+                    "model_type": "other", "hidden_size": 48})}
+    wanted = {k: _by_files(upstream, s) for k, s in suspects.items()}
+    assert [w["overall"] for w in wanted.values()] == ["derived", "identical", "independent"]
+    code, _, err = attrib("index", "add", str(upstream), "--name", "Up", "--index", store_location)
+    assert code == 0 and "9 tensors sampled" in err, err
+    import shutil
+
+    shutil.rmtree(upstream)  # no upstream files at hand
+    for kind, suspect in suspects.items():
+        assert _by_index(suspect, store_location, "Up") == wanted[kind], kind
+
+
+def test_index_add_of_a_git_ref_records_its_model_files(tmp_path):
+    up = laid_out_like_a_copy(tmp_path / "up", "vpm", b"a" * 500, {"hidden_size": 3584,
+                                                                    "query_num": 96})
+    env = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(up)], check=True)
+    subprocess.run(["git", "-C", str(up), "add", "-A"], check=True)
+    subprocess.run(["git", *env, "-C", str(up), "commit", "-qm", "model"], check=True)
+    idx = str(tmp_path / "idx.sqlite")
+    code, _, err = attrib("index", "add", str(up), "--ref", "HEAD", "--name", "Up", "--index", idx)
+    assert code == 0 and "16 parameter names, 2 LFS pointers" in err, err
+    cp = laid_out_like_a_copy(tmp_path / "cp", "vison", b"b" * 500, {"hidden_size": 3584,
+                                                                      "query_num": 96})
+    code, out, _ = attrib("model", "compare", str(cp), "--index", idx)
+    assert code == 1 and "noise-added copy" in out and "vpm.* -> vison.*" in out
+    assert "re-run: attrib model compare" in out and "--upstream Up" in out
+
+
+def test_audit_compares_with_the_indexed_model_when_the_upstream_files_are_gone(tmp_path):
+    import shutil
+
+    upstream = tmp_path / "minicpmv"
+    shutil.copytree(EXAMPLES / "minicpmv", upstream)
+    weight_map(upstream, names("vpm"))
+    for i in range(2):
+        lfs_pointer(upstream / f"model-{i + 1:05d}-of-00002.safetensors", b"u" * 300 + bytes([i]))
+    suspect = tmp_path / "llama3v"
+    shutil.copytree(EXAMPLES / "llama3v", suspect)
+    (suspect / "config.json").rename(suspect / "llama3v" / "config.json")
+    weight_map(suspect, names("vison"))
+    for i in range(2):
+        lfs_pointer(suspect / f"model-{i + 1:05d}-of-00002.safetensors", b"s" * 300 + bytes([i]))
+    idx = str(tmp_path / "idx.sqlite")
+    assert attrib("index", "add", str(upstream), "--name", "MiniCPM-V", "--index", idx)[0] == 0
+    shutil.rmtree(upstream)
+    code, out, err = attrib("audit", str(suspect), "--index", idx, "--format", "json")
+    art = json.loads(out)["audit"]["model_artifacts"]
+    assert art["status"] == "compared", (art, err)
+    verdicts = {s["name"]: (s["verdict"], s["source"]) for s in art["sections"]}
+    assert verdicts["weight_map"] == ("derived", "index")
+    assert verdicts["lfs"] == ("same-layout", "index")
+    config = next(s for s in art["sections"] if s["name"] == "config")
+    assert config["verdict"] == "derived"
+    assert "vision_batch_size -> vision_chunk" in config["figures"]["renamed_in_config_and_code"] \
+        or config["figures"]["renamed_keys"]
+
+
+def test_indexed_artifacts_follow_their_upstream(tmp_path, store_location):
+    """Replaced with the upstream, gone with it, exported and imported with it, alone."""
+    from attrib.engine.index import open_store
+
+    model = _made_up(tmp_path / "m", _tensors(1))
+    code_only = tmp_path / "code"
+    code_only.mkdir()
+    (code_only / "x.py").write_text("def f():\n    return 1\n")
+    for name, where in (("A", model), ("B", model)):
+        assert attrib("index", "add", str(where), "--name", name, "--index", store_location)[0] == 0
+    store = open_store(store_location)
+    assert sorted(store.artifacts()) == ["A", "B"]
+    store.close()
+    export = tmp_path / "a.sqlite"
+    assert attrib("index", "export", str(export), "--upstream", "A",
+                  "--index", store_location)[0] == 0
+    other = tmp_path / "other.sqlite"
+    assert attrib("index", "import", str(export), "--index", str(other))[0] == 0
+    assert _by_index(model, str(other), "A")["overall"] == "identical"
+    import sqlite3
+
+    rows = sqlite3.connect(export).execute("SELECT upstream FROM model_artifacts").fetchall()
+    assert rows == [("A",)]  # B's model left out with B
+    # re-added without a model: its record goes; removed: it is not returned
+    assert attrib("index", "add", str(code_only), "--name", "A", "--index", store_location)[0] == 0
+    assert attrib("index", "remove", "B", "--index", store_location)[0] == 0
+    store = open_store(store_location)
+    assert store.artifacts() == {}
+    store.close()
+    code, _, err = attrib("model", "compare", str(model), "--index", store_location)
+    assert code == 2 and "has model artifacts" in err and len(err.strip().splitlines()) == 1
+
+
+def test_store_bounds_and_unknown_upstreams(tmp_path, store_location):
+    from attrib.engine.index import open_store
+    from attrib.engine.index.base import MAX_ARTIFACT_BYTES
+    from attrib.errors import IndexError_
+
+    model = _made_up(tmp_path / "m", _tensors(1))
+    assert attrib("index", "add", str(model), "--name", "A", "--index", store_location)[0] == 0
+    store = open_store(store_location, write=True)
+    try:
+        for name, records in (("A", [b"x" * (MAX_ARTIFACT_BYTES + 1)]), ("nobody", [b"x"])):
+            try:
+                store.put_artifacts(name, records)
+                raise AssertionError("accepted")
+            except IndexError_ as exc:
+                assert len(str(exc).splitlines()) == 1
+        store.put_artifacts("A", [b"not a record"])
+    finally:
+        store.close()
+    code, out, err = attrib("model", "compare", str(model), "--index", store_location)
+    assert code == 2 and "model artifacts unreadable" in err and "Traceback" not in err

@@ -185,7 +185,7 @@ def _corrupt(path: Path, sql: str, *args) -> None:
 @pytest.mark.parametrize("sql, args", [
     ("UPDATE blobs SET data = ?", (zlib.compress(b'{"texts": 5}'),)),
     ("UPDATE blobs SET data = ?", (b"\x80not zlib",)),
-    ("UPDATE fragments SET minhash = x'00'", ()),
+    ("UPDATE fragments SET idx = idx + 1", ()),
     ("UPDATE fragments SET idx = 999", ()),
     ("UPDATE files SET path = x'2f'", ()),
     ("UPDATE upstreams SET artifacts = '{\"code\": 1}'", ()),

@@ -175,3 +175,39 @@ def test_a_file_holding_two_copies_of_one_upstream_class_gets_both(tmp_path):
     # each upstream token used once: the first copy to be tiled takes the class
     once = matched(tmp_path / "b", {"two.py": BIG + "\n\n" + again}, MatchOptions(tile_rounds=1))
     assert not {"Chunker.feed", "Slicer.feed"} <= {n for _, n in once}
+
+
+# ---------------------------------------------------------------- vouched tokens, against the definition
+
+import numpy as np  # noqa: E402
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from attrib.engine.verify import _vouched  # noqa: E402
+from attrib.model import Tile  # noqa: E402
+
+
+def reference_vouched(tiles, rare, k, n):
+    """Each tile, each uncommon shingle start in ``rare[start:start + length - k + 1]``,
+    covers its k tokens (the slice as Python takes it)."""
+    out = [False] * n
+    for t in tiles:
+        for p in range(len(rare))[t.s_start:t.s_start + t.length - k + 1]:
+            if rare[p]:
+                out[p:p + k] = [True] * k
+    return out[:n]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.integers(0, 90), st.integers(1, 9))
+def test_vouched_tokens_match_the_definition(data, n, k):
+    rare = np.array(data.draw(st.lists(st.booleans(), min_size=max(0, n - k + 1),
+                                       max_size=max(0, n - k + 1))), dtype=bool)
+    tiles, pos = [], 0
+    while pos < n:  # tiles never overlap on the suspect side
+        pos += data.draw(st.integers(0, 6))
+        length = data.draw(st.integers(1, 25))
+        if pos + length <= n:
+            tiles.append(Tile(pos, 0, length))
+        pos += length
+    tiles = data.draw(st.permutations(tiles))
+    assert _vouched(tiles, rare, k, n).tolist() == reference_vouched(tiles, rare, k, n)

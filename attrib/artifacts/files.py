@@ -21,6 +21,8 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "mer
                    "special_tokens_map.json")
 INDEX_FILE = "model.safetensors.index.json"
 INDEX_SUFFIX = ".safetensors.index.json"
+TORCH_INDEX_SUFFIX = ".bin.index.json"  # pytorch_model.bin.index.json: the same weight_map
+CHECKPOINT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".gguf")  # read as data: checkpoints.py
 CONFIG_FILES = ("config.json", "generation_config.json")
 # Weight files a repository keeps in Git LFS; a pointer is a ~130-byte text file (git-lfs spec v1).
 LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".model", ".onnx",
@@ -56,13 +58,14 @@ class ModelFiles:
     index: Path | None
     lfs: tuple[LfsPointer, ...] = ()
     generation_config: Path | None = None
+    checkpoints: tuple[Path, ...] = ()  # PyTorch zip and GGUF files (not LFS pointers)
     folders: tuple[str, ...] = ()  # folders holding artifacts, relative to root ("." = root)
     problems: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def found(self) -> bool:
         return bool(self.config or self.tokenizer or self.sentencepiece or self.weights
-                    or self.index or self.lfs)
+                    or self.index or self.lfs or self.checkpoints)
 
 
 def _kind(name: str) -> str | None:
@@ -70,12 +73,14 @@ def _kind(name: str) -> str | None:
         return name
     if name in TOKENIZER_FILES or name.startswith("vocab."):
         return "tokenizer"
-    if name.endswith(INDEX_SUFFIX):
+    if name.endswith((INDEX_SUFFIX, TORCH_INDEX_SUFFIX)):
         return "index"
     if name.endswith(".safetensors"):
         return "weights"
     if name.endswith(".model"):
         return "sentencepiece"
+    if name.endswith(CHECKPOINT_SUFFIXES):
+        return "checkpoint"
     if name.endswith(LFS_SUFFIXES):
         return "other-weights"
     return None
@@ -166,6 +171,7 @@ def locate(path: str | os.PathLike) -> ModelFiles:
         tokenizer={p.name: p for p in tok}, sentencepiece=tuple(first("sentencepiece")),
         weights=tuple(weights), index=index, lfs=tuple(sorted(lfs, key=lambda x: x.path)),
         generation_config=next(iter(first("generation_config.json")), None),
+        checkpoints=tuple(first("checkpoint")),
         folders=tuple(sorted(set(real) | {p.path.rsplit("/", 1)[0] if "/" in p.path else "."
                                           for p in lfs})),
         problems=tuple(problems))
@@ -193,6 +199,7 @@ def _single(root: Path) -> ModelFiles:
         root=root, config=config,
         tokenizer={root.name: root} if kind == "tokenizer" else {},
         sentencepiece=(root,) if kind == "sentencepiece" and not pointer else (),
+        checkpoints=(root,) if kind == "checkpoint" and not pointer else (),
         weights=(root,) if kind == "weights" and not pointer else (),
         index=root if kind == "index" else None,
         lfs=(LfsPointer(root.name, *pointer),) if pointer else (), folders=(".",))

@@ -6,7 +6,10 @@ are the evidence), the weight map's structure (parameter names and known shapes)
 pointers (sha256 and size per file), and the tokenizer as hashes: of the whole vocabulary and
 merge list, and of each block of BLOCK ids or merges, so an agreement can still be measured.
 It is JSON (``attrib model fingerprint DIR -o FP.json``); ``attrib model compare FP.json DIR``
-compares a suspect against it. Sampled tensor statistics are not kept (see the report).
+compares a suspect against it. Where tensors are present, values sampled at seeded positions
+are kept too (:mod:`.samples`), so the weights are compared as well; where the weights are LFS
+pointers, the pointers stand for them. The same record is what ``attrib index add`` stores for
+a model repository (:mod:`.indexed`).
 """
 from __future__ import annotations
 
@@ -52,9 +55,12 @@ def _tokenizer(files: ModelFiles, problems: list[Problem]) -> dict | None:
             "chat_template": _digest([json.dumps(tok.chat_template)])}
 
 
-def fingerprint(path: str | Path) -> tuple[dict, list[Problem]]:
+def fingerprint(path: str | Path, samples: bool = True) -> tuple[dict, list[Problem]]:
     """The fingerprint of the model under ``path``, and the problems met reading it."""
-    files = locate(path)
+    return fingerprint_files(locate(path), samples)
+
+
+def fingerprint_files(files: ModelFiles, samples: bool = True) -> tuple[dict, list[Problem]]:
     problems: list[Problem] = list(files.problems)
     config = load_object(files.config, problems)
     if config is not None and len(json.dumps(config)) > MAX_CONFIG_BYTES:
@@ -65,7 +71,17 @@ def fingerprint(path: str | Path) -> tuple[dict, list[Problem]]:
             "weight_map": [[n, None if s is None else list(s)]
                            for n, s in list(names.items())[:MAX_NAMES]],
             "lfs": [[p.path, p.oid, p.size] for p in files.lfs],
-            "tokenizer": _tokenizer(files, problems)}, problems
+            "tokenizer": _tokenizer(files, problems),
+            "tensors": _samples(files, problems) if samples else None}, problems
+
+
+def _samples(files: ModelFiles, problems: list[Problem]) -> dict | None:
+    from .samples import tensor_samples
+
+    seen: list[Problem] = []
+    entry = tensor_samples(files, seen)
+    problems += [p for p in seen if p not in problems]
+    return entry
 
 
 def is_fingerprint(path: str | Path) -> bool:
@@ -82,15 +98,33 @@ def load_fingerprint(path: str | Path) -> dict:
         data = loads_bounded(read_bounded(Path(path), 64 * 1024 * 1024))
     except (OSError, JsonBoundError) as exc:
         raise SourceError(f"{path}: not a model fingerprint: {exc}") from None
-    ok = (isinstance(data, dict) and data.get("schema") == SCHEMA
-          and isinstance(data.get("weight_map"), list) and isinstance(data.get("lfs"), list)
-          and all(isinstance(r, list) and len(r) == 2 and isinstance(r[0], str)
-                  for r in data["weight_map"])
-          and all(isinstance(r, list) and len(r) == 3 and isinstance(r[1], str)
-                  and type(r[2]) is int for r in data["lfs"]))
-    if not ok:
+    if not is_valid(data):
         raise SourceError(f"{path}: not a model fingerprint ({SCHEMA})")
     return data
+
+
+def is_valid(data: object) -> bool:
+    """Whether ``data`` has a fingerprint's shape (it comes from a shared file or index)."""
+    from .samples import valid_samples
+
+    return (isinstance(data, dict) and data.get("schema") == SCHEMA
+            and isinstance(data.get("weight_map"), list) and isinstance(data.get("lfs"), list)
+            and all(isinstance(r, list) and len(r) == 2 and isinstance(r[0], str)
+                    for r in data["weight_map"])
+            and all(isinstance(r, list) and len(r) == 3 and isinstance(r[1], str)
+                    and type(r[2]) is int for r in data["lfs"])
+            and (data.get("config") is None or isinstance(data["config"], dict))
+            and _valid_tokenizer(data.get("tokenizer"))
+            and valid_samples(data.get("tensors")))
+
+
+def _valid_tokenizer(tok: object) -> bool:
+    if tok is None:
+        return True
+    return (isinstance(tok, dict)
+            and all(isinstance(tok.get(k, []), list) for k in ("vocab_blocks", "merges_blocks",
+                                                                "added"))
+            and isinstance(tok.get("special", {}), dict))
 
 
 def _shape(value: object) -> tuple[int, ...] | None:
@@ -131,8 +165,10 @@ def compare_with_fingerprint(fp: dict, b: str | Path, label: str):
     from .compare import overall
     from .model import ArtifactReport
 
-    other, _ = fingerprint(b)
+    from .samples import compare_samples
+
     files_b = locate(b)
+    other, _ = fingerprint_files(files_b, samples=False)
     problems: list[Problem] = []
     config_b = load_object(files_b.config, problems)
     config = (config_section(fp["config"], config_b, problems)
@@ -147,7 +183,7 @@ def compare_with_fingerprint(fp: dict, b: str | Path, label: str):
     pointers = tuple(LfsPointer(p, o, s) for p, o, s in fp["lfs"])
     lfs = compare_lfs(ModelFiles(Path(label), None, {}, (), (), None, lfs=pointers), files_b)
     tokenizer = compare_tokenizer_fingerprints(fp.get("tokenizer"), other.get("tokenizer"))
-    weights = Section("weights", ABSENT, "not in a fingerprint" if files_b.weights else "")
+    weights = compare_samples(fp.get("tensors"), files_b)
     verdict, detail = overall(config, tokenizer, weights, weight_map, lfs)
     return ArtifactReport(label, str(b), None, 0, False, config, tokenizer, weights, verdict,
                           detail, weight_map=weight_map, lfs=lfs,

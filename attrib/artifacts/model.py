@@ -49,6 +49,7 @@ class ArtifactReport:
     weight_map: Section = Section("weight_map", ABSENT)
     lfs: Section = Section("lfs", ABSENT)
     folders: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # where A's and B's files are
+    rerun: str = ""  # the command that repeats this comparison, when not `model compare A B`
 
     @property
     def sections(self) -> tuple[Section, ...]:

@@ -50,12 +50,23 @@ def _is_file(path: Path) -> bool:
         return False
 
 
+def read_refs(path: Path) -> tuple[list[TensorRef], list[str]]:
+    """The mappable tensors of one weight file: safetensors, PyTorch zip or GGUF."""
+    if path.name.endswith(".safetensors"):
+        return read_header(path)
+    from .checkpoints import read_checkpoint
+
+    _, refs, skipped = read_checkpoint(path)
+    return refs, skipped
+
+
 def load_tensors(files: ModelFiles, problems: list[Problem]) -> dict[str, TensorRef]:
     """Every readable tensor of a model by name; each unreadable file or tensor is a problem."""
     tensors: dict[str, TensorRef] = {}
-    for path in _shards(files, problems):
+    shards = _shards(files, problems)
+    for path in shards + [c for c in files.checkpoints if c not in shards]:
         try:
-            refs, skipped = read_header(path)
+            refs, skipped = read_refs(path)
         except (OSError, TensorFileError) as exc:
             problems.append((str(path), str(exc)))
             continue

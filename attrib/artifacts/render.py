@@ -58,6 +58,8 @@ def render_text(report: ArtifactReport) -> str:
     for section in report.sections:
         lines += _section_lines(section)
     mode = "full pass" if report.full else f"sampled, seed {report.seed}"
+    if report.rerun:
+        return "\n".join(lines + ["", f"re-run: {report.rerun}"]) + "\n"
     lines += ["", f"re-run: attrib model compare {report.a} {report.b}"
               + (f" --base {report.base}" if report.base else "")
               + (" --full" if report.full else f" --seed {report.seed}") + f"  ({mode})"]

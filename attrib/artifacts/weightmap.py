@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .files import LfsPointer, ModelFiles, load_json
 from .model import ABSENT, DERIVED, IDENTICAL, INDEPENDENT, SAME_LAYOUT, Problem, Section
+from .checkpoints import read_checkpoint
 from .tensorfile import MAX_TENSORS, TensorFileError, read_header
 
 Shape = tuple[int, ...] | None  # None: named in an index file, shape unknown
@@ -44,6 +45,13 @@ def read_structure(files: ModelFiles, problems: list[Problem]) -> dict[str, Shap
             continue  # the weights section records why
         for ref in refs[:max(0, MAX_TENSORS - len(names))]:
             names[ref.name] = ref.shape
+    for path in files.checkpoints:  # every tensor counts here, quantised ones too
+        try:
+            infos, _, _ = read_checkpoint(path)
+        except (OSError, TensorFileError):
+            continue  # the weights section records why
+        for info in infos[:max(0, MAX_TENSORS - len(names))]:
+            names[info.name] = info.shape
     return names
 
 

@@ -189,7 +189,8 @@ def compare_weights(files_a: ModelFiles, files_b: ModelFiles, files_base: ModelF
     a, b = load_tensors(files_a, problems), load_tensors(files_b, problems)
     base = load_tensors(files_base, problems) if files_base else {}
     if not a or not b:
-        none = not (files_a.weights or files_b.weights)
+        none = not (files_a.weights or files_b.weights or files_a.checkpoints
+                    or files_b.checkpoints)
         pointers = files_a.lfs or files_b.lfs
         detail = "" if none else "not compared"
         if pointers and none:

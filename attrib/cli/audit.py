@@ -2,11 +2,15 @@
 """``attrib audit``: an evidence report on a whole repository, for a reviewer."""
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .common import (
+    default_output,
     emit,
     exit_code,
+    full_option,
     index_option,
     max_bytes_option,
     progress,
@@ -28,7 +32,10 @@ from .common import (
 @click.option("--max-files", type=click.IntRange(1), default=50_000, show_default=True,
               help="Read at most this many files of the audited tree.")
 @rules_option
-@click.option("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
+@click.option("--output", "-o", metavar="FILE",
+              help="Write the report here (- for stdout). Default: stdout, except the HTML "
+                   "page on a terminal, which goes to ./attrib-audit-NAME.html.")
+@full_option
 @click.option("--outputs", "answers", nargs=2, metavar="A.jsonl B.jsonl", type=click.Path(),
               help="Two models' answers to the same probes (upstream's, then the audited "
                    "model's): their shared mistakes go on the page.")
@@ -36,7 +43,7 @@ from .common import (
               help="The right answers for --outputs.")
 def audit(source: str, ref: str | None, index_location: str | None, against: tuple[str, ...],
           fmt: str, max_file_bytes: int, max_files: int, rule_files: tuple[str, ...],
-          output: str | None, answers: tuple[str, str] | None = None,
+          output: str | None, full: bool = False, answers: tuple[str, str] | None = None,
           reference: str | None = None) -> None:
     """Audit SOURCE, a local path or a git URL, for code copied from indexed upstreams.
 
@@ -56,11 +63,14 @@ def audit(source: str, ref: str | None, index_location: str | None, against: tup
       attrib audit https://github.com/someone/model --against MiniCPM-V -o audit.html
       attrib audit suspicious/ --ref v1.0 --format json > audit.json
 
+    On a terminal the HTML page is written to ./attrib-audit-NAME.html (its
+    path and the verdict are printed); piped, it goes to stdout.
+
     Exit status: 0 clean (or every copy credited), 1 an obligation of severity
     error fails, 2 usage or input error (an unreachable URL, a refused transport).
     """
     from ..audit import audit as run_audit
-    from ..audit import audit_dict, audit_section, summary_text
+    from ..audit import audit_dict, audit_section, summary
     from ..formats import render
     from ..engine.sources import Limits
 
@@ -81,8 +91,18 @@ def audit(source: str, ref: str | None, index_location: str | None, against: tup
     elif fmt == "html":
         text = render(result.report, "html", audit=audit_section(result))
     else:
-        text = render(result.report, "text") + "\n" + summary_text(result)
+        text = render(result.report, "text", audit=audit_section(result), full=full)
+    chosen = output is None and fmt == "html" and sys.stdout.isatty()
+    if chosen:
+        output = default_output(source)  # 120 KB of markup is no use on a screen (issue 12)
     emit(text, output)
+    if output and output != "-":
+        for row in summary(result.report):
+            click.echo(f"{row['upstream']} ({row['license'] or 'licence unknown'}): "
+                       f"{row['verdict'].upper()}, {row['copied_lines']} lines copied in "
+                       f"{row['files']} files", err=True)
+        click.echo(f"wrote the {fmt.upper()} report to {output}"
+                   + (" (-o FILE to choose, -o - for stdout)" if chosen else ""), err=True)
     raise click.exceptions.Exit(exit_code(result.report, False))
 
 

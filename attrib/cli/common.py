@@ -35,13 +35,24 @@ def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
 
 
 def emit(text: str, output: str | None) -> None:
-    """``text`` to stdout, or atomically to the file ``output`` (one line if it cannot be)."""
-    if output:
+    """``text`` to stdout, or atomically to the file ``output`` (one line if it cannot be).
+
+    ``-o -`` is stdout, as for ``attrib notice``.
+    """
+    if output and output != "-":
         from ..safewrite import write_atomic
 
         write_atomic(output, text.encode("utf-8", "surrogateescape"))
     else:
         click.echo(text, nl=False)
+
+
+def default_output(source: str) -> str:
+    """``attrib-audit-NAME.html`` in the current directory, NAME from SOURCE's last part."""
+    import re
+
+    name = re.sub(r"\.git$", "", source.rstrip("/\\").rsplit("/", 1)[-1]) or "report"
+    return f"attrib-audit-{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('.') or 'report'}.html"
 
 
 rules_option = click.option(
@@ -106,7 +117,16 @@ def index_for(index_location: str | None, start: str, config_file: str | None = 
 
 
 output_option = click.option("--output", "-o", metavar="FILE",
-                             help="Write the report here instead of stdout.")
+                             help="Write the report here instead of stdout (- for stdout).")
+full_option = click.option(
+    "--full", is_flag=True,
+    help="Text format: every match side by side with all its quoted lines and renames "
+         "(by default the largest match of each file, a few rows each).")
+
+
+def text_options(fmt: str, full: bool) -> dict:
+    """The formatter's keyword arguments: --full only means something to the text report."""
+    return {"full": full} if fmt == "text" else {}
 
 
 def report_options(command):

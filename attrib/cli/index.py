@@ -115,7 +115,22 @@ def _add(store, location: str, ref: str | None, name: str | None, license_id: st
             url=url or (location if is_url(location) else remote_url(path)), artifacts=artifacts)
         with progress(f"Indexing {info.name}", len(source.files)) as bar:
             info, _ = index_source(store, source, info, progress=bar)
+        _add_artifacts(store, info.name, source,
+                       path if ref is None and not is_url(location) and path.is_dir() else None)
     return info
+
+
+def _add_artifacts(store, name: str, source, local) -> None:
+    """The model's fingerprint beside the code (attrib.artifacts.indexed), when installed."""
+    try:
+        from ..artifacts.indexed import index_artifacts
+    except ImportError:
+        return
+    line, problems = index_artifacts(store, name, source, local)
+    for where, why in problems:
+        click.echo(f"problem: {where}: {why}", err=True)
+    if line:
+        click.echo(f"{name}: {line}", err=True)
 
 
 @index.command(name="list")

@@ -7,7 +7,10 @@ import textwrap
 
 import click
 
-from .common import format_option
+# what `rules list` prints: a table, or JSON (the report formats have no rule list to show)
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]),
+                             default="text", show_default=True,
+                             help="text: a table; json: every field, for machines.")
 
 rules_option = click.option(
     "--rules", "rule_files", metavar="FILE", multiple=True, type=click.Path(dir_okay=False),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .common import (emit, exit_code, index_for, index_option, outside_option, policy, progress,
-                     ref_option, report_options)
+from .common import (emit, exit_code, full_option, index_for, index_option, outside_option,
+                     policy, progress, ref_option, report_options, text_options)
 
 
 @click.command()
@@ -14,9 +14,11 @@ from .common import (emit, exit_code, index_for, index_option, outside_option, p
 @index_option
 @report_options
 @outside_option
+@full_option
 def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
          max_file_bytes: int, rule_files: tuple[str, ...], no_rules: bool,
-         config_file: str | None, output: str | None, allow_outside: bool) -> None:
+         config_file: str | None, output: str | None, allow_outside: bool,
+         full: bool = False) -> None:
     """Find code in PATH that derives from the indexed upstreams.
 
     PATH is a directory or file; with --ref, a git repository read at that
@@ -26,10 +28,15 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
     \b
     Examples:
       attrib scan examples/llama3v
+      attrib scan examples/llama3v --full | less    # every match, every line
       attrib scan . --ref HEAD~3 --format json > report.json
       attrib scan suspicious/ --index redis://localhost:6379/0
 
-    Exit status: 0 nothing found, 1 matches found, 2 usage or input error.
+    The text report opens with the verdict for each upstream; --full shows
+    every match side by side with all its quoted lines.
+
+    Exit status: 0 clean (or every copy credited), 1 an obligation of severity
+    error fails (with --no-rules: any match), 2 usage or input error.
     """
     from pathlib import Path
 
@@ -51,7 +58,7 @@ def scan(path: str, ref: str | None, index_location: str | None, fmt: str,
     if checks:
         report = check_rules(report, source, *checks)
     report = with_root_prefix(report, path, ref)
-    emit(render(report, fmt), output)
+    emit(render(report, fmt, **text_options(fmt, full)), output)
     raise click.exceptions.Exit(exit_code(report, no_rules))
 
 
@@ -86,9 +93,11 @@ def with_root_prefix(report, path: str, ref: str | None = None):
 @click.option("--name", metavar="NAME", help="Name to give UPSTREAM in the report "
                                              "(default: its directory name).")
 @report_options
+@full_option
 def compare(suspect: str, upstream: str, suspect_ref: str | None, upstream_ref: str | None,
             name: str | None, fmt: str, max_file_bytes: int, rule_files: tuple[str, ...],
-            no_rules: bool, config_file: str | None, output: str | None) -> None:
+            no_rules: bool, config_file: str | None, output: str | None,
+            full: bool = False) -> None:
     """Find code in SUSPECT that derives from UPSTREAM (trees or files, no index).
 
     \b
@@ -110,5 +119,5 @@ def compare(suspect: str, upstream: str, suspect_ref: str | None, upstream_ref: 
     if checks:
         report = check_rules(report, source, *checks)
     report = with_root_prefix(report, suspect, suspect_ref)
-    emit(render(report, fmt), output)
+    emit(render(report, fmt, **text_options(fmt, full)), output)
     raise click.exceptions.Exit(exit_code(report, no_rules))

@@ -39,29 +39,37 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 DATA = Path(__file__).parent.parent / "data" / "common_shingles.bin"
+# brace languages (lang/generic.py): everyday Go, plus generator output and project templates
+GENERIC_DATA = Path(__file__).parent.parent / "data" / "common_shingles_generic.bin"
 BOILERPLATE = Path(__file__).parent.parent / "data" / "boilerplate.py.txt"
 _SKIP_PARTS = frozenset({"tests", "test", "testing", "_vendor", "vendored"})
 
 
 @lru_cache(maxsize=4)
-def common_shingles(normaliser: str, k: int) -> np.ndarray:
+def common_shingles(normaliser: str, k: int, table: Path = DATA) -> np.ndarray:
     """Sorted uint32 hashes of common shingles; empty if the table was built for other parameters."""
     try:
-        raw = DATA.read_bytes()
+        raw = table.read_bytes()
     except OSError:
         return np.empty(0, dtype=np.uint32)
     header, _, body = raw.partition(b"\n")
     meta = json.loads(header)
-    # the table holds Python shingles only (build() parses with attrib.engine.lang.python), so only
-    # the Python normaliser's version decides whether it applies; another language's
-    # normaliser changing must not silently switch the background off
-    if _python_part(meta.get("normaliser")) != _python_part(normaliser) or meta.get("k") != k:
+    # each table holds one normaliser's shingles (Python's, or the brace languages'), so only
+    # that normaliser's version decides whether it applies; another language's normaliser
+    # changing must not silently switch it off
+    if _part(meta.get("normaliser"), table) != _part(normaliser, table) or meta.get("k") != k:
         return np.empty(0, dtype=np.uint32)
     return np.frombuffer(body, dtype="<u4").astype(np.uint32)
 
 
-def _python_part(normaliser: object) -> str:
-    return str(normaliser).split("-", 1)[0]
+def common_for(language: str, normaliser: str, k: int) -> np.ndarray:
+    """The background table for a file of ``language``."""
+    return common_shingles(normaliser, k, DATA if language == "python" else GENERIC_DATA)
+
+
+def _part(normaliser: object, table: Path = DATA) -> str:
+    parts = str(normaliser).split("-", 1)
+    return parts[0] if table == DATA else parts[-1]
 
 
 def table_header() -> dict:
@@ -97,9 +105,14 @@ class Source:
     families: str | None = None
     include: tuple[str, ...] = ("*.py",)
     exclude: frozenset[str] = field(default_factory=frozenset)
+    # a template or a generator's output: all of it is what independent projects share, so
+    # every shingle is common however few files hold it (like boilerplate.py.txt)
+    whole: bool = False
 
     def describe(self) -> dict:
         out: dict = {"source": self.label}
+        if self.whole:
+            out["whole"] = True
         if self.families:
             out.update(families=self.families, include=list(self.include),
                        held_out=sorted(self.exclude))
@@ -119,8 +132,8 @@ def _members(path: Path) -> Iterator[tuple[str, bytes]]:
                 yield name, archive.read(name)
 
 
-def _groups(source: Source) -> Iterator[tuple[str, str]]:
-    """(group, text) of every file the source contributes."""
+def _groups(source: Source) -> Iterator[tuple[str, str, str]]:
+    """(group, file name, text) of every file the source contributes."""
     for name, data in _members(source.path):
         p = PurePosixPath(name)
         if not any(fnmatch.fnmatch(p.name, pat) for pat in source.include):
@@ -134,7 +147,7 @@ def _groups(source: Source) -> Iterator[tuple[str, str]]:
                 continue
             group = f"{source.label}:{family}"
         try:
-            yield group, data.decode("utf-8")
+            yield group, name, data.decode("utf-8")
         except UnicodeDecodeError:
             continue
 
@@ -147,29 +160,46 @@ def _family(path: PurePosixPath, pattern: str) -> PurePosixPath | None:
     return top if fnmatch.fnmatch(str(top), pattern) else None
 
 
-def build(sources: list[Source], min_groups: int = 5) -> tuple[dict, np.ndarray]:
-    """Shingles found in at least ``min_groups`` groups, plus all of ``boilerplate.py.txt``."""
+def build(sources: list[Source], min_groups: int = 5,
+          generic: bool = False) -> tuple[dict, np.ndarray]:
+    """Shingles found in at least ``min_groups`` groups, plus every shingle of the ``whole``
+    sources and (Python) of ``boilerplate.py.txt``.  ``generic``: the brace languages' table,
+    each file parsed by lang/generic.py as the language its name says."""
     from .fingerprint import default_params, shingle_hashes
-    from .lang import python
+    from .lang import generic as brace, language_of, normalise_newlines, python
 
     params = default_params()
     seen: dict[int, set[str]] = {}
     groups: Counter[str] = Counter()
+    common: set[int] = set()
     for source in sources:
-        for group, text in _groups(source):
-            stream, _ = python.parse(text)
+        for group, name, text in _groups(source):
+            if generic:
+                language = language_of(name)
+                if language in (None, "python"):
+                    continue
+                stream, _ = brace.parse(normalise_newlines(text), language)
+            else:
+                stream, _ = python.parse(text)
             groups[group] += 1
-            for h in set(shingle_hashes(stream, params.k).tolist()):
+            hashes = set(shingle_hashes(stream, params.k).tolist())
+            if source.whole:
+                common |= hashes
+                continue
+            for h in hashes:
                 holders = seen.setdefault(h, set())
                 if len(holders) < min_groups:
                     holders.add(group)
-    common = {h for h, holders in seen.items() if len(holders) >= min_groups}
-    stream, _ = python.parse(BOILERPLATE.read_text(encoding="utf-8"))
-    common.update(shingle_hashes(stream, params.k).tolist())
+    common |= {h for h, holders in seen.items() if len(holders) >= min_groups}
+    if not generic:
+        stream, _ = python.parse(BOILERPLATE.read_text(encoding="utf-8"))
+        common.update(shingle_hashes(stream, params.k).tolist())
     table = np.array(sorted(common), dtype=np.uint32)
     meta = {"normaliser": params.normaliser, "k": params.k, "min_groups": min_groups,
             "files": sum(groups.values()), "groups": len(groups), "shingles": int(len(table)),
-            "sources": [s.describe() for s in sources], "boilerplate": BOILERPLATE.name}
+            "sources": [s.describe() for s in sources]}
+    if not generic:
+        meta["boilerplate"] = BOILERPLATE.name
     return meta, table
 
 

@@ -104,13 +104,15 @@ def quote(parsed: ParsedFile, start: int, end: int, matched: Iterable[int] = (),
     be quoted truthfully).
     """
     text = parsed.text_lines
-    last = min(end, len(text), start + limit - 1)
-    if start > last:
+    if parsed.path.lower().endswith(".ipynb"):  # only the lines that hold code (lang/notebook.py)
+        shown = [n for n in range(start, min(end, len(text)) + 1) if text[n - 1]][:limit]
+    else:
+        shown = list(range(start, min(end, len(text), start + limit - 1) + 1))
+    if not shown:
         return ()
-    spans = _line_spans(parsed, matched, start, last)
-    marks = _line_spans(parsed, renamed, start, last)
-    return tuple(QuotedLine(n, text[n - 1], spans.get(n, ()), marks.get(n, ()))
-                 for n in range(start, last + 1))
+    spans = _line_spans(parsed, matched, shown[0], shown[-1])
+    marks = _line_spans(parsed, renamed, shown[0], shown[-1])
+    return tuple(QuotedLine(n, text[n - 1], spans.get(n, ()), marks.get(n, ())) for n in shown)
 
 
 def _line_spans(parsed: ParsedFile, tokens: Iterable[int], start: int,

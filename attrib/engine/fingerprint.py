@@ -121,7 +121,13 @@ def minhashes(parsed: ParsedFile, params: Params) -> tuple[list[int], np.ndarray
 
 
 def band_keys(values: np.ndarray, params: Params) -> np.ndarray:
-    """One signed 64-bit key per (fragment, band): the band's rows and its number, mixed."""
+    """One key per (fragment, band): the band's rows and its number, mixed, cut to 32 bits.
+
+    Kept as int64 but in the signed 32-bit range, which SQLite stores in 4 bytes instead of 8
+    (index format 4).  Two unrelated fragments then share a band key by chance with
+    probability 2**-32 per band, and a candidate needs ``min_bands`` (2) shared bands of the
+    same fragment: about 64**2 * 2**-64 per pair, never in practice.
+    """
     f = values.shape[0]
     rows = values.reshape(f, params.bands, params.rows).astype(np.uint64)
     with np.errstate(over="ignore"):
@@ -129,4 +135,4 @@ def band_keys(values: np.ndarray, params: Params) -> np.ndarray:
         for r in range(params.rows):
             key = (key ^ rows[:, :, r]) * np.uint64(0xBF58476D1CE4E5B9)
             key ^= key >> np.uint64(31)
-    return key.view(np.int64)
+    return key.view(np.int64) >> np.int64(32)

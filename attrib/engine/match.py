@@ -93,14 +93,15 @@ def _substantial(parsed: ParsedFile, params: Params, options: MatchOptions) -> b
     An empty ``__init__.py`` or a two-line stub is identical in every fork of
     everything; it is not a copy of anyone.
     """
-    from .background import common_shingles, is_common
+    from .background import common_for, is_common
     from .fingerprint import shingle_hashes
 
     n = len(parsed.stream.texts)
     if n < options.min_tokens:
         return False
     hashes = shingle_hashes(parsed.stream, params.k)
-    rare = np.flatnonzero(~is_common(hashes, common_shingles(params.normaliser, params.k)))
+    table = common_for(parsed.language, params.normaliser, params.k)
+    rare = np.flatnonzero(~is_common(hashes, table))
     delta = np.zeros(n + 1, dtype=np.int32)  # tokens inside some uncommon shingle
     np.add.at(delta, rare, 1)
     np.add.at(delta, rare + params.k, -1)

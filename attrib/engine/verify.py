@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .background import common_shingles, is_common
-from .fingerprint import Params, shingle_hashes, token_ids
+from .background import common_for, is_common
+from .arrays import distinct, shared_count, shingle_hashes, token_ids
+from .fingerprint import Params
 from ..model import Fragment, ParsedFile, Tile, TokenStream
 from .tiling import greedy_tiles
 from .units import Unit, units
@@ -78,14 +79,14 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     """
     s_ids = token_ids(parsed.stream.texts)
     hashes = shingle_hashes(parsed.stream, params.k)
-    rare = ~is_common(hashes, common_shingles(params.normaliser, params.k))
-    rare_hashes = np.unique(hashes[rare])
+    rare = ~is_common(hashes, common_for(parsed.language, params.normaliser, params.k))
+    rare_hashes = distinct(hashes[rare])
     file_units = units(parsed)
     per_unit: dict[int, list[Hit]] = defaultdict(list)
     for h in prior or ():
         per_unit[h.unit.index].append(h)
     tiled = _closest([u for u in uploads if u.blob_id not in vouched], rare_hashes, params.k,
-                     options)
+                     options, _unit_rare(file_units, hashes, rare, rare_hashes, params.k))
     tiled += _share_shingles([u for u in uploads if u.blob_id in vouched], hashes, params.k,
                              options.folder_share / 2)
     for upstream in tiled:
@@ -278,29 +279,69 @@ def _context(h: Hit, options: MatchOptions) -> bool:
 
 
 def _closest(uploads: list[ParsedFile], rare_hashes: np.ndarray, k: int,
-             options: MatchOptions) -> list[ParsedFile]:
+             options: MatchOptions, unit_rare: list[np.ndarray] = ()) -> list[ParsedFile]:
     """The candidate blobs worth tiling: those sharing the most uncommon shingles.
 
     A blob sharing fewer than ``min_shared_rare`` cannot hold a unit that matches
     alone; of the rest, those sharing less than half of what the best shares are
     dropped too (when code was copied into many upstreams, the closest copies
-    are enough to name them all).
+    are enough to name them all).  The same cut is made per suspect unit
+    (``unit_rare``: each unit's uncommon shingles, as indices into
+    ``rare_hashes``): the blob that shares most with one unit stays, so a file
+    built from a big upstream file and a small one keeps the small one too
+    (gorp's 15-line helper, cut by the whole-file count beside its big sibling).
     """
-    shared = [(len(np.intersect1d(rare_hashes, _shingles(u, k), assume_unique=True)), u)
-              for u in uploads]
-    best = max((n for n, _ in shared), default=0)
-    keep = [(n, u) for n, u in shared if n >= max(options.min_shared_rare, best // 2)]
+    if not uploads:
+        return []
+    held = np.array([_held(rare_hashes, _shingles(u, k)) for u in uploads])
+    shared = held.sum(axis=1)
+    best = int(shared.max(initial=0))
+    keep = [(int(n), u) for n, u in zip(shared, uploads) if n >= max(options.min_shared_rare,
+                                                                     best // 2)]
     keep.sort(key=lambda nu: (-nu[0], nu[1].blob_id))
-    return [u for _, u in keep[:options.max_tiled]]
+    out = [u for _, u in keep[:options.max_tiled]]
+    chosen = {u.blob_id for u in out}
+    for idx in unit_rare:
+        counts = held[:, idx].sum(axis=1)
+        top = int(counts.max(initial=0))
+        if top < options.min_shared_rare:
+            continue
+        for n, u in sorted(zip(counts, uploads), key=lambda nu: (-nu[0], nu[1].blob_id)):
+            if n < top:
+                break
+            if u.blob_id not in chosen and len(out) < 2 * options.max_tiled:
+                chosen.add(u.blob_id)
+                out.append(u)
+    return out
+
+
+def _held(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which of ``values`` the sorted distinct array ``sorted_set`` holds."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
+
+
+def _unit_rare(file_units: list[Unit], hashes: np.ndarray, rare: np.ndarray,
+               rare_hashes: np.ndarray, k: int) -> list[np.ndarray]:
+    """Per unit, its distinct uncommon shingles as indices into ``rare_hashes``."""
+    out = []
+    for unit in file_units:
+        a, b = unit.fragment.tok_start, max(unit.fragment.tok_end - k + 1, unit.fragment.tok_start)
+        mine = distinct(hashes[a:b][rare[a:b]])
+        if len(mine):
+            out.append(np.searchsorted(rare_hashes, mine))
+    return out
 
 
 def _share_shingles(uploads: list[ParsedFile], hashes: np.ndarray, k: int,
                     share: float) -> list[ParsedFile]:
     """The blobs holding at least ``share`` of the suspect's distinct shingles (a cheap gate)."""
-    mine = np.unique(hashes)
+    mine = distinct(hashes)
     need = share * len(mine)
     return [u for u in uploads
-            if len(mine) and len(np.intersect1d(mine, _shingles(u, k), assume_unique=True)) >= need]
+            if len(mine) and shared_count(mine, _shingles(u, k)) >= need]
 
 
 _shingle_cache: dict[str, np.ndarray] = {}
@@ -312,7 +353,7 @@ def _shingles(parsed: ParsedFile, k: int) -> np.ndarray:
     if found is None:
         if len(_shingle_cache) > 4096:
             _shingle_cache.clear()
-        found = _shingle_cache[parsed.blob_id] = np.unique(shingle_hashes(parsed.stream, k))
+        found = _shingle_cache[parsed.blob_id] = distinct(shingle_hashes(parsed.stream, k))
     return found
 
 
@@ -368,12 +409,21 @@ def _named_ids(parsed: ParsedFile, upstream: ParsedFile,
 
 def _vouched(tiles: list[Tile], rare: np.ndarray, k: int, n: int) -> np.ndarray:
     """Tokens covered by a tile through at least one uncommon shingle wholly inside it."""
-    delta = np.zeros(n + 1, dtype=np.int32)
-    for t in tiles:
-        starts = np.flatnonzero(rare[t.s_start:t.s_start + t.length - k + 1]) + t.s_start
-        np.add.at(delta, starts, 1)
-        np.add.at(delta, starts + k, -1)
-    return np.cumsum(delta[:n]) > 0
+    m = len(rare)  # shingle starts
+    if not tiles or m <= 0:
+        return np.zeros(n, dtype=bool)
+    a = np.fromiter((t.s_start for t in tiles), dtype=np.int64, count=len(tiles))
+    b = a + np.fromiter((t.length for t in tiles), dtype=np.int64, count=len(tiles)) - k + 1
+    # the starts of ``rare[a:b]`` as a slice takes them: a negative end (a tile shorter than
+    # k near the file's start, which min_tile >= k never makes) counts from the end
+    b = np.minimum(np.where(b < 0, np.maximum(b + m, 0), b), m)
+    some = b > a
+    a, b = a[some], b[some]
+    # shingle starts inside some tile (tiles never overlap on the suspect side)
+    inside = np.cumsum(np.bincount(a, minlength=m + 1)[:m] - np.bincount(b, minlength=m + 1)[:m])
+    starts = np.flatnonzero((inside > 0) & rare)
+    delta = np.bincount(starts, minlength=n + 1)[:n] - np.bincount(starts + k, minlength=n + 1)[:n]
+    return np.cumsum(delta) > 0
 
 
 def _score(parsed: ParsedFile, unit: Unit, upstream: ParsedFile, pair: "_Pair",
@@ -386,37 +436,34 @@ def _score(parsed: ParsedFile, unit: Unit, upstream: ParsedFile, pair: "_Pair",
     """
     f = unit.fragment
     if home is None:
-        pairs = [(tile.s_start + k, tile.u_start + k)
-                 for tile in pair.tiles
-                 if tile.s_start < f.tok_end and tile.s_start + tile.length > f.tok_start
-                 for k in range(tile.length)
-                 if f.tok_start <= tile.s_start + k < f.tok_end]
+        si, ui = _unit_pairs(unit, pair)
     else:
-        pairs = _local_pairs(unit, pair, home)
-    if len(pairs) < pair.floor:
+        si, ui = _local_pairs(unit, pair, home)
+    if len(si) < pair.floor:
         return None  # cannot match, whatever its home
     if home is None:
-        u_pos, u_frag, pairs = _home(unit, pair, pairs)
+        u_pos, u_frag, si, ui = _home(unit, pair, si, ui)
     else:
         u_pos, u_frag = home, pair.u_units[home].fragment
     if u_frag is not None:
-        inside = [(s, u) for s, u in pairs if u_frag.tok_start <= u < u_frag.tok_end]
+        keep = (ui >= u_frag.tok_start) & (ui < u_frag.tok_end)
+        si, ui = si[keep], ui[keep]
         size_u = u_frag.size
         lo, hi = u_frag.start_line, u_frag.end_line
     else:
-        inside = pairs
-        lines = [upstream.stream.lines[u] for _, u in pairs]
-        size_u = len(pairs)
-        lo, hi = min(lines), max(lines)
-    similarity = 2 * len(inside) / (f.size + size_u)
-    vouched = pair.vouched
-    informative = int(sum(vouched[si] for si, _ in inside))
+        lines = upstream.stream.lines
+        size_u = len(si)
+        lo, hi = min(lines[u] for u in ui.tolist()), max(lines[u] for u in ui.tolist())
+    similarity = 2 * len(si) / (f.size + size_u)
+    vouched = pair.vouched[si]
+    informative = int(np.count_nonzero(vouched))
     if names:
         s_stream, u_stream = parsed.stream, upstream.stream
-        informative += sum(1 for si, ui in inside if not vouched[si] and s_stream.renameable[si]
-                           and names.get(_key(u_stream, ui)) == _key(s_stream, si))
-    return Hit(unit, upstream.blob_id, len(inside), informative, round(similarity, 4), u_frag,
-                u_pos, lo, hi, tuple(inside))
+        informative += sum(1 for a, b in zip(si[~vouched].tolist(), ui[~vouched].tolist())
+                           if s_stream.renameable[a]
+                           and names.get(_key(u_stream, b)) == _key(s_stream, a))
+    return Hit(unit, upstream.blob_id, len(si), informative, round(similarity, 4), u_frag,
+               u_pos, lo, hi, tuple(zip(si.tolist(), ui.tolist())))
 
 
 @dataclass
@@ -436,10 +483,21 @@ class _Pair:
         self.starts = np.array([f.tok_start for f in frags], dtype=np.int64)
         self.ends = np.array([f.tok_end for f in frags], dtype=np.int64)
         self.is_module = np.array([f.kind == "module" for f in frags], dtype=bool)
+        self._aligned: np.ndarray | None = None
+
+    @property
+    def aligned(self) -> np.ndarray:
+        """For each suspect token, the upstream token a tile aligns it with (-1: none)."""
+        if self._aligned is None:
+            self._aligned = np.full(len(self.s_ids), -1, dtype=np.int64)
+            for t in self.tiles:
+                self._aligned[t.s_start:t.s_start + t.length] = np.arange(
+                    t.u_start, t.u_start + t.length)
+        return self._aligned
 
 
-def _home(unit: Unit, pair: _Pair,
-          pairs: list[tuple[int, int]]) -> tuple[int, Fragment | None, list[tuple[int, int]]]:
+def _home(unit: Unit, pair: _Pair, si: np.ndarray,
+          ui: np.ndarray) -> tuple[int, Fragment | None, np.ndarray, np.ndarray]:
     """The upstream unit ``unit`` derives from, its position, and the aligned tokens.
 
     Whole-file tiling puts a run wherever it first fits, so a unit with twins
@@ -447,7 +505,6 @@ def _home(unit: Unit, pair: _Pair,
     its tokens land in several upstream units, the unit is tiled alone against
     each and the best cover wins.
     """
-    ui = np.fromiter((u for _, u in pairs), dtype=np.int64, count=len(pairs))
     pos_of = np.searchsorted(pair.starts, ui, side="right") - 1
     ok = pos_of >= 0
     ok[ok] &= ui[ok] < pair.ends[pos_of[ok]]
@@ -456,22 +513,40 @@ def _home(unit: Unit, pair: _Pair,
     votes: Counter[int] = Counter() if counts is None else Counter(
         {int(p): int(counts[p]) for p in np.flatnonzero(counts)})
     if not votes:
-        return -1, None, pairs
+        return -1, None, si, ui
     ranked = votes.most_common(3)
     if len(ranked) > 1 and ranked[1][1] >= pair.min_tile:
         tried = [(_local_pairs(unit, pair, pos), n, pos) for pos, n in ranked]
-        local, _, pos = max(tried, key=lambda t: (len(t[0]), t[1], -t[2]))
-        if len(local) >= votes[pos]:
-            return pos, pair.u_units[pos].fragment, local
+        local, _, pos = max(tried, key=lambda t: (len(t[0][0]), t[1], -t[2]))
+        if len(local[0]) >= votes[pos]:
+            return pos, pair.u_units[pos].fragment, local[0], local[1]
     pos, n = votes.most_common(1)[0]
-    if n * 2 < len(pairs):
-        return -1, None, pairs
-    return pos, pair.u_units[pos].fragment, pairs
+    if n * 2 < len(si):
+        return -1, None, si, ui
+    return pos, pair.u_units[pos].fragment, si, ui
 
 
-def _local_pairs(unit: Unit, pair: _Pair, pos: int) -> list[tuple[int, int]]:
+def _local_pairs(unit: Unit, pair: _Pair, pos: int) -> tuple[np.ndarray, np.ndarray]:
+    """The unit tiled alone against the upstream unit at ``pos``: aligned token indexes."""
     f, g = unit.fragment, pair.u_units[pos].fragment
     tiles = greedy_tiles(pair.s_ids[f.tok_start:f.tok_end], pair.u_ids[g.tok_start:g.tok_end],
                          pair.min_tile)
-    return [(f.tok_start + t.s_start + k, g.tok_start + t.u_start + k)
-            for t in tiles for k in range(t.length)]
+    return _tile_pairs(tiles, f.tok_start, g.tok_start)
+
+
+def _tile_pairs(tiles: list[Tile], s_off: int = 0,
+                u_off: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Every (suspect, upstream) token pair the tiles align, in the tiles' order."""
+    if not tiles:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    si = np.concatenate([np.arange(t.s_start, t.s_start + t.length) for t in tiles]) + s_off
+    ui = np.concatenate([np.arange(t.u_start, t.u_start + t.length) for t in tiles]) + u_off
+    return si, ui
+
+
+def _unit_pairs(unit: Unit, pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
+    """The pair's aligned tokens inside ``unit``, by suspect index (tiles never overlap there)."""
+    f = unit.fragment
+    seg = pair.aligned[f.tok_start:f.tok_end]
+    at = np.flatnonzero(seg >= 0)
+    return at + f.tok_start, seg[at]

@@ -7,56 +7,124 @@ Content-Security-Policy that allows no network source backs that up.
 """
 from __future__ import annotations
 
-import math
+import os
+import time
 from html import escape
-from typing import Any
 
 from .. import __version__
 from ..model import Finding, Match, QuotedLine, Report
+from .html_artifacts import artifacts
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1d2430;
-background:#fff;max-width:1400px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;border-bottom:1px solid #d0d7de;
-padding-bottom:4px;margin-top:32px}h3{font-size:15px;margin:18px 0 6px}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;color:#1d2430;
+background:#fff;max-width:1400px;padding:0 24px}
+h1{font-size:22px;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:18px;
+border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:32px}h3{font-size:15px;
+margin:18px 0 6px;overflow-wrap:anywhere}
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #d0d7de;padding:3px 8px;
 text-align:left;vertical-align:top}th{background:#f3f5f7}
+table:not(.code){display:block;max-width:100%;overflow-x:auto}
 .muted{color:#5b6573}.v{font-weight:700;padding:2px 8px;border-radius:4px;white-space:nowrap}
 .v-bad{background:#fde2e1;color:#8a1c13}.v-mid{background:#fff1c2;color:#6b4e00}
 .v-ok{background:#dcf5e3;color:#135c2b}
+nav.toc{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:6px 14px;
+margin:14px 0}nav.toc ul{display:inline;margin:0;padding:0}nav.toc li{display:inline;
+margin:0 0 0 14px}.verdicts{margin:8px 0;font-size:15px}
+a{color:#0b5cad}a:hover{text-decoration:underline}svg a:hover path{stroke-opacity:.9}
+svg{max-width:100%;height:auto}
 table.code{width:100%;table-layout:fixed;font:12px/1.35 ui-monospace,Menlo,Consolas,monospace}
-table.code td{border:0;border-right:1px solid #d0d7de;white-space:pre-wrap;word-break:break-all}
-table.code .n{width:3.5em;text-align:right;color:#8a94a3;user-select:none}
+table.code col.n{width:4.5em}
+table.code td{border:0;border-right:1px solid #d0d7de;white-space:pre-wrap;
+overflow-wrap:anywhere;word-break:normal;padding-left:calc(8px + 2ch);text-indent:-2ch}
+table.code td.n{text-align:right;color:#8a94a3;user-select:none;white-space:nowrap;
+padding:0 6px 0 2px;text-indent:0}
+table.code th{font:600 12px system-ui,sans-serif}
 span.t{background:#e6f4ea}mark{background:#ffe28a;border-radius:2px}mark.u{background:#c9e3ff}
+section.card{scroll-margin-top:8px}section.card:target .match{border-color:#0b5cad;
+box-shadow:0 0 0 2px #c9e3ff}
 .match{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;margin:14px 0}
+.match h3{margin-top:4px}.match details>summary{cursor:pointer;color:#0b5cad;margin:4px 0}
+p.renames code{background:#f3f5f7;padding:0 3px;border-radius:3px}
 pre.fix{background:#f6f8fa;padding:6px 8px;white-space:pre-wrap;margin:4px 0}
 svg text{font:11px system-ui,sans-serif}
 """
+OPEN_ROWS = 30  # a side-by-side this long or shorter is open; longer ones start collapsed
 
 
-def render(report: Report, audit: dict | None = None) -> str:
-    """The report as one HTML page; ``audit`` is :func:`attrib.audit.audit_dict`'s section."""
+def render(report: Report, audit: dict | None = None, generated: int | None = None) -> str:
+    """The report as one HTML page; ``audit`` is :func:`attrib.audit.audit_dict`'s section.
+
+    ``generated``: the unix time the page says it was made; by default
+    ``$SOURCE_DATE_EPOCH`` (reproducible builds) or now.
+    """
     from ..audit import summary
 
     audit = audit or {"location": report.target, "summary": summary(report),
                       "model_artifacts": None}
-    body = [_head(report, audit), _summary(audit["summary"]), _map(report),
-            _findings(report), _leftovers(audit.get("leftovers") or []), _matches(report),
-            _artifacts(audit.get("model_artifacts")), _skipped(report)]
+    if generated is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+        generated = int(epoch) if epoch.isdigit() else int(time.time())
+    leftovers = audit.get("leftovers") or []
+    sections = [("summary", "Summary", _summary(report, audit["summary"])),
+                ("map", "Map of copied files", _map(report)),
+                ("obligations", "Licence obligations", _findings(report)),
+                ("leftovers", "Leftovers", _leftovers(leftovers)),
+                ("matches", f"Matches ({len(report.matches)})", _matches(report)),
+                ("artifacts", "Model artifacts", artifacts(audit.get("model_artifacts"))),
+                ("skipped", f"Skipped ({len(report.skipped)})", _skipped(report))]
+    body = [_head(report, audit, generated), _contents(sections)]
+    body += [f"<section class=\"part\">{h}</section>" for *_, h in sections if h]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>attrib audit: {escape(audit['location'])}</title><style>{CSS}</style>"
             "</head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
-def _head(report: Report, audit: dict) -> str:
+def _contents(sections: list[tuple[str, str, str]]) -> str:
+    items = "".join(f"<li><a href=\"#{key}\">{escape(title)}</a></li>"
+                    for key, title, html in sections if html)
+    return f"<nav class=\"toc\" aria-label=\"contents\"><strong>Contents:</strong><ul>{items}</ul></nav>"
+
+
+def _scanned_lines(report: Report) -> int:
+    return int(report.stats.get("lines", 0)) or sum(f.lines for f in report.files)
+
+
+def _head(report: Report, audit: dict, generated: int) -> str:
     commit = audit.get("commit")
     files = int(report.stats.get("files", 0))
-    return (f"<h1>attrib audit: {escape(audit['location'])}</h1>"
+    copied = sum(f.derived_lines for f in report.files)
+    scanned = _scanned_lines(report)
+    share = (f" · {copied} of {scanned} lines ({copied / scanned:.0%}) copied"
+             if scanned and copied else "")
+    day = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(generated))
+    verdicts = "".join(f"<p class=\"verdicts\"><strong>{escape(v.upstream)}</strong>: <span class=\"v "
+                       f"{_verdict_class(v.verdict)}\">{escape(v.verdict.upper())}</span> "
+                       f"{v.copied_lines} lines copied</p>" for v in report.verdicts)
+    return (f"<h1>attrib audit: {escape(audit['location'])}</h1>{verdicts}"
             f"<p class=\"muted\">{'commit ' + escape(commit[:12]) + ' · ' if commit else ''}"
-            f"{files} files scanned · {len(report.matches)} matches · project licence "
-            f"{escape(report.project_license or 'none found')} · attrib {escape(__version__)}</p>")
+            f"{files} files scanned · {len(report.matches)} matches{share} · project licence "
+            f"{escape(report.project_license or 'none found')}</p>"
+            + _upstreams(report) +
+            f"<p class=\"muted\">generated {day} by attrib {escape(__version__)}</p>")
+
+
+def _upstreams(report: Report) -> str:
+    """Each matched upstream: where it comes from (its URL, else where it was indexed from),
+    the ref and commit the index holds, and its licence."""
+    matched = {m.upstream for m in report.matches}
+    rows = []
+    for u in sorted((u for u in report.upstreams if u.name in matched), key=lambda u: u.name):
+        where = (f"<code>{escape(u.url)}</code>" if u.url
+                 else f"indexed from <code>{escape(u.location)}</code>")
+        at = ", ".join(x for x in (f"ref {escape(u.ref)}" if u.ref else "",
+                                   f"commit <code>{escape(u.commit[:12])}</code>" if u.commit
+                                   else "no commit (a plain directory)") if x)
+        rows.append(f"<li><strong>{escape(u.name)}</strong> ({escape(u.license or 'licence unknown')}): "
+                    f"{where}, {at}</li>")
+    return f"<p>Compared with:</p><ul>{''.join(rows)}</ul>" if rows else ""
 
 
 def _verdict_class(verdict: str) -> str:
@@ -65,18 +133,22 @@ def _verdict_class(verdict: str) -> str:
     return "v-mid" if verdict == "partial" else "v-bad"
 
 
-def _summary(rows: list[dict]) -> str:
+def _summary(report: Report, rows: list[dict]) -> str:
     out = ["<h2 id=\"summary\">Summary</h2>"]
     if not rows:
         return out[0] + "<p>No code from the indexed upstreams was found.</p>"
+    scanned = _scanned_lines(report)
     out.append("<table><tr><th>upstream</th><th>verdict</th><th>licence</th><th>lines copied</th>"
-               "<th>files</th><th>upstream had it</th><th>this repository had it</th>"
-               "<th>first</th><th>obligations failed</th></tr>")
+               "<th>share of the repository</th><th>files</th><th>upstream had it</th>"
+               "<th>this repository had it</th><th>first</th><th>obligations failed</th></tr>")
     for r in rows:
+        lines = sum(n for f in report.files for u, n in f.upstreams if u == r["upstream"])
+        share = f"{lines / scanned:.0%} of {scanned} lines" if scanned else "unknown"
         out.append(
             f"<tr><td>{escape(r['upstream'])}</td><td><span class=\"v {_verdict_class(r['verdict'])}"
             f"\">{escape(r['verdict'].upper())}</span></td>"
             f"<td>{escape(r['license'] or 'unknown')}</td><td>{r['copied_lines']}</td>"
+            f"<td>{share}</td>"
             f"<td>{r['files']}</td><td>{escape(r['upstream_first'] or 'unknown')}</td>"
             f"<td>{escape(r['audited_first'] or 'unknown')}</td><td>{escape(r['first'])}</td>"
             f"<td>{escape(', '.join(r['failed']) or 'none')}</td></tr>")
@@ -92,40 +164,59 @@ def _short(text: str, limit: int = 56) -> str:
     return text if len(text) <= limit else text[:20] + "…" + text[-(limit - 21):]
 
 
+def _card_id(i: int) -> str:
+    return f"m{i + 1}"
+
+
 def _map(report: Report) -> str:
-    pairs: dict[tuple[str, str], int] = {}
-    for m in report.matches:
-        key = (m.path, f"{m.upstream}:{m.upstream_path}")
-        pairs[key] = pairs.get(key, 0) + m.end_line - m.start_line + 1
+    """The file pairs drawn as an SVG whose lines and boxes link to the match cards, and a
+    table of the same pairs with a link to every card."""
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for i, m in enumerate(report.matches):
+        pairs.setdefault((m.path, f"{m.upstream}:{m.upstream_path}"), []).append(i)
     if not pairs:
         return ""
+    size = {k: sum(report.matches[i].end_line - report.matches[i].start_line + 1 for i in v)
+            for k, v in pairs.items()}
     left = sorted({a for a, _ in pairs})
     right = sorted({b for _, b in pairs})
+    first = {name: min(i for (a, b), ids in pairs.items() if name in (a, b) for i in ids)
+             for name in left + right}
     y = lambda i: 30 + i * (_BOX_H + _GAP)
     height = y(max(len(left), len(right))) + 10
-    top = max(pairs.values())
+    top = max(size.values())
     rx = _WIDTH - _COL_W - 10
     parts = [f"<svg width=\"{_WIDTH}\" height=\"{height}\" "
              f"viewBox=\"0 0 {_WIDTH} {height}\" role=\"img\" aria-label=\"file map\">",
              "<text x=\"10\" y=\"16\" font-weight=\"bold\">this repository</text>",
              f"<text x=\"{rx}\" y=\"16\" font-weight=\"bold\">upstream</text>"]
-    for (a, b), n in sorted(pairs.items()):
+    for (a, b), ids in sorted(pairs.items()):
         y1, y2 = y(left.index(a)) + _BOX_H / 2, y(right.index(b)) + _BOX_H / 2
         x1, x2 = 10 + _COL_W, rx
-        w = 1 + 9 * n / top
-        parts.append(f"<path d=\"M{x1} {y1} C{x1 + 120} {y1} {x2 - 120} {y2} {x2} {y2}\" "
-                     f"stroke=\"#d9534f\" stroke-opacity=\"0.55\" stroke-width=\"{w:.1f}\" "
-                     f"fill=\"none\"><title>{escape(a)} ← {escape(b)}: {n} lines</title></path>")
+        n = size[(a, b)]
+        parts.append(f"<a href=\"#{_card_id(ids[0])}\"><path d=\"M{x1} {y1} C{x1 + 120} {y1} "
+                     f"{x2 - 120} {y2} {x2} {y2}\" stroke=\"#d9534f\" stroke-opacity=\"0.55\" "
+                     f"stroke-width=\"{1 + 9 * n / top:.1f}\" fill=\"none\"><title>{escape(a)} ← "
+                     f"{escape(b)}: {n} lines in {len(ids)} matches</title></path></a>")
     for col, x, names in ((0, 10, left), (1, rx, right)):
         for i, name in enumerate(names):
-            parts.append(f"<rect x=\"{x}\" y=\"{y(i)}\" width=\"{_COL_W}\" height=\"{_BOX_H}\" "
-                         f"rx=\"3\" fill=\"{'#eef3fb' if col else '#fbeeee'}\" stroke=\"#9aa5b1\"/>"
+            parts.append(f"<a href=\"#{_card_id(first[name])}\"><rect x=\"{x}\" y=\"{y(i)}\" "
+                         f"width=\"{_COL_W}\" height=\"{_BOX_H}\" rx=\"3\" "
+                         f"fill=\"{'#eef3fb' if col else '#fbeeee'}\" stroke=\"#9aa5b1\"/>"
                          f"<text x=\"{x + 6}\" y=\"{y(i) + 15}\">{escape(_short(name))}"
-                         f"<title>{escape(name)}</title></text>")
+                         f"<title>{escape(name)}</title></text></a>")
     parts.append("</svg>")
-    return ("<h2 id=\"map\">Map</h2><p class=\"muted\">Each line joins a file of this repository "
-            "to the upstream file it derives from; thicker lines carry more copied lines.</p>"
-            + "".join(parts))
+    rows = "".join(
+        f"<tr><td><code>{escape(a)}</code></td><td><code>{escape(b)}</code></td>"
+        f"<td>{size[(a, b)]}</td><td>" + " ".join(
+            f"<a href=\"#{_card_id(i)}\">{report.matches[i].start_line}-"
+            f"{report.matches[i].end_line}</a>" for i in ids) + "</td></tr>"
+        for (a, b), ids in sorted(pairs.items()))
+    return ("<h2 id=\"map\">Map of copied files</h2><p class=\"muted\">Each line joins a file "
+            "of this repository to the upstream file it derives from; thicker lines carry more "
+            "copied lines. Click a line, a file or a line range to open its match.</p>"
+            + "".join(parts) + "<table><tr><th>this repository</th><th>upstream</th>"
+            "<th>lines</th><th>matches (lines here)</th></tr>" + rows + "</table>")
 
 
 # -- obligations ------------------------------------------------------------------------------
@@ -168,11 +259,13 @@ def _matches(report: Report) -> str:
         return ""
     return ("<h2 id=\"matches\">Matches</h2><p class=\"muted\">Suspect lines on the left, upstream "
             "lines on the right, each as its file has it; <span class=\"t\">matched tokens</span> "
-            "are shaded and renamed identifiers <mark>marked</mark>.</p>"
-            + "\n".join(_match(m) for m in report.matches))
+            "are shaded and renamed identifiers <mark>marked</mark>. Side-by-sides longer than "
+            f"{OPEN_ROWS} rows start collapsed.</p>"
+            + "\n".join(_match(m, i) for i, m in enumerate(report.matches)))
 
 
-def _match(m: Match) -> str:
+def _match(m: Match, i: int) -> str:
+    """One match card; its side-by-side is a <details>, open unless long."""
     head = (f"<h3>{escape(m.path)}:{m.start_line}-{m.end_line} ← {escape(m.upstream)}:"
             f"{escape(m.upstream_path)}:{m.upstream_start_line}-{m.upstream_end_line}</h3>"
             f"<p>similarity {m.similarity:.2f}, {escape(m.clone_type)}; "
@@ -182,13 +275,17 @@ def _match(m: Match) -> str:
     head += "<br>" + _dates(m) + "</p>"
     renames = ""
     if m.renames:
-        counts = [str(n) for n in m.rename_counts] if len(m.rename_counts) == len(m.renames) \
+        counts = [f" ×{n}" for n in m.rename_counts] if len(m.rename_counts) == len(m.renames) \
             else [""] * len(m.renames)
-        renames = ("<table><tr><th>upstream name</th><th>renamed to</th><th>occurrences</th></tr>"
-                   + "".join(f"<tr><td><code>{escape(a)}</code></td><td><code>{escape(b)}</code>"
-                             f"</td><td>{n}</td></tr>" for (a, b), n in zip(m.renames, counts))
-                   + "</table>")
-    return f"<div class=\"match\">{head}{renames}{_side_by_side(m)}</div>"
+        renames = ("<p class=\"renames\">renamed: " + ", ".join(
+            f"<code>{escape(a)}</code> → <code>{escape(b)}</code>{n}"
+            for (a, b), n in zip(m.renames, counts)) + "</p>")
+    rows = _aligned(m)
+    state = " open" if len(rows) <= OPEN_ROWS else ""
+    code = (f"<details{state}><summary>side by side, {len(rows)} rows</summary>"
+            f"{_side_by_side(rows)}</details>")
+    return (f"<section class=\"card\" id=\"{_card_id(i)}\"><div class=\"match\">{head}{renames}"
+            f"{code}</div></section>")
 
 
 def _dates(m: Match) -> str:
@@ -258,125 +355,21 @@ def _aligned(m: Match) -> list[Row]:
     return rows
 
 
-def _side_by_side(m: Match) -> str:
+def _side_by_side(aligned: list[Row]) -> str:
+    """The rows as a fixed-layout table: the <col>s give the line numbers a few characters and
+    the code the rest (under ``table-layout: fixed`` the first row would set them otherwise)."""
     rows = []
-    for a, b in _aligned(m):
+    for a, b in aligned:
         rows.append("<tr>" + (f"<td class=\"n\">{a.line}</td><td>{_marked(a)}</td>" if a
                               else "<td class=\"n\"></td><td></td>")
                     + (f"<td class=\"n\">{b.line}</td><td>{_marked(b, _UPSTREAM_MARK)}</td>"
                        if b else "<td class=\"n\"></td><td></td>") + "</tr>")
-    return ("<table class=\"code\"><tr><th class=\"n\"></th><th>this repository</th>"
-            "<th class=\"n\"></th><th>upstream</th></tr>" + "".join(rows) + "</table>")
+    return ("<table class=\"code\"><colgroup><col class=\"n\"><col><col class=\"n\"><col>"
+            "</colgroup><tr><th colspan=\"2\">this repository</th><th colspan=\"2\">upstream</th>"
+            "</tr>" + "".join(rows) + "</table>")
 
 
-# -- model artifacts --------------------------------------------------------------------------
-
-def _artifacts(art: dict | None) -> str:
-    out = ["<h2 id=\"artifacts\">Model artifacts</h2>"]
-    shared = _shared_mistakes((art or {}).get("outputs"))
-    if not art or art.get("status") != "compared":
-        reason = (art or {}).get("reason") or "no comparison was run"
-        return out[0] + f"<p>not compared: {escape(str(reason))}</p>" + shared
-    for s in art.get("sections", []):
-        out.append(f"<h3>{escape(str(s.get('upstream', '')))} {escape(s['name'])}: "
-                   f"<span class=\"v v-mid\">{escape(s['verdict'])}</span></h3>")
-        if s.get("detail"):
-            out.append(f"<p>{escape(str(s['detail']))}</p>")
-        if s.get("figures"):
-            out.append("<table>" + "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(_num(v))}"
-                                           f"</td></tr>" for k, v in s["figures"].items())
-                       + "</table>")
-        if s.get("problems"):
-            out.append("<ul>" + "".join(f"<li>{escape(p)}</li>" for p in s["problems"]) + "</ul>")
-        if isinstance(s.get("histogram"), dict):
-            out.append(_histogram(s["histogram"]))
-        if s.get("correlations"):
-            out.append(_correlations(s["correlations"]))
-    return "\n".join(out) + shared
-
-
-def _shared_mistakes(o: dict | None) -> str:
-    """Two models' answers to the same probes: agreement, kappa, identical wrong answers."""
-    if not isinstance(o, dict):
-        return ""
-    rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(_num(v))}</td></tr>"
-                   for k, v in (o.get("figures") or {}).items())
-    same = "".join(f"<tr><td>{escape(str(e.get('id')))}</td><td>{escape(str(e.get('answer')))}"
-                   f"</td><td>{escape(str(e.get('reference')))}</td></tr>"
-                   for e in o.get("examples") or [] if isinstance(e, dict))
-    return (f"<h3>Shared mistakes: <span class=\"v v-mid\">{escape(str(o.get('verdict')))}"
-            f"</span></h3><p>{escape(str(o.get('detail', '')))}</p><table>{rows}</table>"
-            + (f"<table><tr><th>probe</th><th>same wrong answer</th><th>right answer</th></tr>"
-               f"{same}</table>" if same else ""))
-
-
-def _num(v: Any) -> str:
-    return f"{v:.6g}" if isinstance(v, float) else str(v)
-
-
-def _finite(values: Any) -> list[float]:
-    out = []
-    for v in values or []:
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            f = 0.0
-        out.append(f if math.isfinite(f) else 0.0)
-    return out
-
-
-def _histogram(h: dict, width: int = 640, height: int = 220) -> str:
-    """Bars of the weight differences, with the fitted Gaussian drawn over them."""
-    edges, counts, gauss = _finite(h.get("edges")), _finite(h.get("counts")), _finite(h.get("gaussian"))
-    if len(edges) != len(counts) + 1 or not counts:
-        return "<p class=\"muted\">histogram data malformed</p>"
-    top = max(counts + gauss + [1e-12])
-    x0, x1 = edges[0], edges[-1] if edges[-1] != edges[0] else edges[0] + 1
-    px = lambda x: 40 + (x - x0) / (x1 - x0) * (width - 50)
-    py = lambda c: height - 25 - c / top * (height - 40)
-    parts = [f"<svg width=\"{width}\" height=\"{height}\" "
-             "role=\"img\" aria-label=\"histogram of weight differences\">",
-             f"<line x1=\"40\" y1=\"{height - 25}\" x2=\"{width - 10}\" y2=\"{height - 25}\" "
-             "stroke=\"#555\"/>"]
-    for i, c in enumerate(counts):
-        parts.append(f"<rect x=\"{px(edges[i]):.1f}\" y=\"{py(c):.1f}\" "
-                     f"width=\"{max(px(edges[i + 1]) - px(edges[i]) - 1, 0.5):.1f}\" "
-                     f"height=\"{height - 25 - py(c):.1f}\" fill=\"#6f9fd8\"/>")
-    if len(gauss) == len(counts):
-        mids = [(edges[i] + edges[i + 1]) / 2 for i in range(len(counts))]
-        pts = " ".join(f"{px(x):.1f},{py(g):.1f}" for x, g in zip(mids, gauss))
-        parts.append(f"<polyline points=\"{pts}\" fill=\"none\" stroke=\"#d9534f\" "
-                     "stroke-width=\"2\"/>")
-    parts += [f"<text x=\"40\" y=\"{height - 8}\">{edges[0]:.3g}</text>",
-              f"<text x=\"{width - 60}\" y=\"{height - 8}\">{edges[-1]:.3g}</text>",
-              "<text x=\"45\" y=\"14\">weight differences (bars) and fitted Gaussian (line)</text>",
-              "</svg>"]
-    return "".join(parts)
-
-
-def _correlations(rows: list, width: int = 640) -> str:
-    """Per-tensor correlation of the two models' weights, one horizontal bar each."""
-    items = []
-    for row in rows:
-        try:
-            name, r = row[0], float(row[1])
-        except (TypeError, ValueError, IndexError):
-            continue
-        items.append((str(name), r if math.isfinite(r) else 0.0))
-    height = 20 + 16 * len(items)
-    parts = [f"<svg width=\"{width}\" height=\"{height}\" "
-             "role=\"img\" aria-label=\"per-tensor correlations\">",
-             "<text x=\"0\" y=\"12\">per-tensor correlation (0 to 1)</text>"]
-    bar_w = width - 280
-    for i, (name, r) in enumerate(items):
-        y = 18 + 16 * i
-        parts.append(f"<text x=\"0\" y=\"{y + 11}\">{escape(_short(name, 36))}</text>"
-                     f"<rect x=\"230\" y=\"{y}\" width=\"{max(min(r, 1.0), 0.0) * bar_w:.1f}\" "
-                     f"height=\"12\" fill=\"{'#d9534f' if r > 0.9 else '#6f9fd8'}\"/>"
-                     f"<text x=\"{236 + bar_w}\" y=\"{y + 11}\">{r:.3f}</text>")
-    parts.append("</svg>")
-    return "".join(parts)
-
+# -- leftovers and skips ----------------------------------------------------------------------
 
 def _leftovers(rows: list[dict]) -> str:
     """References the repository cannot satisfy itself, and the upstream each names."""

@@ -247,6 +247,15 @@ def _first_line(text: str, pattern: re.Pattern[str]) -> int:
     return 1
 
 
+def full_texts(text: str) -> frozenset[str]:
+    """The licences whose full text ``text`` holds (matched against the reference texts),
+    whatever else it says: an SPDX line or a "licensed under" sentence names a licence
+    without carrying it."""
+    words, _ = _words(text[:MAX_BYTES])
+    found = _match(words) if len(words) >= SHINGLE else []
+    return frozenset(f.key for f in found if f.score >= 0.9)
+
+
 def detect_license_text(text: str, path: str = "") -> Detection:
     """What a licence file's text is (full texts, notices, "licensed under" statements)."""
     return _license_file(text, path)[0]

@@ -229,3 +229,59 @@ def test_sentencepiece_model_of_1_gb_is_refused_unread(pair) -> None:
     run = _compare(a, b)
     _problem(run, b / "tokenizer.model", "larger than")
     assert run.peak_mb < 200
+
+
+# ---------------------------------------------------------------- PyTorch zip and GGUF
+
+def _zip(pickle_bytes: bytes) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("archive/data.pkl", pickle_bytes)
+    return out.getvalue()
+
+
+def _gguf_head(*fields: bytes) -> bytes:
+    return b"GGUF" + b"".join(fields)
+
+
+def _hostile_checkpoints(marker: Path) -> dict[str, bytes]:
+    from attrib.artifacts.torchzip import state_dict_pickle
+
+    cmd = f"touch {marker}".encode()
+    system = (b"\x80\x02cos\nsystem\n(X" + struct.pack("<I", len(cmd)) + cmd + b"tR.")
+    good = state_dict_pickle({"w": ("F32", (4, 4))})
+    return {
+        "os-system.bin": _zip(system),
+        "os-system-in-state.bin": _zip(good[:-2] + b"X\x01\x00\x00\x00x" + system[2:-1] + b"u."),
+        "legacy-pickle.pt": system,
+        "truncated-pickle.bin": _zip(good[: len(good) // 2]),
+        "unknown-opcode.bin": _zip(b"\x80\x02\xff."),
+        "truncated-zip.pth": _zip(good)[:40],
+        "gguf-truncated.gguf": _gguf_head(struct.pack("<IQ", 3, 1)),
+        "gguf-huge-counts.gguf": _gguf_head(struct.pack("<IQQ", 3, 1 << 62, 1 << 62)),
+        "gguf-huge-string.gguf": _gguf_head(struct.pack("<IQQQ", 3, 0, 1, 1 << 60)),
+        "gguf-huge-array.gguf": _gguf_head(struct.pack("<IQQ", 3, 0, 1),
+                                           struct.pack("<Q", 1) + b"k",
+                                           struct.pack("<IIQ", 9, 0, 1 << 50)),
+        "gguf-bad-version.gguf": _gguf_head(struct.pack("<IQQ", 99, 0, 0)),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_hostile_checkpoints(Path("/nonexistent"))))
+def test_hostile_checkpoints_are_data_never_code(tmp_path: Path, pair, case: str) -> None:
+    a, b = pair
+    marker = tmp_path / "executed"
+    name = case
+    target = b / name
+    target.write_bytes(_hostile_checkpoints(marker)[case])
+    run = _compare(a, b)
+    assert not marker.exists(), "the pickle ran"
+    _problem(run, target)
+    line = next(ln for ln in run.stdout.splitlines() if f"problem: {target}" in ln)
+    assert "Traceback" not in run.stdout and len(line) < 400, line
+    fp = run_attrib("model", "fingerprint", b)
+    fp.assert_bounded()
+    assert not marker.exists()

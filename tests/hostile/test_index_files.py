@@ -309,11 +309,10 @@ def test_index_add_on_a_full_disk_leaves_the_index_as_it_was(tmp_path, tmpfs, up
     idx = tmpfs / "idx.sqlite"
     assert add(idx, upstream, "grid", tmp_path)[0] == 0
     before_list = attrib("index", "list", "--index", str(idx), cwd=tmp_path)[1]
-    with open(tmpfs / "filler", "wb") as filler:  # fill the disk to the last block...
+    with open(tmpfs / "filler", "wb", buffering=0) as filler:  # fill the disk to the last block...
         try:
             while True:
                 filler.write(b"\0" * 65536)
-                filler.flush()
         except OSError:
             pass
     size = (tmpfs / "filler").stat().st_size
@@ -366,10 +365,10 @@ def test_redis_meta_without_a_schema_is_one_line(tmp_path, redis_index):
     assert "schema" in one_line_error(code, err)
 
 
-def test_redis_fragment_table_without_minhashes_is_one_line(tmp_path, redis_index):
+def test_redis_fragment_table_without_its_rows_is_one_line(tmp_path, redis_index):
     location, client = redis_index
     for key in client.scan_iter("attrib:frags:*"):
-        client.hdel(key, "minhash")
+        client.hdel(key, "rows")
     code, _, err = attrib("index", "export", str(tmp_path / "out.sqlite"), "--index", location,
                           cwd=tmp_path)
     assert "corrupt" in one_line_error(code, err)

@@ -16,7 +16,9 @@ from ...model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 # 3: blobs keep token columns and the file's lines, so evidence quotes the files themselves
 # (the tokens are unchanged, so the normaliser version, which keys the background table, is
 # too); files carry first_date (when the upstream first had the path, for who had it first)
-SCHEMA = "3"
+# 4: no MinHash values kept (recomputed from the blob's tokens), 32-bit band keys, blobs that
+# store each token's raw text only where the file's own lines do not give it
+SCHEMA = "4"
 
 
 class StaleBlobs(IndexError_):
@@ -90,6 +92,46 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
+    def put_artifacts(self, upstream: str, records: list[bytes]) -> None:
+        """Replace the model-artifact records of indexed upstream ``upstream`` (opaque bytes,
+        at most MAX_ARTIFACT_RECORDS of MAX_ARTIFACT_BYTES each: see attrib.artifacts.indexed).
+
+        Kept apart from the code tables; a record belongs to the upstream as indexed when it
+        was put, so one left by an earlier version or a removed upstream is never returned.
+        """
+        ...
+
+    def artifacts(self, upstream: str | None = None) -> dict[str, list[bytes]]:
+        """The records of ``upstream`` (of every upstream that has some when None)."""
+        ...
+
+
+MAX_ARTIFACT_RECORDS = 64        # models per upstream
+MAX_ARTIFACT_BYTES = 8 << 20     # one record, compressed
+
+
+def check_artifacts(location: str, upstream: str, records: list[bytes]) -> None:
+    """Refuse records past the bounds before anything is written."""
+    if len(records) > MAX_ARTIFACT_RECORDS or any(
+            not isinstance(r, bytes) or len(r) > MAX_ARTIFACT_BYTES for r in records):
+        raise IndexError_(f"{location}: model artifacts of {upstream!r} exceed "
+                          f"{MAX_ARTIFACT_RECORDS} records of {MAX_ARTIFACT_BYTES} bytes")
+
+
+def artifact_stamp(info: UpstreamInfo) -> str:
+    """What ties artifact records to one indexing of an upstream."""
+    return f"{info.indexed_at or 0}:{info.commit or ''}"
+
+
+def old_schema(location: str, found: str | None) -> IndexError_:
+    """The one line for an index of another format: what to do about it."""
+    if found and found.isdigit() and int(found) < int(SCHEMA):
+        return IndexError_(f"{location}: index schema {found} was written by an older attrib "
+                           f"(this one reads schema {SCHEMA}); rebuild it: `attrib index add` "
+                           "each upstream again into a new index")
+    return IndexError_(f"{location}: index schema {found!r} is not {SCHEMA!r} (not written by "
+                       "this attrib version); rebuild it with this one")
+
 
 def check_params(stored: dict[str, str], params: Params, location: str) -> None:
     """Refuse an index built with other fingerprint parameters."""
@@ -102,35 +144,138 @@ def check_params(stored: dict[str, str], params: Params, location: str) -> None:
 
 
 def encode_blob(parsed: ParsedFile) -> bytes:
-    """A parsed blob as compressed JSON (never pickle: index files get shared)."""
+    """A parsed blob as compressed JSON (never pickle: index files get shared).
+
+    Format 4 stores what cannot be derived and nothing twice: a token's raw text is
+    read back from the file's own lines at its position (only tokens where that
+    differs, such as made-up block markers, keep their text); a normalised text equal
+    to the raw one is ``null``; positions are deltas.  That halves a blob against
+    format 3, and zlib's preset dictionary of Python's common tokens helps small files.
+    """
     s = parsed.stream
-    doc = {"language": parsed.language, "lines": parsed.line_count,
-           "texts": s.texts, "raw": s.raw, "line": s.lines,
+    lines = parsed.text_lines
+    raws, texts = [], []
+    for i, (text, raw) in enumerate(zip(s.texts, s.raw)):
+        if s.cols and _width(s, i) == 0:  # a made-up marker: its raw text is its text
+            raws.append(None if raw == text else raw)
+            texts.append(text)
+            continue
+        derived = _slice(lines, s, i) if s.cols else None
+        raws.append(None if derived == raw else raw)
+        texts.append(None if text == raw else text)
+    line_d = _deltas(s.lines)
+    doc = {"f": 4, "language": parsed.language, "lines": parsed.line_count,
+           "texts": texts, "raw": raws, "line": line_d,
            "ren": "".join("1" if r else "0" for r in s.renameable),
            "fragments": [[f.kind, f.name, f.start_line, f.end_line, f.tok_start, f.tok_end]
                          for f in parsed.fragments],
            "header": list(parsed.header),
-           # where each token sits, and the file's lines, so evidence quotes the file itself
-           "col": s.cols, "ecol": s.end_cols,
+           "col": list(s.cols), "len": [e - c for c, e in zip(s.cols, s.end_cols)],
            "eline": [[i, e] for i, (b, e) in enumerate(zip(s.lines, s.end_lines)) if e != b],
-           "src": "\n".join(parsed.text_lines)}
-    return zlib.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), 6)
+           "src": "\n".join(lines)}
+    packer = zlib.compressobj(6, zdict=ZDICT)
+    return packer.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8")) + packer.flush()
+
+
+def _slice(lines: tuple[str, ...], s: TokenStream, i: int) -> str | None:
+    """The text of token ``i`` cut from the file's lines, or None where it cannot be."""
+    first, last = s.lines[i] - 1, s.end_lines[i] - 1
+    if not 0 <= first <= last < len(lines):
+        return None
+    if first == last:
+        return lines[first][s.cols[i]:s.end_cols[i]]
+    return "\n".join([lines[first][s.cols[i]:], *lines[first + 1:last],
+                      lines[last][:s.end_cols[i]]])
+
+
+def _width(s: TokenStream, i: int) -> int:
+    return (s.end_lines[i] - s.lines[i]) or (s.end_cols[i] - s.cols[i]) or 0
+
+
+def _deltas(values: tuple[int, ...]) -> list[int]:
+    return [b - a for a, b in zip((0, *values), values)]
+
+
+def _sums(deltas: list[int]) -> list[int]:
+    out, total = [], 0
+    for d in deltas:
+        total += d
+        out.append(total)
+    return out
+
+
+def inflate(data: bytes, limit: int = -1) -> bytes:
+    """A blob's JSON bytes (at most ``limit`` of them when given: a hostile file)."""
+    inflater = zlib.decompressobj(zdict=ZDICT)
+    raw = inflater.decompress(data, max(limit, 0))
+    if limit > 0 and (inflater.unconsumed_tail or not inflater.eof):
+        raise ValueError(f"a blob is truncated or inflates past {limit} bytes")
+    return raw
+
+
+def parse_doc(blob_id: str, doc: dict, path: str = "") -> ParsedFile:
+    """The ParsedFile a format-4 document holds; ValueError/KeyError/TypeError if malformed."""
+    if doc.get("f") != 4:
+        raise ValueError("not a format-4 blob")
+    src = doc["src"]
+    if not isinstance(src, str):
+        raise TypeError("src is not text")
+    text_lines = tuple(src.split("\n")) if src else ()
+    lines = tuple(_sums(doc["line"]))
+    end_lines = list(lines)
+    for i, e in doc["eline"]:
+        end_lines[i] = e
+    cols = tuple(doc["col"])
+    end_cols = tuple(c + n for c, n in zip(cols, doc["len"]))
+    n = len(lines)
+    if not (len(doc["texts"]) == len(doc["raw"]) == len(doc["ren"]) == n
+            and len(cols) in (0, n) and len(end_cols) == len(cols)):
+        raise ValueError("token columns of different lengths")
+    pos = TokenStream((), (), lines, (), cols, tuple(end_lines), end_cols)
+    raw_doc, text_doc = doc["raw"], doc["texts"]
+    raw = tuple(r if r is not None else (
+        (text_doc[i] if _width(pos, i) == 0 else _slice(text_lines, pos, i)) if cols else None)
+        for i, r in enumerate(raw_doc))
+    texts = tuple(t if t is not None else raw[i] for i, t in enumerate(text_doc))
+    if not all(isinstance(t, str) for t in raw) or not all(isinstance(t, str) for t in texts):
+        raise ValueError("a token without text")
+    stream = TokenStream(texts, raw, lines, tuple(c == "1" for c in doc["ren"]), cols,
+                         tuple(end_lines) if cols else (), end_cols)
+    frags = tuple(Fragment(*f) for f in doc["fragments"])
+    return ParsedFile(path, blob_id, doc["language"], stream, frags, doc["lines"],
+                      header=tuple(doc["header"]), text_lines=text_lines)
 
 
 def decode_blob(blob_id: str, data: bytes, path: str = "") -> ParsedFile:
     try:
-        doc = json.loads(zlib.decompress(data))
-        lines = tuple(doc["line"])
-        end_lines = list(lines)
-        for i, e in doc.get("eline", ()):
-            end_lines[i] = e
-        stream = TokenStream(tuple(doc["texts"]), tuple(doc["raw"]), lines,
-                             tuple(c == "1" for c in doc["ren"]), tuple(doc.get("col", ())),
-                             tuple(end_lines) if "col" in doc else (), tuple(doc.get("ecol", ())))
-        frags = tuple(Fragment(*f) for f in doc["fragments"])
-        src = doc.get("src")
-        return ParsedFile(path, blob_id, doc["language"], stream, frags, doc["lines"],
-                          header=tuple(doc.get("header", ())),
-                          text_lines=tuple(src.split("\n")) if src else ())
-    except (ValueError, KeyError, TypeError, IndexError, zlib.error) as exc:
+        return parse_doc(blob_id, json.loads(inflate(data)), path)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, zlib.error) as exc:
         raise IndexError_(f"index entry for blob {blob_id[:12]} is corrupt ({exc})") from None
+
+
+def recompute(blob_id: str, data: bytes, rows: list[int], params: Params) -> BlobRecord:
+    """A stored blob as the record ``add_upstream`` was given: MinHash values and band keys
+    are a function of the blob's tokens, so the index does not keep them (export, import)."""
+    from ..fingerprint import band_keys, minhashes
+
+    chosen, values = minhashes(decode_blob(blob_id, data), params)
+    if chosen != list(rows):
+        raise IndexError_(f"index entry for blob {blob_id[:12]} is corrupt (its fragment rows "
+                          "are not the ones its tokens give)")
+    return BlobRecord(blob_id, data, chosen, values, band_keys(values, params))
+
+
+# zlib's preset dictionary (RFC 1950 FDICT): strings that most blobs of Python hold, so a small
+# file's first occurrences cost a back-reference.  Part of index format 4: never edit it in place.
+ZDICT = ("".join(f'"{w}",' for w in (
+    "self", "None", "True", "False", "return", "def", "class", "import", "from", "if", "else",
+    "elif", "for", "in", "not", "and", "or", "is", "while", "with", "as", "try", "except",
+    "raise", "yield", "lambda", "pass", "assert", "async", "await", "len", "isinstance",
+    "str", "int", "list", "dict", "tuple", "$", "S", "N", "(", ")", "[", "]", "{", "}", ":",
+    ".", ",", "=", "==", "+", "-", "*", "/", "%", "**", "+=", "->", "__init__", "kwargs",
+    "args", "cls", "super", "print", "range", "torch", "np", "config", "name", "value"))
+         + '"src":"' + '","header":[],"col":[' + '],"len":[' + '],"eline":[' + '],"fragments":[["module","",1,'
+         + '["function","' + '["class","' + '"ren":"' + '","line":[' + '],"raw":[' + '],"texts":[null,'
+         + 'null,null,null,null,' + '0,0,0,0,1,1,1,1,' + '{"f":4,"language":"python","lines":'
+         + "\n    def __init__(self, \n        return \n        self.\n    @property\n"
+         ).encode("utf-8")

@@ -1,28 +1,37 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The shared index: a Redis database, LSH band tables kept by datasketch.
+"""The shared index: a Redis database, LSH band tables as sets.
 
 ``redis://host:port/db`` (also ``rediss://`` and ``unix:///path?db=N``) on
 one Redis server (not Cluster: a write is one transaction over many keys).
 All keys start with a basename, ``attrib:`` unless the location says
 ``?basename=NAME``, so several indexes can share one database.
 
-Band tables go through datasketch's storage layer: one
-``unordered_storage({"type": "redis", ...}, name=b"<basename>:lsh:")``, a
-set of fragment ids per band key, queried with its ``getmany``.  We do not
-use ``MinHashLSH`` itself: it hashes bands its own way (the SQLite store must
-agree with this one, so attrib computes band keys in
+Band tables: one Redis set of fragment ids per band key, named
+``<basename>:lsh:<key>``, which is how datasketch's ``RedisSetStorage`` names
+its sets (``name + key``), so its ``getmany`` reads them.  We do not go through
+datasketch at run time: its package import pulls in scipy (4 s on a busy
+2-core machine, ten times a pre-commit hook's budget), its key table (one hash
+field per band key) doubled the commands of an add and a quarter of the memory,
+and ``MinHashLSH`` hashes bands its own way (the SQLite store must agree with
+this one, so attrib computes band keys in
 :func:`attrib.engine.fingerprint.band_keys`, band number mixed in, hence one table
-for all bands), it answers a Jaccard threshold where matching wants a count
+for all bands), answers a Jaccard threshold where matching wants a count
 of shared bands, and its ``insertion_session`` flushes every 50,000
-commands, which would make an ``add`` visible half-way.  So band entries are
-queued with the storage's ``_insert(pipe, key, *values)`` (what its
-``insert`` does with its own client) on *our* transaction pipeline.
+commands, which would make an ``add`` visible half-way.
+
+A scan reads one generation: the first read of a store object takes ``gen`` and
+every upstream's version in one MULTI; the band sets of a query are read in one
+MULTI too, and when ``gen`` moved meanwhile, band members and blob holders of
+upstream versions the scan did not see are dropped.  So a scan sees the index
+before a concurrent write or after it, never half of it.
 
 Other keys (redis-py): ``meta`` (schema and fingerprint parameters),
-``gen`` (bumped by every write), ``upstreams`` (name -> JSON),
-``files:<name>`` (path -> JSON), ``where:<blob>`` (the files holding a
-blob), ``blobs`` (blob id -> encoded blob), ``frags:<blob>`` (fragment rows,
-MinHash values, band keys: what a removal needs to find its band entries).
+``gen`` (bumped by every write), ``upstreams`` (name -> JSON, with ``v``: the
+generation that wrote it), ``files:<name>`` (path -> JSON), ``where:<blob>`` (the
+files holding a blob, each with its upstream's ``v``), ``blobs`` (blob id ->
+encoded blob), ``frags:<blob>`` (fragment rows and 32-bit band keys: what a
+removal needs to find its band entries; no MinHash values, which an export
+recomputes from the blob).
 A fragment id in a band set is the blob's git id in binary plus a 4-byte index.
 
 What an interrupted write leaves: every ``add_upstream``/``remove_upstream``
@@ -56,7 +65,9 @@ import numpy as np
 from ...errors import IndexError_
 from ..fingerprint import Params, default_params
 from ...model import ParsedFile, UpstreamInfo
-from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
+from .base import (SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
+                   old_schema, recompute)
+from .base import artifact_stamp, check_artifacts
 
 DEFAULT_BASENAME = "attrib"
 _CHUNK = 5000  # commands per read pipeline
@@ -109,7 +120,8 @@ class _Keys:
         self.prefix = prefix
         self.meta, self.gen = prefix + b"meta", prefix + b"gen"
         self.upstreams, self.blobs = prefix + b"upstreams", prefix + b"blobs"
-        self.lsh = prefix + b"lsh:"  # datasketch's name: its key table; + key: a band's set
+        self.lsh = prefix + b"lsh:"  # + band key: that band's set of fragments
+        self.artifacts = prefix + b"artifacts"  # upstreams with model-artifact records
 
     def of(self, kind: str, name: str) -> bytes:  # files:<upstream>, where:<blob>, frags:<blob>
         return self.prefix + f"{kind}:{name}".encode()
@@ -150,14 +162,12 @@ class RedisStore:
 
     def __init__(self, location: str, client: Any, kwargs: dict[str, Any], prefix: bytes,
                  params: Params) -> None:
-        from datasketch.storage import unordered_storage
-
         self.location = location
         self.params = params
         self.redis = _import_redis()
         self.client = client
         self.keys = _Keys(prefix)
-        self.lsh = unordered_storage({"type": "redis", "redis": kwargs}, name=self.keys.lsh)
+        self._view: tuple[bytes | None, dict[str, int]] | None = None  # see _pinned()
 
     @classmethod
     def open(cls, location: str, create: bool = False,
@@ -188,8 +198,7 @@ class RedisStore:
             self.client.transaction(lambda pipe: self._initialise(pipe, fields), self.keys.meta)
             stored = self._meta()
         if stored.get("schema") != SCHEMA:
-            raise IndexError_(f"{self.location}: index schema {stored.get('schema')!r} "
-                              f"is not {SCHEMA!r}; rebuild it")
+            raise old_schema(self.location, stored.get("schema"))
         check_params(stored, self.params, self.location)
 
     def _meta(self) -> dict[str, str]:
@@ -203,12 +212,33 @@ class RedisStore:
 
     def close(self) -> None:
         self.client.close()
-        self.lsh._redis.close()  # datasketch's own client, made from the same settings
 
     @_guarded
     def upstreams(self) -> list[UpstreamInfo]:
-        rows = self.client.hgetall(self.keys.upstreams)
+        rows = self._snapshot_rows() if self._view is not None else \
+            self.client.hgetall(self.keys.upstreams)
         return [_upstream(json.loads(rows[k])) for k in sorted(rows)]
+
+    def _pinned(self) -> tuple[bytes | None, dict[str, int]]:
+        """The generation this store reads, and each upstream's version in it.
+
+        Taken atomically (MULTI) at the first read a scan makes; every later read is
+        filtered to it, so a scan sees the index before or after a concurrent write,
+        never half of it: band entries and file rows of an upstream added meanwhile are
+        ignored.  A write through this store object moves it to the new generation.
+        """
+        if self._view is None:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.get(self.keys.gen)
+            pipe.hgetall(self.keys.upstreams)
+            gen, rows = pipe.execute()
+            self._rows = rows
+            self._view = gen, {k.decode(): int(json.loads(v).get("v", 0)) for k, v in rows.items()}
+        return self._view
+
+    def _snapshot_rows(self) -> dict[bytes, bytes]:
+        self._pinned()
+        return self._rows
 
     @_guarded
     def known_blobs(self, blob_ids: Iterable[str]) -> set[str]:
@@ -227,9 +257,10 @@ class RedisStore:
     def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]:
         ids = sorted(set(blob_ids))
         out: dict[str, list[IndexedFile]] = {}
+        _, versions = self._pinned()
         holders = self._each(ids, lambda p, b: p.smembers(self.keys.of("where", b)))
         for blob_id, members in zip(ids, holders):
-            rows = sorted(json.loads(m) for m in members)
+            rows = sorted(r[:6] for r in map(json.loads, members) if _held(r, versions))
             if rows:
                 out[blob_id] = [IndexedFile(name, path, blob_id, *meta) for name, path, *meta in rows]
         return out
@@ -254,30 +285,37 @@ class RedisStore:
                         for path, row in rows.items()), key=lambda f: f.path)
         blobs = sorted({f.blob_id for f in files})
         data = self._each(blobs, lambda p, b: p.hget(self.keys.blobs, b))
-        frags = self._each(blobs, lambda p, b: p.hmget(self.keys.of("frags", b), "rows",
-                                                       "minhash", "keys"))
+        frags = self._each(blobs, lambda p, b: p.hget(self.keys.of("frags", b), "rows"))
         records = [self._record(*args) for args in zip(blobs, data, frags)]
         pipe.multi()
         pipe.get(self.keys.gen)  # nothing to write: EXEC only proves no write came between
         return _upstream(json.loads(doc)), files, records
 
-    def _record(self, blob_id: str, data: bytes | None, frags: list) -> BlobRecord:
+    def _record(self, blob_id: str, data: bytes | None, rows_doc: bytes | None) -> BlobRecord:
         if data is None:
             raise IndexError_(f"{self.location}: blob {blob_id[:12]} is missing from the index")
-        rows_doc, minhash, keys = frags
-        rows = json.loads(rows_doc or "[]")
-        values = np.frombuffer(minhash or b"", dtype="<u4").astype(np.uint32)
-        bands = np.frombuffer(keys or b"", dtype="<i8").astype(np.int64)
-        return BlobRecord(blob_id, data, rows, values.reshape(len(rows), self.params.num_perm),
-                          bands.reshape(len(rows), self.params.bands))
+        if rows_doc is None:
+            raise ValueError(f"blob {blob_id[:12]} has no fragment table")
+        rows = json.loads(rows_doc)
+        if not (isinstance(rows, list) and all(type(r) is int for r in rows)):
+            raise ValueError(f"blob {blob_id[:12]}: its fragment rows are not a list of indexes")
+        # MinHash values and band keys are a function of the tokens: recomputed, not stored
+        return recompute(blob_id, data, rows, self.params)
 
     @_guarded
     def query(self, keys: np.ndarray, min_bands: int,
               max_postings: int = 1000) -> dict[int, dict[tuple[str, int], int]]:
+        gen, _ = self._pinned()
         fields = [_field(k) for k in np.unique(keys).tolist()]
-        found: dict[bytes, set[bytes]] = {}
-        for chunk in _chunks(fields, _CHUNK):
-            found.update(zip(chunk, self.lsh.getmany(*chunk)))
+        # one MULTI: every band set as of one generation (datasketch's getmany is one per chunk)
+        pipe = self.client.pipeline(transaction=True)
+        for field in fields:
+            pipe.smembers(self.keys.lsh + field)
+        pipe.get(self.keys.gen)
+        *sets, now = pipe.execute()
+        found: dict[bytes, set[bytes]] = dict(zip(fields, sets))
+        if now != gen:  # a write landed since this scan's first read: keep only what it saw
+            found = self._visible(found)
         for field, members in found.items():  # a stop word, as in the SQLite store
             if len(members) > max_postings:
                 found[field] = set()
@@ -289,18 +327,28 @@ class RedisStore:
                 out[row] = hits
         return out
 
+    def _visible(self, found: dict[bytes, set[bytes]]) -> dict[bytes, set[bytes]]:
+        """Band members whose blob a file of the pinned generation holds."""
+        blobs = sorted({_fragment(m)[0] for members in found.values() for m in members})
+        held = self.files_of_blobs(blobs)
+        return {k: {m for m in members if _fragment(m)[0] in held} for k, members in found.items()}
+
     @_guarded
     def add_upstream(self, info: UpstreamInfo, files: list[IndexedFile],
                      blobs: Iterable[BlobRecord]) -> None:
         """Add or replace upstream ``info.name`` in one MULTI/EXEC."""
         info = dataclasses.replace(info, indexed_at=info.indexed_at or int(time.time()))
         staged = {r.blob_id: _stage(r) for r in blobs}
+        self._view = None
         self.client.transaction(lambda pipe: self._replace(pipe, info.name, info, files, staged),
                                 self.keys.gen)
+        self._view = None
 
     @_guarded
     def remove_upstream(self, name: str) -> None:
+        self._view = None
         self.client.transaction(lambda pipe: self._replace(pipe, name, None, [], {}), self.keys.gen)
+        self._view = None
 
     def _replace(self, pipe: Any, name: str, info: UpstreamInfo | None,
                  files: list[IndexedFile], staged: dict[str, _Staged]) -> None:
@@ -316,7 +364,7 @@ class RedisStore:
             raise StaleBlobs(self.location, missing)
         orphans = self._orphans(old, wanted)
         removals = self._band_removals(orphans)
-        emptied = self._emptied(removals)
+        version = int(self.client.get(self.keys.gen) or 0) + 1  # WATCHed: the gen EXEC makes
         if info is not None:  # count every distinct blob's fragments, reused ones included
             reused = sorted(present - staged.keys())
             rows = self._each(reused, lambda p, b: p.hget(self.keys.of("frags", b), "rows"))
@@ -325,10 +373,10 @@ class RedisStore:
                          if b in wanted)
             info = dataclasses.replace(info, fragments=count)
         pipe.multi()
-        self._queue_drop(pipe, name, old, orphans, removals, emptied)
+        self._queue_drop(pipe, name, old, orphans, removals)
         if info is not None:
             new = {b: s for b, s in staged.items() if b in wanted and b not in present}
-            self._queue_add(pipe, info, files, new)
+            self._queue_add(pipe, info, files, new, version)
         pipe.incr(self.keys.gen)
 
     def _orphans(self, old: dict[str, list], keep: set[str]) -> list[str]:
@@ -345,42 +393,40 @@ class RedisStore:
             rows = json.loads(rows_doc or "[]")
             if not rows:
                 continue
-            keys = np.frombuffer(keys_doc, dtype="<i8").reshape(len(rows), -1)
+            keys = np.frombuffer(keys_doc, dtype="<i4").reshape(len(rows), -1)
             for idx, row_keys in zip(rows, keys.tolist()):
                 member = _member(blob_id, idx)
                 for k in row_keys:
                     removals[_field(k)].append(member)
         return removals
 
-    def _emptied(self, removals: dict[bytes, list[bytes]]) -> list[bytes]:
-        """Band keys left without fragments: their field in datasketch's key table goes too."""
-        fields = sorted(removals)
-        sizes = self._each(fields, lambda p, k: p.scard(self.lsh.redis_key(k)))
-        return [k for k, n in zip(fields, sizes) if n <= len(set(removals[k]))]
-
     def _queue_drop(self, pipe: Any, name: str, old: dict[str, list], orphans: list[str],
-                    removals: dict[bytes, list[bytes]], emptied: list[bytes]) -> None:
+                    removals: dict[bytes, list[bytes]]) -> None:
+        version = self._versions_of(name)
         for path, (blob, *meta) in old.items():
-            pipe.srem(self.keys.of("where", blob), _where(name, path, *meta))
+            pipe.srem(self.keys.of("where", blob), _where(name, path, *meta, version))
         pipe.delete(self.keys.of("files", name))
         pipe.hdel(self.keys.upstreams, name)
         for blob in orphans:
             pipe.hdel(self.keys.blobs, blob)
             pipe.delete(self.keys.of("frags", blob), self.keys.of("where", blob))
         for key, members in removals.items():
-            pipe.srem(self.lsh.redis_key(key), *members)
-        if emptied:
-            pipe.hdel(self.keys.lsh, *emptied)
+            pipe.srem(self.keys.lsh + key, *members)  # a set left empty is gone with it
+
+    def _versions_of(self, name: str) -> int:
+        doc = self.client.hget(self.keys.upstreams, name)
+        return int(json.loads(doc).get("v", 0)) if doc else 0
 
     def _queue_add(self, pipe: Any, info: UpstreamInfo, files: list[IndexedFile],
-                   new: dict[str, _Staged]) -> None:
-        pipe.hset(self.keys.upstreams, info.name, json.dumps(dataclasses.asdict(info)))
+                   new: dict[str, _Staged], version: int) -> None:
+        pipe.hset(self.keys.upstreams, info.name,
+                  json.dumps({**dataclasses.asdict(info), "v": version}))
         if files:
             pipe.hset(self.keys.of("files", info.name), mapping={
                 f.path: json.dumps([f.blob_id, f.date, f.commit, f.author, f.first_date])
                 for f in files})
         for f in files:
-            member = _where(info.name, f.path, f.date, f.commit, f.author, f.first_date)
+            member = _where(info.name, f.path, f.date, f.commit, f.author, f.first_date, version)
             pipe.sadd(self.keys.of("where", f.blob_id), member)
         bands: dict[bytes, list[bytes]] = defaultdict(list)
         for blob_id, s in new.items():
@@ -389,7 +435,52 @@ class RedisStore:
             for key, members in s.bands.items():
                 bands[key] += members
         for key, members in bands.items():
-            self.lsh._insert(pipe, key, *members)  # datasketch's insert(), on our transaction
+            self._queue_bands(pipe, key, members)
+
+    def _queue_bands(self, pipe: Any, key: bytes, members: list[bytes]) -> None:
+        pipe.sadd(self.keys.lsh + key, *members)
+
+    # -- model artifacts: keys of their own, artifacts:<upstream> (a hash: stamp, 0, 1, ...)
+    # and the set artifacts (the upstreams that have some, to clean up after removals)
+
+    @_guarded
+    def put_artifacts(self, upstream: str, records: list[bytes]) -> None:
+        check_artifacts(self.location, upstream, records)
+        self.client.transaction(lambda pipe: self._put_artifacts(pipe, upstream, records),
+                                self.keys.gen)
+
+    def _put_artifacts(self, pipe: Any, upstream: str, records: list[bytes]) -> None:
+        doc = self.client.hget(self.keys.upstreams, upstream)
+        if doc is None:
+            raise IndexError_(f"{self.location}: no upstream named {upstream!r}")
+        stamp = artifact_stamp(_upstream(json.loads(doc)))
+        holders = {m.decode() for m in self.client.smembers(self.keys.artifacts)}
+        gone = [n for n in holders if not self.client.hexists(self.keys.upstreams, n)]
+        pipe.multi()
+        for name in [upstream, *gone]:
+            pipe.delete(self.keys.of("artifacts", name))
+            pipe.srem(self.keys.artifacts, name)
+        if records:
+            pipe.hset(self.keys.of("artifacts", upstream),
+                      mapping={"stamp": stamp, **{str(i): r for i, r in enumerate(records)}})
+            pipe.sadd(self.keys.artifacts, upstream)
+        pipe.incr(self.keys.gen)
+
+    @_guarded
+    def artifacts(self, upstream: str | None = None) -> dict[str, list[bytes]]:
+        stamps = {u.name: artifact_stamp(u) for u in self.upstreams()}
+        names = [upstream] if upstream is not None else sorted(
+            m.decode() for m in self.client.smembers(self.keys.artifacts))
+        out: dict[str, list[bytes]] = {}
+        for name in names:
+            row = self.client.hgetall(self.keys.of("artifacts", name))
+            if name not in stamps or row.get(b"stamp", b"").decode() != stamps[name]:
+                continue
+            count = len(row) - 1
+            records = [row.get(str(i).encode()) for i in range(count)]
+            if records and all(isinstance(r, bytes) for r in records):
+                out[name] = records
+        return out
 
     def _each(self, items: list, command: Callable[[Any, Any], Any]) -> list:
         """``command(pipe, item)`` for every item, pipelined in chunks."""
@@ -434,9 +525,10 @@ def _stage(record: BlobRecord) -> _Staged:
     for row, idx in enumerate(record.fragment_rows):
         for k in record.band_keys[row].tolist():
             bands[_field(k)].append(_member(blob_id, idx))
+    # the band keys, so a removal finds its band entries (format 4: no MinHash values, which
+    # an export recomputes from the blob; 32-bit keys, 4 bytes each)
     fragments = {"rows": json.dumps(list(record.fragment_rows)).encode(),
-                 "minhash": np.ascontiguousarray(record.minhashes, dtype="<u4").tobytes(),
-                 "keys": np.ascontiguousarray(record.band_keys, dtype="<i8").tobytes()}
+                 "keys": np.ascontiguousarray(record.band_keys, dtype="<i4").tobytes()}
     return _Staged(record.data, fragments, dict(bands))
 
 
@@ -456,8 +548,16 @@ def _fragment(member: bytes) -> tuple[str, int]:
 
 
 def _where(name: str, path: str, date: int | None, commit: str | None, author: str | None,
-           first_date: int | None = None) -> str:
-    return json.dumps([name, path, date, commit, author, first_date])
+           first_date: int | None, version: int) -> str:
+    """A holder of a blob: the file's row, and the version of its upstream that holds it."""
+    return json.dumps([name, path, date, commit, author, first_date, version])
+
+
+def _held(row: Any, versions: dict[str, int]) -> bool:
+    """A holder row of the upstream version this store reads."""
+    if not (isinstance(row, list) and len(row) == 7):
+        raise ValueError("a blob holder is not a file row of index format 4")
+    return versions.get(row[0]) == row[6]
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

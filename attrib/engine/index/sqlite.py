@@ -3,8 +3,13 @@
 
 datasketch 2.0 keeps LSH tables in memory (~8.8 KB per fragment), Redis or
 Cassandra; an index of a million upstream lines would not fit a pre-commit
-hook's budget that way, so the band table lives here as an indexed
-``(key, fragment)`` table.  Every ``add``/``remove`` is one ``BEGIN IMMEDIATE``
+hook's budget that way, so the band table lives here: one row per band key (32
+bits, the row id), holding the ids of its fragments packed as little-endian
+uint32 (a posting list).  Against format 3's row per (key, fragment) this halves
+the table, since over a third of the band entries share their key with others.
+Format 4 keeps no MinHash values either: they are a function of the blob's
+tokens, recomputed when an upstream is exported, so a fragment row is three
+integers.  Every ``add``/``remove`` is one ``BEGIN IMMEDIATE``
 transaction in WAL mode: an interrupted write leaves the file as it was, and
 a second writer waits (``busy_timeout``) instead of corrupting it.
 """
@@ -22,10 +27,12 @@ from urllib.parse import quote
 import numpy as np
 
 from ...errors import IndexError_
-from ..fingerprint import Params, band_keys, default_params
+from ..fingerprint import Params, default_params
 from ...model import ParsedFile, UpstreamInfo
 from ...safewrite import short
-from .base import SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob
+from .base import (SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
+                   old_schema, recompute)
+from .base import artifact_stamp, check_artifacts
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,11 +49,9 @@ CREATE TABLE IF NOT EXISTS files (
     first_date INTEGER, PRIMARY KEY (upstream, path));
 CREATE INDEX IF NOT EXISTS files_blob ON files(blob);
 CREATE TABLE IF NOT EXISTS fragments (
-    id INTEGER PRIMARY KEY, blob INTEGER NOT NULL REFERENCES blobs(id), idx INTEGER NOT NULL,
-    minhash BLOB NOT NULL);
+    id INTEGER PRIMARY KEY, blob INTEGER NOT NULL REFERENCES blobs(id), idx INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS fragments_blob ON fragments(blob);
-CREATE TABLE IF NOT EXISTS lsh (key INTEGER NOT NULL, fragment INTEGER NOT NULL,
-    PRIMARY KEY (key, fragment)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lsh (key INTEGER PRIMARY KEY, frags BLOB NOT NULL);
 """
 
 
@@ -89,7 +94,11 @@ class SqliteStore:
         if path.is_dir():
             raise IndexError_(f"{location}: is a directory, not an index file")
         if not (create or write):
-            return cls(location, _open_readonly(location, params), params)
+            conn = _open_readonly(location, params)
+            # one read transaction for the store's life: a scan sees one snapshot of the file,
+            # before a concurrent `index add` or after it, never half (WAL keeps it for us)
+            conn.execute("BEGIN")
+            return cls(location, conn, params)
         try:
             conn = sqlite3.connect(location, timeout=60, isolation_level=None)
         except sqlite3.DatabaseError as exc:
@@ -143,10 +152,18 @@ class SqliteStore:
             upstream_id = cur.lastrowid
             keys: list[np.ndarray] = []
             fids: list[np.ndarray] = []
+            rows: list[tuple[int, int, int]] = []
+            next_fid = c.execute("SELECT coalesce(max(id), 0) + 1 FROM fragments").fetchone()[0]
             for record in blobs:
-                for k, f in self._insert_blob(record):
-                    keys.append(k)
-                    fids.append(f)
+                blob = self._insert_blob(record)
+                if blob is None:
+                    continue  # an identical blob is already indexed, with its fragments
+                for row, idx in enumerate(record.fragment_rows):
+                    rows.append((next_fid, blob, idx))
+                    keys.append(record.band_keys[row])
+                    fids.append(np.full(len(record.band_keys[row]), next_fid, dtype=np.int64))
+                    next_fid += 1
+            c.executemany("INSERT INTO fragments (id, blob, idx) VALUES (?,?,?)", rows)
             self._insert_bands(keys, fids)
             ids = dict(self._blob_rowids([f.blob_id for f in files]))
             missing = {f.blob_id for f in files} - ids.keys()
@@ -174,34 +191,20 @@ class SqliteStore:
         return IndexError_(f"{self.location}: cannot write the index ({exc}); "
                            "it is as it was before")
 
-    def _insert_blob(self, record: BlobRecord) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Insert a blob and its fragments; return its band rows as (keys, fragment ids)."""
-        c = self.conn
-        cur = c.execute("INSERT OR IGNORE INTO blobs (blob_id, data) VALUES (?, ?)",
-                        (record.blob_id, record.data))
-        if not cur.rowcount:
-            return []  # an identical blob is already indexed, with its fragments
-        blob = cur.lastrowid
-        rows = []
-        for row, idx in enumerate(record.fragment_rows):
-            fid = c.execute("INSERT INTO fragments (blob, idx, minhash) VALUES (?,?,?)",
-                            (blob, idx, record.minhashes[row].tobytes())).lastrowid
-            keys = record.band_keys[row]
-            rows.append((keys, np.full(len(keys), fid, dtype=np.int64)))
-        return rows
+    def _insert_blob(self, record: BlobRecord) -> int | None:
+        """Insert a blob; its row id, or None when an identical blob is already there."""
+        cur = self.conn.execute("INSERT OR IGNORE INTO blobs (blob_id, data) VALUES (?, ?)",
+                                (record.blob_id, record.data))
+        return cur.lastrowid if cur.rowcount else None
 
     def _insert_bands(self, keys: list[np.ndarray], fids: list[np.ndarray]) -> None:
-        """Band rows in key order: the band table's B-tree then grows at its right edge."""
+        """Posting lists in key order, appended to a key's list when it has one."""
         if not keys:
             return
-        k = np.concatenate(keys)
-        f = np.concatenate(fids)
-        order = np.lexsort((f, k))
-        k, f = k[order], f[order]
-        for start in range(0, len(k), 100_000):
-            self.conn.executemany("INSERT OR IGNORE INTO lsh (key, fragment) VALUES (?, ?)",
-                                  zip(k[start:start + 100_000].tolist(),
-                                      f[start:start + 100_000].tolist()))
+        k, lists = _postings(np.concatenate(keys), np.concatenate(fids))
+        self.conn.executemany("INSERT INTO lsh (key, frags) VALUES (?, ?) ON CONFLICT(key) "
+                              "DO UPDATE SET frags = CAST(frags || excluded.frags AS BLOB)",
+                              zip(k.tolist(), lists))
 
     def remove_upstream(self, name: str) -> None:
         c = self.conn
@@ -232,10 +235,42 @@ class SqliteStore:
         """Blobs no upstream's file refers to any more, with their fragments and bands."""
         c = self.conn
         orphans = "SELECT id FROM blobs WHERE id NOT IN (SELECT blob FROM files)"
-        c.execute("DELETE FROM lsh WHERE fragment IN (SELECT id FROM fragments "
-                  f"WHERE blob IN ({orphans}))")
+        gone: list[np.ndarray] = []
+        keys: list[np.ndarray] = []
+        for blob_id, data in c.execute(f"SELECT blob_id, data FROM blobs WHERE id IN ({orphans})"):
+            ids = [r[0] for r in c.execute("SELECT f.id FROM fragments f JOIN blobs b ON "
+                                           "b.id = f.blob WHERE b.blob_id = ? ORDER BY f.idx",
+                                           (blob_id,))]
+            if ids:  # its band keys, from its tokens: the index keeps no band keys per fragment
+                record = recompute(blob_id, data, self._rows_of(blob_id), self.params)
+                keys.append(record.band_keys.ravel())
+                gone.append(np.repeat(np.array(ids, dtype=np.int64), self.params.bands))
+        if keys:
+            self._remove_bands(np.concatenate(keys), np.concatenate(gone))
         c.execute(f"DELETE FROM fragments WHERE blob IN ({orphans})")
         c.execute(f"DELETE FROM blobs WHERE id IN ({orphans})")
+
+    def _rows_of(self, blob_id: str) -> list[int]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT f.idx FROM fragments f JOIN blobs b ON b.id = f.blob WHERE b.blob_id = ? "
+            "ORDER BY f.idx", (blob_id,))]
+
+    def _remove_bands(self, keys: np.ndarray, fids: np.ndarray) -> None:
+        """Take fragments out of their keys' posting lists; a list left empty goes."""
+        c = self.conn
+        drop: dict[int, set[int]] = defaultdict(set)
+        for k, f in zip((keys + _OFFSET).tolist(), fids.tolist()):
+            drop[k].add(f)
+        for chunk in _chunks(sorted(drop), 500):
+            marks = ",".join("?" * len(chunk))
+            for key, frags in c.execute(f"SELECT key, frags FROM lsh WHERE key IN ({marks})",
+                                        chunk).fetchall():
+                ids = np.frombuffer(frags, dtype="<u4")
+                kept = ids[~np.isin(ids, list(drop[key]))]
+                if len(kept):
+                    c.execute("UPDATE lsh SET frags = ? WHERE key = ?", (kept.tobytes(), key))
+                else:
+                    c.execute("DELETE FROM lsh WHERE key = ?", (key,))
 
     def query(self, keys: np.ndarray, min_bands: int,
               max_postings: int = 1000) -> dict[int, dict[tuple[str, int], int]]:
@@ -248,20 +283,18 @@ class SqliteStore:
         c = self.conn
         c.execute("CREATE TEMP TABLE IF NOT EXISTS k (key INTEGER PRIMARY KEY)")
         c.execute("DELETE FROM k")
-        c.executemany("INSERT OR IGNORE INTO k VALUES (?)", ((int(x),) for x in np.unique(keys)))
-        postings: dict[int, list[int]] = defaultdict(list)
+        shifted = keys + _OFFSET
+        c.executemany("INSERT OR IGNORE INTO k VALUES (?)", ((x,) for x in np.unique(shifted).tolist()))
+        postings: dict[int, list[int]] = {}
         # CROSS JOIN keeps SQLite's planner from scanning the whole band table
-        common = [(key,) for key, n in self._read(
-            "SELECT k.key, (SELECT count(*) FROM (SELECT 1 FROM lsh WHERE lsh.key = k.key "
-            "LIMIT ?)) FROM k", (max_postings + 1,)) if n > max_postings]
-        c.executemany("DELETE FROM k WHERE key = ?", common)
-        rows = self._read("SELECT k.key, lsh.fragment FROM k CROSS JOIN lsh ON lsh.key = k.key")
-        for key, fragment in rows:
-            postings[key].append(fragment)
+        for key, frags in self._read("SELECT k.key, lsh.frags FROM k CROSS JOIN lsh "
+                                     "ON lsh.key = k.key WHERE length(lsh.frags) <= ?",
+                                     (4 * max_postings,)):
+            postings[key] = np.frombuffer(frags, dtype="<u4").tolist()
         found: dict[int, Counter[int]] = {}
         for row in range(keys.shape[0]):
             counter: Counter[int] = Counter()
-            for key in keys[row].tolist():
+            for key in shifted[row].tolist():
                 counter.update(postings.get(key, ()))
             hits = Counter({f: n for f, n in counter.items() if n >= min_bands})
             if hits:
@@ -300,7 +333,9 @@ class SqliteStore:
                                                     list[BlobRecord]]:
         """What ``add_upstream`` was given for ``name``, read in one snapshot (to copy it)."""
         c = self.conn
-        c.execute("BEGIN")  # a read transaction: one consistent view of the file
+        began = not c.in_transaction
+        if began:
+            c.execute("BEGIN")  # a read transaction: one consistent view of the file
         try:
             info = next((u for u in self.upstreams() if u.name == name), None)
             if info is None:
@@ -311,19 +346,15 @@ class SqliteStore:
                 "WHERE u.name = ? ORDER BY f.path", (name,))]
             records = [self._record(b) for b in sorted({f.blob_id for f in files})]
         finally:
-            if c.in_transaction:
+            if began and c.in_transaction:
                 c.execute("COMMIT")
         return info, files, records
 
     def _record(self, blob_id: str) -> BlobRecord:
-        rows = self._read("SELECT b.data, f.idx, f.minhash FROM blobs b LEFT JOIN fragments f "
+        rows = self._read("SELECT b.data, f.idx FROM blobs b LEFT JOIN fragments f "
                           "ON f.blob = b.id WHERE b.blob_id = ? ORDER BY f.idx", (blob_id,))
-        frags = [(idx, minhash) for _, idx, minhash in rows if idx is not None]
-        values = np.frombuffer(b"".join(m for _, m in frags), dtype=np.uint32)
-        values = values.reshape(len(frags), self.params.num_perm)
-        # band keys are a function of the MinHash values: recomputed, not looked up by fragment
-        return BlobRecord(blob_id, rows[0][0], [i for i, _ in frags], values,
-                          band_keys(values, self.params))
+        # MinHash values and band keys are a function of the tokens: recomputed, not stored
+        return recompute(blob_id, rows[0][0], [i for _, i in rows if i is not None], self.params)
 
     def _blob_rowids(self, blob_ids: list[str]) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
@@ -338,6 +369,67 @@ class SqliteStore:
             return self.conn.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
             raise IndexError_(f"{self.location}: index is corrupt ({exc})") from None
+
+    # -- model artifacts: a table of their own, made on first use (older files lack it) ------
+
+    def put_artifacts(self, upstream: str, records: list[bytes]) -> None:
+        check_artifacts(self.location, upstream, records)
+        c = self.conn
+        if not records and not self._has_artifacts_table():
+            return  # a code-only index gets no table: nothing to clear
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            info = next((u for u in self.upstreams() if u.name == upstream), None)
+            if info is None:
+                raise IndexError_(f"{self.location}: no upstream named {upstream!r}")
+            c.execute(_ARTIFACTS_DDL)
+            # this upstream's old records, and those of upstreams removed since
+            c.execute("DELETE FROM model_artifacts WHERE upstream = ? OR upstream NOT IN "
+                      "(SELECT name FROM upstreams)", (upstream,))
+            c.executemany("INSERT INTO model_artifacts (upstream, idx, stamp, data) "
+                          "VALUES (?,?,?,?)", [(upstream, i, artifact_stamp(info), r)
+                                               for i, r in enumerate(records)])
+            c.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            _rollback(c)
+            raise self._unwritten(exc) from None
+        except BaseException:
+            _rollback(c)
+            raise
+
+    def _has_artifacts_table(self) -> bool:
+        return bool(self._read("SELECT 1 FROM sqlite_master WHERE type='table' "
+                               "AND name='model_artifacts'"))
+
+    def artifacts(self, upstream: str | None = None) -> dict[str, list[bytes]]:
+        if not self._has_artifacts_table():
+            return {}
+        stamps = {u.name: artifact_stamp(u) for u in self.upstreams()}
+        out: dict[str, list[bytes]] = {}
+        for name, stamp, data in self._read(
+                "SELECT upstream, stamp, data FROM model_artifacts WHERE ? IS NULL OR "
+                "upstream = ? ORDER BY upstream, idx", (upstream, upstream)):
+            if stamps.get(name) == stamp and isinstance(data, bytes):
+                out.setdefault(name, []).append(data)
+        return out
+
+
+_ARTIFACTS_DDL = """CREATE TABLE IF NOT EXISTS model_artifacts (
+    upstream TEXT NOT NULL, idx INTEGER NOT NULL, stamp TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (upstream, idx))"""
+
+
+_OFFSET = np.int64(1 << 31)  # band keys are signed 32-bit; row ids >= 0 are shorter varints
+
+
+def _postings(keys: np.ndarray, fids: np.ndarray) -> tuple[np.ndarray, list[bytes]]:
+    """Distinct keys (as row ids) in order, each with its fragment ids packed as <u4."""
+    order = np.lexsort((fids, keys))
+    keys, fids = keys[order] + _OFFSET, fids[order].astype("<u4")
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    packed = fids.tobytes()
+    return keys[starts], [packed[4 * a:4 * b] for a, b in zip(starts.tolist(), ends.tolist())]
 
 
 def _upstream(r: tuple) -> UpstreamInfo:
@@ -433,8 +525,7 @@ def _attrib_meta(conn: sqlite3.Connection, location: str) -> dict[str, str]:
 
 def _check_stored(stored: dict[str, str], params: Params, location: str) -> None:
     if stored.get("schema") != SCHEMA:
-        raise IndexError_(f"{location}: index schema {stored.get('schema')!r} "
-                          f"is not {SCHEMA!r}; rebuild it")
+        raise old_schema(location, stored.get("schema"))
     check_params(stored, params, location)
 
 

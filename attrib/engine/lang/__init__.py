@@ -18,6 +18,7 @@ from ...model import ParsedFile, SourceFile
 _GENERIC = "attrib.engine.lang.generic"
 EXTENSIONS: dict[str, tuple[str, str]] = {
     ".py": ("attrib.engine.lang.python", "python"),
+    ".ipynb": ("attrib.engine.lang.python", "python"),  # code cells, see lang/notebook.py
     ".pyi": ("attrib.engine.lang.python", "python"),
     ".js": (_GENERIC, "javascript"), ".mjs": (_GENERIC, "javascript"),
     ".cjs": (_GENERIC, "javascript"), ".jsx": (_GENERIC, "javascript"),
@@ -120,18 +121,50 @@ def parse_file(source: SourceFile) -> ParsedFile:
     from ...headers import notice_lines
 
     text = normalise_newlines(text)
-    if problem := size_problem(text, source.data):  # CR is a space to the estimate
-        raise ParseFailure(problem)
     module = _module(source.path)
-    stream, fragments = module.parse(text, language)
+    shown = None
+    if source.path.lower().endswith(".ipynb"):  # bounded on its code, not its JSON
+        text, shown, stream, fragments = _notebook(text, module, language)
+    else:
+        if problem := size_problem(text, source.data):  # CR is a space to the estimate
+            raise ParseFailure(problem)
+        stream, fragments = module.parse(text, language)
     if len(stream.texts) > MAX_TOKENS:
         raise ParseFailure(f"too many tokens ({len(stream.texts)} > {MAX_TOKENS})")
+    text_lines = file_lines(text) if shown is None else shown
     return ParsedFile(
         path=source.path, blob_id=source.blob_id, language=language, stream=stream,
-        fragments=tuple(fragments), line_count=text.count("\n") + (not text.endswith("\n")),
+        fragments=tuple(fragments),
+        line_count=len(text_lines) if shown is not None
+        else text.count("\n") + (not text.endswith("\n")),
         date=source.date, commit=source.commit, author=source.author,
-        header=notice_lines(text), text_lines=file_lines(text), first_date=source.first_date,
+        header=notice_lines(text), text_lines=text_lines, first_date=source.first_date,
     )
+
+
+def _notebook(text: str, module: ModuleType, language: str):
+    """A notebook's code cells parsed as one file, every line put back on its notebook line."""
+    from dataclasses import replace
+
+    from .notebook import extract
+
+    try:
+        nb = extract(text)
+    except ValueError as exc:
+        raise ParseFailure(str(exc)) from None
+    if problem := size_problem(nb.code):
+        raise ParseFailure(problem)
+    stream, fragments = module.parse(nb.code, language)
+    where = nb.lines
+
+    def line(n: int) -> int:
+        return where[min(max(n, 1), len(where)) - 1] if where else 1
+
+    stream = replace(stream, lines=tuple(line(n) for n in stream.lines),
+                     end_lines=tuple(line(n) for n in stream.end_lines))
+    fragments = [replace(f, start_line=line(f.start_line), end_line=line(f.end_line))
+                 for f in fragments]
+    return nb.code, nb.file_lines, stream, fragments
 
 
 def file_lines(text: str) -> tuple[str, ...]:

@@ -18,9 +18,26 @@ from ...model import Fragment, TokenStream
 
 # tokens after ``)`` that may stand before a function body: qualifiers, return types
 _MAX_TAIL = 16
-_CONTROL = frozenset({"if", "for", "while", "switch", "catch", "with", "return", "sizeof",
-                      "foreach", "elif", "else", "do", "try", "match", "loop", "synchronized",
-                      "typeof", "new", "await", "yield", "case"})
+# words that open a block like a call in every brace language: never a function's name
+_CONTROL = frozenset({"if", "for", "while", "switch", "catch", "return", "sizeof", "foreach",
+                      "elif", "else", "do", "try", "typeof", "new"})
+# words that are keywords in some languages only (Rust's `match (a, b) {`, Java's
+# `synchronized (lock) {`, JavaScript's `with (o) {`) and ordinary method names in the others
+# (gorp's Java `boolean match(String s) {`): a keyword where the language has it, a name
+# elsewhere, and a name everywhere when a return type or modifier stands before it
+_SOME_CONTROL: dict[str, frozenset[str]] = {
+    "rust": frozenset({"match", "loop", "await", "yield"}),
+    "java": frozenset({"synchronized", "yield", "case"}),
+    "javascript": frozenset({"with", "await", "yield", "case"}),
+    "typescript": frozenset({"with", "await", "yield", "case"}),
+    "c": frozenset({"case"}),
+    "cpp": frozenset({"case", "co_await", "co_yield", "co_return"}),
+    "go": frozenset({"case", "select"}),
+}
+_ANY_CONTROL = frozenset().union(*_SOME_CONTROL.values())
+# tokens before a keyword-like name that still make it a statement, not a declaration
+_NOT_A_TYPE = _CONTROL | _ANY_CONTROL | frozenset({"let", "const", "var", "val", "auto", "await",
+                                                   "throw", "in", "of", "and", "or", "not"})
 _CLASS_WORDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "union",
                           "namespace", "object", "module"})
 _STOP = frozenset({";", "{", "}"})
@@ -30,9 +47,10 @@ _DECL = frozenset({"function", "func", "fn", "def", "sub", "fun"})
 _CONTAINER_LINES = 120
 
 
-def fragments(stream: TokenStream) -> list[Fragment]:
+def fragments(stream: TokenStream, language: str = "") -> list[Fragment]:
     """Function and class fragments, sorted the way units() expects (start, then outer first)."""
     raw = stream.raw
+    control = _SOME_CONTROL.get(language, _ANY_CONTROL)
     found: list[tuple[int, int, str, str]] = []  # (tok_start, tok_end, kind, name)
     stack: list[int] = []
     for i, tok in enumerate(raw):
@@ -40,7 +58,7 @@ def fragments(stream: TokenStream) -> list[Fragment]:
             stack.append(i)
         elif tok == "}" and stack:
             opened = stack.pop()
-            head = _header(raw, stream.lines, opened)
+            head = _header(raw, stream.lines, opened, control)
             if head is not None:
                 start, kind, name = head
                 found.append((start, i + 1, kind, name))
@@ -48,7 +66,8 @@ def fragments(stream: TokenStream) -> list[Fragment]:
     return _named(stream, _containers(stream, found))
 
 
-def _header(raw: tuple[str, ...], lines: tuple[int, ...], brace: int) -> tuple[int, str, str] | None:
+def _header(raw: tuple[str, ...], lines: tuple[int, ...], brace: int,
+            control: frozenset[str] = _ANY_CONTROL) -> tuple[int, str, str] | None:
     """(first token, kind, name) of the declaration whose body opens at ``brace``, else None."""
     start = _statement_start(raw, lines, brace)
     words = raw[start:brace]
@@ -71,7 +90,17 @@ def _header(raw: tuple[str, ...], lines: tuple[int, ...], brace: int) -> tuple[i
         return start, "function", _assigned_name(raw, start, opened) or "<anonymous>"
     if before in _CONTROL or not _is_name(before):
         return None
+    if before in control and not _typed(raw, opened - 2, start):
+        return None
     return start, "function", before
+
+
+def _typed(raw: tuple[str, ...], i: int, start: int) -> bool:
+    """Whether a return type or modifier stands at ``i`` (``boolean``, ``public``, ``T>``)."""
+    if i < start:
+        return False
+    tok = raw[i]
+    return (_is_name(tok) and tok not in _NOT_A_TYPE) or tok in (">", "]", "*", "&")
 
 
 def _statement_start(raw: tuple[str, ...], lines: tuple[int, ...], brace: int) -> int:

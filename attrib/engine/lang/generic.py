@@ -14,7 +14,9 @@ from functools import lru_cache
 
 from ...model import Fragment, TokenStream
 
-VERSION = 2  # 2: brace-language functions (braces.py); external members kept verbatim
+VERSION = 3  # 2: brace-language functions (braces.py); external members kept verbatim
+# 3: keyword-like method names (`match`, `with`) are functions outside the languages
+#    whose keyword they are
 WINDOW = 40  # lines per window fragment; windows start every WINDOW // 2 lines
 
 _LEXERS = {"javascript": "javascript", "typescript": "typescript", "c": "c", "cpp": "cpp",
@@ -69,7 +71,7 @@ def parse(text: str, language: str) -> tuple[TokenStream, list[Fragment]]:
     cols, end_lines, end_cols = zip(*places) if places else ((), (), ())
     stream = TokenStream(tuple(texts), tuple(raw), tuple(lines), tuple(renameable),
                          tuple(cols), tuple(end_lines), tuple(end_cols))
-    return stream, _fragments(stream)
+    return stream, _fragments(stream, language)
 
 
 def _advance(line: int, col: int, value: str) -> tuple[int, int]:
@@ -106,14 +108,14 @@ def _keep_external_attributes(texts: list[str], raw: list[str], renameable: list
             renameable[i] = False
 
 
-def _fragments(stream: TokenStream) -> list[Fragment]:
+def _fragments(stream: TokenStream, language: str = "") -> list[Fragment]:
     n = len(stream.lines)
     if not n:
         return [Fragment("module", "<file>", 1, 1, 0, 0)]
     frags = [Fragment("module", "<file>", stream.lines[0], stream.lines[-1], 0, n)]
     from .braces import fragments as blocks
 
-    found = blocks(stream)
+    found = blocks(stream, language)
     if any(f.kind == "function" for f in found):
         return frags + found
     last = stream.lines[-1]
