@@ -156,3 +156,17 @@ def test_an_invalid_expression_is_refused_not_guessed():
 ])
 def test_and_terms(expression, terms):
     assert and_terms(expression) == terms
+
+
+def test_a_file_it_cannot_fix_is_one_line_and_exit_2_after_the_rest(tmp_path):
+    upstream, project = copied_project(tmp_path)
+    pool = project / "pool" / "pool.py"
+    pool.write_text(pool.read_text().replace(f"{TAG} MIT", f"{TAG} MIT AND AND"))
+    idx = index(tmp_path, upstream)
+    done = attrib("notice", ".", "--index", idx, "--fix-headers", cwd=project)
+    errors = [ln for ln in done.stderr.splitlines() if ln.startswith("attrib: error:")]
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert errors == ["attrib: error: header not restored: pool/pool.py: its "
+                      f"{TAG} 'MIT AND AND' is not a valid SPDX expression: fix it by hand"]
+    assert "header restored: pool/grid_copy.py" in done.stderr  # the rest was done
+    assert (project / "THIRD_PARTY_NOTICES.md").is_file()

@@ -20,7 +20,7 @@ from .common import config_option, index_for, index_option, max_bytes_option, ou
 @config_option
 @outside_option
 def notice(path: str, index_location: str | None, max_file_bytes: int, output: str | None,
-           fix_headers: bool, config_file: str | None, allow_outside: bool) -> None:
+           fix_headers: bool, config_file: str | None, allow_outside: bool) -> int:
     """Write the notices that make the copies in PATH comply, in one step.
 
     For every indexed upstream that PATH holds code from: its name and public
@@ -30,7 +30,8 @@ def notice(path: str, index_location: str | None, max_file_bytes: int, output: s
     REUSE looks (an existing one is kept). Running it again changes nothing.
     Run `attrib scan PATH` again afterwards to see the verdicts. Every file is
     written beside its target and renamed into place; a target that is a
-    symbolic link, or lies outside PATH, is refused.
+    symbolic link, or lies outside PATH, is refused. Exit status 2 when a file
+    could not be fixed (one line each), after everything else is written.
 
     \b
     Examples:
@@ -54,17 +55,17 @@ def notice(path: str, index_location: str | None, max_file_bytes: int, output: s
     report = _with_own_license(report, source, config_file)
     if not report.matches:
         click.echo("no code from the indexed upstreams found: nothing to write", err=True)
-        return
+        return 0
     target = output or str(Path(path) / DEFAULT_NAME)
     if target == "-":
         click.echo(render(report), nl=False)
     else:
         _write_notices(path, target, output, render(report),
                        sorted({m.upstream for m in report.matches}))
-    if fix_headers:
-        _fix_headers(Path(path), report)
+    unfixed = _fix_headers(Path(path), report) if fix_headers else 0
     if target != "-":
-        _write_licenses(Path(path), report, fix_headers)
+        unfixed += _write_licenses(Path(path), report, fix_headers)
+    return 2 if unfixed else 0
 
 
 def _with_own_license(report, source, config_file: str | None):
@@ -94,17 +95,18 @@ def _write_notices(path: str, target: str, output: str | None, text: str,
     click.echo(f"wrote {target} ({', '.join(names)})", err=True)
 
 
-def _fix_headers(root, report) -> None:
+def _fix_headers(root, report) -> int:
     from ..fixheaders import fix_headers
 
     changed, refused = fix_headers(root, report)
     for rel in changed:
         click.echo(f"header restored: {rel}", err=True)
     for rel, why in refused:
-        click.echo(f"header not restored: {rel}: {why}", err=True)
+        click.echo(f"attrib: error: header not restored: {rel}: {why}", err=True)
+    return len(refused)
 
 
-def _write_licenses(root, report, fix_headers: bool) -> None:
+def _write_licenses(root, report, fix_headers: bool) -> int:
     """LICENSES/<id>.txt for every licence the notices and the fixed headers name (REUSE 3.3)."""
     from ..fixheaders import header_licenses
     from ..notices import (license_ids, notice_licenses, own_license_texts,
@@ -118,4 +120,5 @@ def _write_licenses(root, report, fix_headers: bool) -> None:
     for rel in written:
         click.echo(f"licence text written: {rel}", err=True)
     for line in problems:
-        click.echo(line, err=True)
+        click.echo(f"attrib: error: {line}", err=True)
+    return len(problems)
