@@ -154,7 +154,8 @@ def encode_blob(parsed: ParsedFile) -> bytes:
     """
     s = parsed.stream
     lines = parsed.text_lines
-    raws, texts = [], []
+    raws: list[str | None] = []
+    texts: list[str | None] = []
     for i, (text, raw) in enumerate(zip(s.texts, s.raw)):
         if s.cols and _width(s, i) == 0:  # a made-up marker: its raw text is its text
             raws.append(None if raw == text else raw)
@@ -239,7 +240,8 @@ def parse_doc(blob_id: str, doc: dict, path: str = "") -> ParsedFile:
     texts = tuple(t if t is not None else raw[i] for i, t in enumerate(text_doc))
     if not all(isinstance(t, str) for t in raw) or not all(isinstance(t, str) for t in texts):
         raise ValueError("a token without text")
-    stream = TokenStream(texts, raw, lines, tuple(c == "1" for c in doc["ren"]), cols,
+    stream = TokenStream(texts, raw, lines,  # type: ignore[arg-type]  # all str: checked above
+                         tuple(c == "1" for c in doc["ren"]), cols,
                          tuple(end_lines) if cols else (), end_cols)
     frags = tuple(Fragment(*f) for f in doc["fragments"])
     return ParsedFile(path, blob_id, doc["language"], stream, frags, doc["lines"],

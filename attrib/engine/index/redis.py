@@ -404,7 +404,9 @@ class RedisStore:
                     removals: dict[bytes, list[bytes]]) -> None:
         version = self._versions_of(name)
         for path, (blob, *meta) in old.items():
-            pipe.srem(self.keys.of("where", blob), _where(name, path, *meta, version))
+            date, commit, author, first_date = (meta + [None] * 4)[:4]
+            pipe.srem(self.keys.of("where", blob),
+                      _where(name, path, date, commit, author, first_date, version))
         pipe.delete(self.keys.of("files", name))
         pipe.hdel(self.keys.upstreams, name)
         for blob in orphans:
