@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .background import common_shingles, is_common
-from .arrays import distinct, shared_count, shingle_hashes, token_ids
+from .arrays import distinct, shared_count, shingles_of_ids, token_ids
 from .fingerprint import Params
 from ..model import Fragment, ParsedFile, Tile, TokenStream
 from .tiling import greedy_tiles
@@ -78,7 +78,7 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     are the hits of an earlier call for the same file, chosen among again.
     """
     s_ids = token_ids(parsed.stream.texts)
-    hashes = shingle_hashes(parsed.stream, params.k)
+    hashes = shingles_of_ids(s_ids, params.k)
     rare = ~is_common(hashes, common_shingles(params.normaliser, params.k))
     rare_hashes = distinct(hashes[rare])
     file_units = units(parsed)
@@ -117,7 +117,7 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
     rename counts as evidence of its own.
     """
     u_units = units(upstream)
-    u_ids = token_ids(upstream.stream.texts)
+    u_ids = _ids(upstream)
     tiles = greedy_tiles(s_ids, u_ids, options.min_tile, rounds=options.tile_rounds)
     if not tiles:
         return []
@@ -313,7 +313,20 @@ def _shingles(parsed: ParsedFile, k: int) -> np.ndarray:
     if found is None:
         if len(_shingle_cache) > 4096:
             _shingle_cache.clear()
-        found = _shingle_cache[parsed.blob_id] = distinct(shingle_hashes(parsed.stream, k))
+        found = _shingle_cache[parsed.blob_id] = distinct(shingles_of_ids(_ids(parsed), k))
+    return found
+
+
+_ids_cache: dict[str, np.ndarray] = {}
+
+
+def _ids(parsed: ParsedFile) -> np.ndarray:
+    """Token ids of an upstream blob: made while ranking a file's candidates, reused to tile."""
+    found = _ids_cache.get(parsed.blob_id)
+    if found is None:
+        if len(_ids_cache) >= 64:  # a file's candidates are ranked, then the best tiled
+            _ids_cache.clear()
+        found = _ids_cache[parsed.blob_id] = token_ids(parsed.stream.texts)
     return found
 
 
