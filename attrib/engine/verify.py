@@ -21,10 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .background import common_shingles, is_common
-from .arrays import distinct, shared_count, shingles_of_ids, token_ids
+from .arrays import distinct, shared_count, shingle_hashes, token_ids
 from .fingerprint import Params
 from ..model import Fragment, ParsedFile, Tile, TokenStream
 from .tiling import greedy_tiles
+from .arrays import shingles_of_ids
 from .units import Unit, units
 
 
@@ -78,7 +79,7 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     are the hits of an earlier call for the same file, chosen among again.
     """
     s_ids = token_ids(parsed.stream.texts)
-    hashes = shingles_of_ids(s_ids, params.k)
+    hashes = shingle_hashes(parsed.stream, params.k)
     rare = ~is_common(hashes, common_shingles(params.normaliser, params.k))
     rare_hashes = distinct(hashes[rare])
     file_units = units(parsed)
