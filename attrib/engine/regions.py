@@ -219,9 +219,15 @@ def _line_alignment(parsed: ParsedFile, upstream: ParsedFile,
     out: dict[int, int] = {}
     weak: dict[int, int] = {}
     s, u = parsed.stream, upstream.stream
+    # _no_width, inlined: this loop runs once per aligned token
+    s_cols = len(s.cols) == len(s.texts)
+    u_cols = len(u.cols) == len(u.texts)
+    sc, sec, sl, sel = s.cols, s.end_cols, s.lines, s.end_lines
+    uc, uec, ul, uel = u.cols, u.end_cols, u.lines, u.end_lines
     for si, ui in sorted(pairs):
-        line = s.lines[si]
-        (weak if _no_width(s, si) or _no_width(u, ui) else out).setdefault(line, u.lines[ui])
+        flat = (s_cols and sc[si] == sec[si] and sl[si] == sel[si]) \
+            or (u_cols and uc[ui] == uec[ui] and ul[ui] == uel[ui])
+        (weak if flat else out).setdefault(sl[si], ul[ui])
     for line, partner in weak.items():
         out.setdefault(line, partner)
     return tuple(sorted(out.items()))

@@ -231,9 +231,11 @@ def _direct_tiles(s_ids: np.ndarray, u_ids: np.ndarray, min_len: int, max_occurr
     if ns < min_len or nu < min_len:
         return []
     s_hash = _gram_hashes(s_ids, min_len).tolist()
+    wanted = set(s_hash)  # only grams the suspect has can seed; their counts stay whole
     positions: dict[int, list[int]] = {}
     for j, h in enumerate(_gram_hashes(u_ids, min_len).tolist()):
-        positions.setdefault(h, []).append(j)
+        if h in wanted:
+            positions.setdefault(h, []).append(j)
     marked_s = bytearray(ns)
     marked_u = bytearray(nu)
     tiles: list[Tile] = []

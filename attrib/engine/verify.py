@@ -25,6 +25,7 @@ from .arrays import distinct, shared_count, shingle_hashes, token_ids
 from .fingerprint import Params
 from ..model import Fragment, ParsedFile, Tile, TokenStream
 from .tiling import greedy_tiles
+from .arrays import shingles_of_ids
 from .units import Unit, units
 
 
@@ -117,7 +118,7 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
     rename counts as evidence of its own.
     """
     u_units = units(upstream)
-    u_ids = token_ids(upstream.stream.texts)
+    u_ids = _ids(upstream)
     tiles = greedy_tiles(s_ids, u_ids, options.min_tile, rounds=options.tile_rounds)
     if not tiles:
         return []
@@ -364,7 +365,20 @@ def _shingles(parsed: ParsedFile, k: int) -> np.ndarray:
     if found is None:
         if len(_shingle_cache) > 4096:
             _shingle_cache.clear()
-        found = _shingle_cache[parsed.blob_id] = distinct(shingle_hashes(parsed.stream, k))
+        found = _shingle_cache[parsed.blob_id] = distinct(shingles_of_ids(_ids(parsed), k))
+    return found
+
+
+_ids_cache: dict[str, np.ndarray] = {}
+
+
+def _ids(parsed: ParsedFile) -> np.ndarray:
+    """Token ids of an upstream blob: made while ranking a file's candidates, reused to tile."""
+    found = _ids_cache.get(parsed.blob_id)
+    if found is None:
+        if len(_ids_cache) >= 64:  # a file's candidates are ranked, then the best tiled
+            _ids_cache.clear()
+        found = _ids_cache[parsed.blob_id] = token_ids(parsed.stream.texts)
     return found
 
 
