@@ -89,62 +89,68 @@ def sources(cache: Path) -> list[Source]:
     return out
 
 
+def _made_once(dest: Path, make) -> Path:
+    """``dest``, made by ``make(tmp)`` into a temporary sibling first if it is not there yet,
+    so an interrupted build never leaves a half-made folder that a later run would trust."""
+    if not dest.is_dir():
+        tmp = dest.parent / (dest.name + ".part")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        make(tmp)
+        tmp.rename(dest)
+    return dest
+
+
+def _download(cache: Path, kind: str, command: list[str]) -> Path:
+    work = cache / kind / "download"
+    work.mkdir(parents=True, exist_ok=True)
+    subprocess.run(command, cwd=work, check=True, stdout=subprocess.DEVNULL)
+    return work
+
+
 def debian(name: str, cache: Path) -> Path:
     """The pinned Debian package ``name``, downloaded and unpacked once (nothing installed)."""
     version = DEBIAN[name]
-    dest = cache / "debian" / f"{name}_{version}"
-    if not dest.is_dir():
-        work = cache / "debian" / "download"
-        work.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["apt-get", "download", "-q", f"{name}={version}"], cwd=work, check=True,
-                       stdout=subprocess.DEVNULL)
+
+    def make(tmp: Path) -> None:
+        work = _download(cache, "debian", ["apt-get", "download", "-q", f"{name}={version}"])
         [deb] = sorted(work.glob(f"{name}_*.deb"))
-        tmp = dest.with_suffix(".part")
-        shutil.rmtree(tmp, ignore_errors=True)
         subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)], check=True)
-        tmp.rename(dest)
-    return dest
+
+    return _made_once(cache / "debian" / f"{name}_{version}", make)
 
 
 def npm(name: str, cache: Path) -> Path:
     """The pinned npm package ``name``'s tarball, fetched with `npm pack` and unpacked once."""
     version = NPM[name]
-    dest = cache / "npm" / f"{name}@{version}"
-    if not dest.is_dir():
-        work = cache / "npm" / "download"
-        work.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "pack", "--silent", f"{name}@{version}"], cwd=work, check=True,
-                       stdout=subprocess.DEVNULL)
-        tmp = dest.with_suffix(".part")
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    def make(tmp: Path) -> None:
+        work = _download(cache, "npm", ["npm", "pack", "--silent", f"{name}@{version}"])
         with tarfile.open(work / f"{name}-{version}.tgz") as archive:
             archive.extractall(tmp, filter="data")
-        tmp.rename(dest)
-    return dest
+
+    return _made_once(cache / "npm" / f"{name}@{version}", make)
 
 
 def cobra_scaffolds(cache: Path) -> Path:
     """What cobra-cli generates, one folder per run, offline (its final `go get` may fail)."""
-    dest = cache / "generated" / f"cobra-cli_{DEBIAN['cobra-cli']}"
-    if dest.is_dir():
-        return dest
     cli = debian("cobra-cli", cache) / "usr" / "bin" / "cobra-cli"
     goroot = debian("golang-1.19-go", cache) / "usr" / "lib" / "go-1.19"
-    tmp = dest.with_suffix(".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    for n, run in enumerate(COBRA_RUNS):
-        module = tmp / f"{n}-{'-'.join(run).replace('--', '')}"
-        module.mkdir(parents=True)
-        (module / "go.mod").write_text("module example.com/app\n\ngo 1.19\n")
-        env = {**os.environ, "PATH": f"{goroot / 'bin'}:{os.environ.get('PATH', '')}",
-               "GOROOT": str(goroot), "GOPROXY": "off", "GOFLAGS": "-mod=mod",
-               "GOPATH": str(tmp / ".gopath"), "HOME": str(tmp)}
-        if run[0] == "add":
-            subprocess.run([str(cli), "init"], cwd=module, env=env, capture_output=True)
-        subprocess.run([str(cli), *run], cwd=module, env=env, capture_output=True)
-    shutil.rmtree(tmp / ".gopath", ignore_errors=True)
-    tmp.rename(dest)
-    return dest
+
+    def make(tmp: Path) -> None:
+        for n, run in enumerate(COBRA_RUNS):
+            module = tmp / f"{n}-{'-'.join(run).replace('--', '')}"
+            module.mkdir(parents=True)
+            (module / "go.mod").write_text("module example.com/app\n\ngo 1.19\n")
+            env = {**os.environ, "PATH": f"{goroot / 'bin'}:{os.environ.get('PATH', '')}",
+                   "GOROOT": str(goroot), "GOPROXY": "off", "GOFLAGS": "-mod=mod",
+                   "GOPATH": str(tmp / ".gopath"), "HOME": str(tmp)}
+            if run[0] == "add":
+                subprocess.run([str(cli), "init"], cwd=module, env=env, capture_output=True)
+            subprocess.run([str(cli), *run], cwd=module, env=env, capture_output=True)
+        shutil.rmtree(tmp / ".gopath", ignore_errors=True)
+
+    return _made_once(cache / "generated" / f"cobra-cli_{DEBIAN['cobra-cli']}", make)
 
 
 def generic_sources(cache: Path) -> list[Source]:
@@ -167,33 +173,26 @@ def generic_sources(cache: Path) -> list[Source]:
 
 def _templates(package: Path) -> Path:
     """The template folders of an unpacked npm package (not the generator's own bundled code)."""
-    dest = package.with_name(package.name + ".templates")
-    if not dest.is_dir():
-        tmp = dest.with_suffix(".part")
-        shutil.rmtree(tmp, ignore_errors=True)
+    def make(tmp: Path) -> None:
         tmp.mkdir()
         for folder in sorted((package / "package").glob("template*")):
             if folder.is_dir():
                 shutil.copytree(folder, tmp / folder.name, symlinks=True)
-        tmp.rename(dest)
-    return dest
+
+    return _made_once(package.with_name(package.name + ".templates"), make)
 
 
 def _no_tests(root: Path, cache: Path) -> Path:
     """The Go tree without its tests and test data (a symlink-free copy, made once)."""
-    dest = cache / "generated" / "go-src-no-tests"
-    if dest.is_dir():
-        return dest
-    tmp = dest.with_suffix(".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    for path in sorted(root.rglob("*.go")):
-        rel = path.relative_to(root)
-        if path.name.endswith("_test.go") or "testdata" in rel.parts or path.is_symlink():
-            continue
-        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, tmp / rel)
-    tmp.rename(dest)
-    return dest
+    def make(tmp: Path) -> None:
+        for path in sorted(root.rglob("*.go")):
+            rel = path.relative_to(root)
+            if path.name.endswith("_test.go") or "testdata" in rel.parts or path.is_symlink():
+                continue
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, tmp / rel)
+
+    return _made_once(cache / "generated" / "go-src-no-tests", make)
 
 
 def main(argv: list[str] | None = None) -> int:
