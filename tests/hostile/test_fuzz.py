@@ -92,6 +92,24 @@ def sentencepiece_target(data: bytes, workdir: Path) -> None:
     assert all(isinstance(p, str) for p in pieces)
 
 
+def notebook_target(data: bytes, workdir: Path) -> None:
+    """A notebook parses into lines that exist in it, or is a ParseFailure with a one-line
+    reason; never another exception."""
+    from attrib.engine.lang import ParseFailure, parse_file
+    from attrib.engine.sources import blob_id
+    from attrib.model import SourceFile
+
+    try:
+        parsed = parse_file(SourceFile("nb.ipynb", blob_id(data), data))
+    except ParseFailure as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    n = len(parsed.text_lines)
+    assert parsed.line_count == n
+    assert all(1 <= line <= max(n, 1) for line in parsed.stream.lines)
+    assert all(1 <= f.start_line <= f.end_line <= max(n, 1) for f in parsed.fragments)
+
+
 # ---------------------------------------------------------------- inputs
 
 _YAML_SCALARS = ["!!int ''", "!!timestamp 2020-01-01", "!!set {a, b}", "!!binary aGk=",
@@ -193,7 +211,20 @@ def _protobuf(draw, depth: int = 2) -> bytes:
     return b"".join(fields)
 
 
+@st.composite
+def _notebook(draw) -> bytes:
+    code = st.text(st.sampled_from(list("def f(x):\n return x+1 %!#\r\t\"\\ié")), max_size=40)
+    source = st.one_of(code, st.lists(code, max_size=5), _JSON)
+    cell = st.fixed_dictionaries({"cell_type": st.sampled_from(["code", "markdown", 3])},
+                                 optional={"source": source, "outputs": _JSON})
+    doc = draw(st.one_of(st.fixed_dictionaries({"cells": st.lists(cell, max_size=5)},
+                                               optional={"nbformat": _JSON}), _JSON))
+    raw = json.dumps(doc, indent=draw(st.sampled_from([None, 1, 2]))).encode()
+    return raw[:draw(st.integers(0, len(raw)))] if draw(st.booleans()) else raw
+
+
 TARGETS: dict[str, tuple[Callable[[bytes, Path], None], st.SearchStrategy[bytes]]] = {
+    "notebook": (notebook_target, st.one_of(_notebook(), st.binary(max_size=64))),
     "config": (config_target, st.one_of(_YAML_DOC, st.binary(max_size=200))),
     "safetensors": (safetensors_target, st.one_of(_tensor_header(), st.binary(max_size=64))),
     "tokenizer": (tokenizer_target, st.one_of(_tokenizer_json(), st.binary(max_size=64))),
