@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import add
 from typing import Iterable, Protocol
 
 import numpy as np
@@ -197,14 +199,6 @@ def _deltas(values: tuple[int, ...]) -> list[int]:
     return [b - a for a, b in zip((0, *values), values)]
 
 
-def _sums(deltas: list[int]) -> list[int]:
-    out, total = [], 0
-    for d in deltas:
-        total += d
-        out.append(total)
-    return out
-
-
 def inflate(data: bytes, limit: int = -1) -> bytes:
     """A blob's JSON bytes (at most ``limit`` of them when given: a hostile file)."""
     inflater = zlib.decompressobj(zdict=ZDICT)
@@ -222,30 +216,56 @@ def parse_doc(blob_id: str, doc: dict, path: str = "") -> ParsedFile:
     if not isinstance(src, str):
         raise TypeError("src is not text")
     text_lines = tuple(src.split("\n")) if src else ()
-    lines = tuple(_sums(doc["line"]))
+    lines = tuple(accumulate(doc["line"]))
     end_lines = list(lines)
     for i, e in doc["eline"]:
         end_lines[i] = e
     cols = tuple(doc["col"])
-    end_cols = tuple(c + n for c, n in zip(cols, doc["len"]))
+    end_cols = tuple(map(add, cols, doc["len"]))
     n = len(lines)
     if not (len(doc["texts"]) == len(doc["raw"]) == len(doc["ren"]) == n
             and len(cols) in (0, n) and len(end_cols) == len(cols)):
         raise ValueError("token columns of different lengths")
-    pos = TokenStream((), (), lines, (), cols, tuple(end_lines), end_cols)
     raw_doc, text_doc = doc["raw"], doc["texts"]
-    raw = tuple(r if r is not None else (
-        (text_doc[i] if _width(pos, i) == 0 else _slice(text_lines, pos, i)) if cols else None)
-        for i, r in enumerate(raw_doc))
-    texts = tuple(t if t is not None else raw[i] for i, t in enumerate(text_doc))
-    if not all(isinstance(t, str) for t in raw) or not all(isinstance(t, str) for t in texts):
+    raw = _raw_texts(raw_doc, text_doc, text_lines, lines, end_lines, cols, end_cols)
+    texts = tuple([r if t is None else t for t, r in zip(text_doc, raw)])
+    if not set(map(type, raw)) | set(map(type, texts)) <= {str}:
         raise ValueError("a token without text")
     stream = TokenStream(texts, raw, lines,  # type: ignore[arg-type]  # all str: checked above
-                         tuple(c == "1" for c in doc["ren"]), cols,
+                         tuple(map("1".__eq__, doc["ren"])), cols,
                          tuple(end_lines) if cols else (), end_cols)
     frags = tuple(Fragment(*f) for f in doc["fragments"])
     return ParsedFile(path, blob_id, doc["language"], stream, frags, doc["lines"],
                       header=tuple(doc["header"]), text_lines=text_lines)
+
+
+def _raw_texts(raw_doc: list, text_doc: list, text_lines: tuple[str, ...], lines: tuple[int, ...],
+               end_lines: list[int], cols: tuple[int, ...], end_cols: tuple[int, ...]) -> tuple:
+    """Each token's raw text: stored, else cut from the file's lines at its place (the same
+    as :func:`_slice`, with the common one-line token inlined: a scan decodes every candidate
+    blob, and this loop was most of that)."""
+    if not cols:
+        return tuple(raw_doc)
+    out: list = []
+    append = out.append
+    count = len(text_lines)
+    pos = None
+    for i, r in enumerate(raw_doc):
+        if r is not None:
+            append(r)
+            continue
+        a = lines[i]
+        if a == end_lines[i]:
+            c, e = cols[i], end_cols[i]
+            if c == e:  # no width: a made-up marker, its raw text is its text
+                append(text_doc[i])
+            else:
+                append(text_lines[a - 1][c:e] if 0 < a <= count else None)
+            continue
+        if pos is None:
+            pos = TokenStream((), (), lines, (), cols, tuple(end_lines), end_cols)
+        append(_slice(text_lines, pos, i))
+    return tuple(out)
 
 
 def decode_blob(blob_id: str, data: bytes, path: str = "") -> ParsedFile:
