@@ -8,7 +8,9 @@ the wheels below and counts, per shingle, the groups that hold it: each file
 of numpy, scipy, setuptools and pip (everyday Python), and each model
 directory of transformers, whose ``configuration_*.py`` and ``modeling_*.py``
 are the framework template independent model projects copy
-(``PretrainedConfig``, ``PreTrainedModel``, ``nn.Module`` idioms).  The
+(``PretrainedConfig``, ``PreTrainedModel``, ``nn.Module`` idioms), plus, whole,
+what ``django-admin startproject``/``startapp`` (Django 2.2 to 5.2) and scrapy's
+project templates write into every project made with them.  The
 families in ``TEMPLATE_FAMILIES`` are held out: ``benchmarks/accuracy.py``
 uses them as template negatives, so the table must not have seen them.
 
@@ -34,6 +36,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +61,11 @@ TEMPLATE_FAMILIES = (
     "timm_wrapper", "univnet", "upernet", "vit", "vitmatte", "vitpose", "xlm", "xlstm",
 )
 TEMPLATE_FILES = ("configuration_*.py", "modeling_*.py")
+# project generators whose output independent Python projects all start from, taken whole:
+# two fresh Django projects were "copies" of each other (manage.py 100 %, settings.py 88 %)
+DJANGO = ("2.2.28", "3.2.25", "4.2.26", "5.2.8")
+DJANGO_DEPS = {"asgiref": "3.8.1", "sqlparse": "0.5.3", "pytz": "2025.2"}
+SCRAPY = ("1.8.4", "2.13.3")
 # the brace languages' sources: Debian packages (name=version) and npm tarballs (name@version)
 DEBIAN = {"golang-1.19-src": "1.19.8-2", "golang-github-spf13-cobra-dev": "1.6.1-1",
           "cobra-cli": "1.3.0-3+b5", "golang-1.19-go": "1.19.8-2",
@@ -69,15 +77,21 @@ BRACE_FILES = ("*.go", "*.js", "*.jsx", "*.mjs", "*.ts", "*.tsx", "*.java", "*.r
 COBRA_RUNS = (("init",), ("init", "--viper"), ("add", "serve"), ("add", "config"))
 
 
-def wheel(name: str, cache: Path) -> Path:
-    """The pinned wheel of ``name``, downloaded once."""
-    version = PINNED[name]
-    found = sorted(cache.glob(f"{name}-{version}-*.whl"))
+def wheel(name: str, cache: Path, version: str | None = None) -> Path:
+    """The pinned wheel of ``name`` (or of ``version``), downloaded once."""
+    version = version or PINNED[name]
+    found = _wheels(cache, name, version)
     if not found:
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
                         ":all:", "-q", "-d", str(cache), f"{name}=={version}"], check=True)
-        found = sorted(cache.glob(f"{name}-{version}-*.whl"))
+        found = _wheels(cache, name, version)
     return found[0]
+
+
+def _wheels(cache: Path, name: str, version: str) -> list[Path]:
+    """Wheels of ``name`` at ``version`` (PyPI's file names vary in case: Django-2.2.28)."""
+    want = f"{name}-{version}-".lower()
+    return sorted(p for p in cache.glob("*.whl") if p.name.lower().startswith(want))
 
 
 def sources(cache: Path) -> list[Source]:
@@ -86,7 +100,64 @@ def sources(cache: Path) -> list[Source]:
     out.append(Source(f"transformers=={PINNED['transformers']}", wheel("transformers", cache),
                       families="transformers/models/*", include=TEMPLATE_FILES,
                       exclude=frozenset(TEMPLATE_FAMILIES)))
+    for version in DJANGO:
+        out.append(Source(f"django=={version}: startproject mysite, startapp polls",
+                          django_scaffold(version, cache), whole=True))
+    for version in SCRAPY:
+        out.append(Source(f"scrapy=={version}: its project and spider templates, rendered",
+                          scrapy_scaffold(version, cache), whole=True))
     return out
+
+
+def _unzipped(path: Path) -> Path:
+    """A wheel unpacked beside itself, once (Django finds its commands on the file system)."""
+    def make(tmp: Path) -> None:
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(tmp)
+
+    return _made_once(path.with_name(path.name + ".d"), make)
+
+
+def django_scaffold(version: str, cache: Path) -> Path:
+    """What ``django-admin startproject`` and ``startapp`` of ``version`` write: the files every
+    Django project starts from (manage.py, settings.py, wsgi.py, apps.py, ...)."""
+    path = [str(_unzipped(wheel("django", cache, version)))]
+    path += [str(_unzipped(wheel(n, cache, v))) for n, v in DJANGO_DEPS.items()]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+    run = "from django.core import management; import sys; " \
+          "management.execute_from_command_line(['django-admin', *sys.argv[1:]])"
+
+    def make(tmp: Path) -> None:
+        tmp.mkdir(parents=True)
+        subprocess.run([sys.executable, "-c", run, "startproject", "mysite", str(tmp)],
+                       env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", run, "startapp", "polls"], cwd=tmp, env=env,
+                       check=True, capture_output=True)
+
+    return _made_once(cache / "generated" / f"django-{version}", make)
+
+
+def scrapy_scaffold(version: str, cache: Path) -> Path:
+    """Scrapy's ``startproject``/``genspider`` templates of ``version``, rendered the way scrapy
+    renders them (string.Template), so they parse as the Python a project holds."""
+    import string
+
+    values = {"project_name": "myproject", "ProjectName": "Myproject", "name": "example",
+              "classname": "ExampleSpider", "domain": "example.com", "url": "https://example.com",
+              "module": "example"}
+
+    def make(tmp: Path) -> None:
+        with zipfile.ZipFile(wheel("scrapy", cache, version)) as archive:
+            for name in sorted(archive.namelist()):
+                if not name.startswith("scrapy/templates/") or not name.endswith(".tmpl"):
+                    continue
+                text = string.Template(archive.read(name).decode("utf-8")).safe_substitute(values)
+                dest = tmp / name.removeprefix("scrapy/templates/").removesuffix(".tmpl")
+                dest = dest.with_suffix(".py") if dest.suffix != ".py" else dest
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_text(text, encoding="utf-8")
+
+    return _made_once(cache / "generated" / f"scrapy-{version}", make)
 
 
 def _made_once(dest: Path, make) -> Path:

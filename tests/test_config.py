@@ -33,7 +33,7 @@ credit:
   files: [README.md, docs/CREDITS.md]
   severity: error
 thresholds: {min_similarity: 0.6, min_lines: 5}
-exclude: ["third_party/**", "*.ipynb"]
+exclude: ["third_party/**", "*.min.js"]
 rules: [compliance/extra-rules.yaml]
 resolutions:
   - rule: apache-2.0/headers
@@ -98,7 +98,7 @@ def test_the_example_parses_to_the_dataclasses(repo):
         rules=("compliance/extra-rules.yaml",),
         min_similarity=0.6,
         min_lines=5,
-        exclude=("third_party/**", "*.ipynb"),
+        exclude=("third_party/**", "*.min.js"),
         license=None,
         resolutions=(Resolution("apache-2.0/headers", "src/vision/resampler.py", (10, 40),
                                 "credited-elsewhere", "the header moved to NOTICE, see PR 12",
