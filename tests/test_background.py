@@ -97,6 +97,9 @@ def test_shipped_table_fits_the_normaliser_and_names_its_sources():
     labels = {s["source"].split("==")[0] for s in header["sources"]}
     assert {"transformers", "numpy", "scipy", "setuptools", "pip"} <= labels
     assert all("==" in s["source"] for s in header["sources"])
+    # what project generators write is taken whole: two fresh Django projects are no copies
+    generated = {s["source"].split("==")[0] for s in header["sources"] if s.get("whole")}
+    assert {"django", "scrapy"} <= generated
     assert DATA.stat().st_size < 1 << 20  # small enough to ship in the wheel
 
 
