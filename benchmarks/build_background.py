@@ -22,8 +22,9 @@ security update may retire the pinned JDK version, then pin the current one)
 plus, whole, what generators and
 project templates write into independent projects: ``cobra-cli init``
 (with and without ``--viper``) and ``cobra-cli add`` (Debian's cobra-cli, run
-in a temporary Go module with Debian's Go toolchain, offline), create-vite's
-templates and create-react-app's (npm tarballs fetched with ``npm pack``).  A
+in a temporary Go module with Debian's Go toolchain, offline), and the
+templates of create-vite, create-react-app, create-next-app and
+express-generator (npm tarballs fetched with ``npm pack``).  A
 scaffold two unrelated projects both generated is then no evidence (the
 cobra-template hard negative of benchmarks/incidents.yaml).
 """
@@ -70,7 +71,8 @@ SCRAPY = ("1.8.4", "2.13.3")
 DEBIAN = {"golang-1.19-src": "1.19.8-2", "golang-github-spf13-cobra-dev": "1.6.1-1",
           "cobra-cli": "1.3.0-3+b5", "golang-1.19-go": "1.19.8-2",
           "openjdk-17-source": "17.0.21.1+2-1~deb12u1"}
-NPM = {"create-vite": "9.3.0", "cra-template": "1.2.0", "cra-template-typescript": "1.2.0"}
+NPM = {"create-vite": "9.3.0", "cra-template": "1.2.0", "cra-template-typescript": "1.2.0",
+       "create-next-app": "15.5.4", "express-generator": "4.16.1"}
 BRACE_FILES = ("*.go", "*.js", "*.jsx", "*.mjs", "*.ts", "*.tsx", "*.java", "*.rs", "*.c",
                "*.h", "*.cc", "*.cpp")
 # cobra-cli runs, each in a fresh module: what `cobra-cli init` and `add` write
@@ -246,9 +248,14 @@ def _templates(package: Path) -> Path:
     """The template folders of an unpacked npm package (not the generator's own bundled code)."""
     def make(tmp: Path) -> None:
         tmp.mkdir()
-        for folder in sorted((package / "package").glob("template*")):
-            if folder.is_dir():
-                shutil.copytree(folder, tmp / folder.name, symlinks=True)
+        root = package / "package"
+        found = [f for f in sorted(root.rglob("template*")) if f.is_dir() and not f.is_symlink()
+                 and "node_modules" not in f.parts]
+        for folder in found:  # the outermost template folders only
+            if any(other in folder.parents for other in found):
+                continue
+            rel = folder.relative_to(root)
+            shutil.copytree(folder, tmp / "-".join(rel.parts), symlinks=True)
 
     return _made_once(package.with_name(package.name + ".templates"), make)
 
