@@ -177,6 +177,67 @@ def test_a_file_holding_two_copies_of_one_upstream_class_gets_both(tmp_path):
     assert not {"Chunker.feed", "Slicer.feed"} <= {n for _, n in once}
 
 
+GROWN_UP = textwrap.dedent('''\
+    import numpy as np
+
+
+    def heat_map(activations, gradients, size=(224, 224), eps=1e-8):
+        weights = np.mean(gradients, axis=(1, 2))
+        cam = np.zeros(activations.shape[1:], dtype=np.float32)
+        for index, weight in enumerate(weights):
+            cam += weight * activations[index, :, :]
+        cam = np.maximum(cam, 0)
+        cam = cam - np.min(cam)
+        cam = cam / (np.max(cam) + eps)
+        rows = np.linspace(0, cam.shape[0] - 1, size[0]).astype(int)
+        cols = np.linspace(0, cam.shape[1] - 1, size[1]).astype(int)
+        return cam[np.ix_(rows, cols)]
+    ''')
+# the copy renames it and grows it to twice its size with code of its own
+GROWN = textwrap.dedent('''\
+    import json
+    import numpy as np
+
+
+    def explain(acts, grads, shape=(224, 224), tiny=1e-8, labels=None, out_path=None):
+        w = np.mean(grads, axis=(1, 2))
+        m = np.zeros(acts.shape[1:], dtype=np.float32)
+        for k, wk in enumerate(w):
+            m += wk * acts[k, :, :]
+        m = np.maximum(m, 0)
+        m = m - np.min(m)
+        m = m / (np.max(m) + tiny)
+        r = np.linspace(0, m.shape[0] - 1, shape[0]).astype(int)
+        c = np.linspace(0, m.shape[1] - 1, shape[1]).astype(int)
+        result = m[np.ix_(r, c)]
+        summary = {"peak": float(result.max()), "mean": float(result.mean())}
+        if labels is not None:
+            ranked = sorted(zip(labels, w.tolist()), key=lambda item: -item[1])
+            summary["top"] = [name for name, _ in ranked[:5]]
+            summary["bottom"] = [name for name, _ in ranked[-5:]]
+        if out_path:
+            with open(out_path, "w", encoding="utf-8") as handle:
+                json.dump(summary, handle, indent=2, sort_keys=True)
+        history = [summary["peak"], summary["mean"], len(summary.get("top", []))]
+        print("explained", len(history), "values; peak", summary["peak"])
+        return result, summary
+    ''')
+
+
+def test_a_copy_the_copier_grew_is_found_by_how_much_of_its_upstream_it_holds(tmp_path):
+    """grad-cam-hiveml: most of the upstream function is there, but under half the copy."""
+    s = write_tree(tmp_path / "suspect", {"explain.py": GROWN})
+    u = write_tree(tmp_path / "upstream", {"cam.py": GROWN_UP})
+    report = compare_sources(open_source(s), open_source(u), "up")
+    assert [(m.names, m.upstream_names) for m in report.matches] == [(("explain",), ("heat_map",))]
+    # and the grown copy does not match unrelated code
+    other = write_tree(tmp_path / "other", {"cam.py": textwrap.dedent('''\
+        def unrelated(values):
+            return sorted(set(values))
+        ''')})
+    assert not compare_sources(open_source(s), open_source(other), "up").matches
+
+
 # ---------------------------------------------------------------- vouched tokens, against the definition
 
 import numpy as np  # noqa: E402

@@ -143,12 +143,26 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
             if h is None or not _beside(h, options):
                 continue
         out.append(h)
+    out = _outranked(out, options)
     out = _follow_classes(parsed, upstream, out, named, names)
     if options.local_min_tile < options.min_tile:
         out += _retiled(parsed, upstream, [u for u in file_units if u.index not in
                                            {h.unit.index for h in out}],
                         out, named, names, rare, params.k, options)
     return out
+
+
+def _outranked(hits: list[Hit], options: MatchOptions) -> list[Hit]:
+    """Hits kept only beside a proven copy are dropped where another suspect unit holds the
+    same upstream unit far better: short layer-building constructors of a copier's own
+    module matched the upstream ``__init__`` a real copy already held at 1.00 (deeplab).
+    A second real copy of one upstream unit is as strong as the first and stays."""
+    best: dict[int, float] = {}
+    for h in hits:
+        if h.u_position >= 0:
+            best[h.u_position] = max(best.get(h.u_position, 0.0), h.similarity)
+    return [h for h in hits if h.u_position < 0 or _alone(h, options)
+            or h.similarity >= best[h.u_position] - TWIN_MARGIN]
 
 
 def _retiled(parsed: ParsedFile, upstream: ParsedFile, left: list[Unit], hits: list[Hit],
@@ -383,7 +397,12 @@ def _ids(parsed: ParsedFile) -> np.ndarray:
 
 
 def _covered_enough(h: Hit, options: MatchOptions) -> bool:
-    return h.covered >= options.min_coverage * h.unit.fragment.size
+    """Enough of the unit is covered, or, for a copy the copier grew (grad-cam's ``main``,
+    208 upstream tokens grown to 377), enough of its upstream function, strongly."""
+    if h.covered >= options.min_coverage * h.unit.fragment.size:
+        return True
+    return (h.u_fragment is not None and h.informative >= options.min_tokens
+            and h.covered >= options.min_coverage * h.u_fragment.size)
 
 
 def _alone(h: Hit, options: MatchOptions) -> bool:
