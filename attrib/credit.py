@@ -144,6 +144,10 @@ def needles(name: str, url: str | None, holders: list[str], authors: list[str],
         if len(parts) >= 3:
             repo = "/".join(parts[-2:])
             out.append(Needle(repo, "repo", word(repo)))
+            for older in _former_names(parts[-1]):
+                was = "/".join([*parts[:-1], older])
+                out.append(Needle(was, "url", re.compile(re.escape(was) + r"(?![\w\-])", re.I)))
+                out.append(Needle(f"{parts[-2]}/{older}", "repo", word(f"{parts[-2]}/{older}")))
     for h in holders:
         if _squash(h) not in own:
             out.append(Needle(h, "holder", word(h)))
@@ -153,6 +157,15 @@ def needles(name: str, url: str | None, holders: list[str], authors: list[str],
     if len(_squash(name)) >= 3 and _squash(name) not in own:
         out.append(Needle(name, "name", word(name)))
     return out
+
+
+def _former_names(repo: str) -> list[str]:
+    """Names the same owner's repository plausibly had before a rename that appended a part
+    (ikostrikov/pytorch-a2c-ppo-acktr became ...-acktr-gail; GitHub redirects the old
+    links, so credit written before the rename still names the old one): the name cut at a
+    ``-`` or ``_``, keeping most of it."""
+    cuts = [m.start() for m in re.finditer(r"[-_]", repo)]
+    return [repo[:c] for c in cuts if c >= 0.6 * len(repo) and c >= 6]
 
 
 def find_credits(path: str, text: str, found: list[Needle],

@@ -96,3 +96,15 @@ def test_a_crediting_phrase_credits_only_its_own_sentence():
     assert not credit.find_comment_credits("main.js", [(410, about)], needles)
     thanks = "// Grid kernel thanks to Jane Q Upstream. Icons by Bob."
     assert credit.find_comment_credits("main.js", [(3, thanks)], needles)
+
+
+def test_a_link_to_the_upstreams_name_before_a_rename_credits():
+    """ppo-pytorch's README credits ikostrikov/pytorch-a2c-ppo-acktr, since renamed ...-gail."""
+    needles = credit.needles("pytorch-a2c-ppo-acktr-gail",
+                             "https://github.com/ikostrikov/pytorch-a2c-ppo-acktr-gail", [], [], set())
+    line = "Based on the code from https://github.com/ikostrikov/pytorch-a2c-ppo-acktr."
+    assert [c.names for c in credit.find_credits("README.md", line, needles, False)]
+    # another repository of the same owner, or a short stem of the name, is not the upstream
+    for other in ("https://github.com/ikostrikov/pytorch-trpo", "ikostrikov/pytorch-a2c",
+                  "https://github.com/someone/pytorch-a2c-ppo-acktr"):
+        assert not credit.find_credits("README.md", f"Based on {other}.", needles, False), other
