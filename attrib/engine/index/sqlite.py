@@ -20,8 +20,9 @@ import os
 import sqlite3
 import time
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 from urllib.parse import quote
 
 import numpy as np
@@ -137,8 +138,7 @@ class SqliteStore:
                      blobs: Iterable[BlobRecord]) -> None:
         """Add or replace upstream ``info.name`` in one transaction."""
         c = self.conn
-        try:
-            c.execute("BEGIN IMMEDIATE")
+        with self._writing():
             # keep the old blobs until the new file rows are in: the new version reuses them
             self._delete_upstream(info.name, clean=False)
             cur = c.execute(
@@ -178,6 +178,15 @@ class SqliteStore:
                       "IN (SELECT blob FROM files WHERE upstream = ?)) WHERE id = ?",
                       (upstream_id, upstream_id))
             self._delete_orphans()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed whole, or rolled back whole with the
+        index as it was (a full disk, a read-only file, an interrupt alike)."""
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            yield
             c.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             _rollback(c)
@@ -207,18 +216,9 @@ class SqliteStore:
                               zip(k.tolist(), lists))
 
     def remove_upstream(self, name: str) -> None:
-        c = self.conn
-        try:
-            c.execute("BEGIN IMMEDIATE")
+        with self._writing():
             if not self._delete_upstream(name):
                 raise IndexError_(f"{self.location}: no upstream named {name!r}")
-            c.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            _rollback(c)
-            raise self._unwritten(exc) from None
-        except BaseException:
-            _rollback(c)
-            raise
 
     def _delete_upstream(self, name: str, clean: bool = True) -> bool:
         c = self.conn
@@ -377,8 +377,7 @@ class SqliteStore:
         c = self.conn
         if not records and not self._has_artifacts_table():
             return  # a code-only index gets no table: nothing to clear
-        try:
-            c.execute("BEGIN IMMEDIATE")
+        with self._writing():
             info = next((u for u in self.upstreams() if u.name == upstream), None)
             if info is None:
                 raise IndexError_(f"{self.location}: no upstream named {upstream!r}")
@@ -389,13 +388,6 @@ class SqliteStore:
             c.executemany("INSERT INTO model_artifacts (upstream, idx, stamp, data) "
                           "VALUES (?,?,?,?)", [(upstream, i, artifact_stamp(info), r)
                                                for i, r in enumerate(records)])
-            c.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            _rollback(c)
-            raise self._unwritten(exc) from None
-        except BaseException:
-            _rollback(c)
-            raise
 
     def _has_artifacts_table(self) -> bool:
         return bool(self._read("SELECT 1 FROM sqlite_master WHERE type='table' "
