@@ -10,6 +10,8 @@ from __future__ import annotations
 import fnmatch
 import re
 import time
+from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -315,9 +317,38 @@ def _credit(group: Group, ctx: Context) -> Outcome:
 
 
 def _comment_lines(text: str) -> list[tuple[int, str]]:
-    """Comment lines and crediting sentences of a copied file (a docstring's too)."""
-    return [(i, ln) for i, ln in enumerate(text.splitlines(), 1)
-            if _COMMENT.match(ln) or credits.CREDITING.search(ln)]
+    """Comment lines and crediting sentences of a copied file (a docstring's too).
+
+    A fork's few hundred copied files are a hundred thousand lines, and the crediting
+    regex on each was a third of its scan: only lines holding one of the words every
+    crediting phrase has (``_CREDIT_WORDS``) are searched, which finds the same lines."""
+    lines = text.splitlines()
+    maybe = _maybe_crediting(text, lines)
+    return [(i, ln) for i, ln in enumerate(lines, 1)
+            if _COMMENT.match(ln) or (i in maybe and credits.CREDITING.search(ln))]
+
+
+# every alternative of credit.CREDITING holds one of these (lowercase): a line without any
+# cannot match it
+_CREDIT_WORDS = ("based", "adapted", "derive", "includ", "code", "portion", "part", "fork",
+                 "port", "copied", "taken", "borrowed", "modified", "originally", "vendored",
+                 "credit", "thanks", "courtesy", "built", "reimplementation")
+
+
+def _maybe_crediting(text: str, lines: list[str]) -> set[int]:
+    """Line numbers (1-based) that hold a crediting word."""
+    if not text.isascii():  # lower() may change lengths: look line by line
+        return {i for i, ln in enumerate(lines, 1)
+                if any(w in ln.lower() for w in _CREDIT_WORDS)}
+    low = text.lower()
+    starts = list(accumulate((len(ln) for ln in text.splitlines(keepends=True)), initial=0))
+    found: set[int] = set()
+    for word in _CREDIT_WORDS:
+        at = low.find(word)
+        while at >= 0:
+            found.add(bisect_right(starts, at))
+            at = low.find(word, at + 1)
+    return found
 
 
 def _quotes(found: list[credits.Credit]) -> str:
