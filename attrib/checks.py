@@ -117,8 +117,15 @@ class Group:
 
     @property
     def lines(self) -> int:
-        spans = {(m.path, n) for m in self.matches for n in range(m.start_line, m.end_line + 1)}
-        return len(spans)
+        """Distinct suspect lines the matches cover (overlapping spans counted once)."""
+        total, last = 0, ("", 0)  # the path and the last line counted there
+        for path, start, end in sorted((m.path, m.start_line, m.end_line) for m in self.matches):
+            if path != last[0]:
+                last = (path, 0)
+            if end > last[1]:
+                total += end - max(start, last[1] + 1) + 1
+                last = (path, end)
+        return total
 
     @property
     def paths(self) -> tuple[str, ...]:
