@@ -164,7 +164,9 @@ def _license_text(group: Group, ctx: Context) -> Outcome:
     if found and not _notice_license(wanted):
         return Outcome(True, f"{found[0]} holds the {wanted} text")
     if found:
-        holders = group.upstream.copyrights
+        # a copyright line that names no one ("Copyright (c) 2017") is kept by anyone's:
+        # keeping it credits no one (matching-networks)
+        holders = [h for h in group.upstream.copyrights if credits.holder_names([h])]
         where = found + ctx.notice_paths() + list(group.paths)
         have = _norm(" ".join(ctx.text(p) for p in where))
         lost = [h for h in holders if _norm(h) not in have]
@@ -249,7 +251,7 @@ def _headers(group: Group, ctx: Context) -> Outcome:
     shipped = _norm(" ".join(ctx.text(p) for p in shipped_in))
     elsewhere: set[str] = set()
     for m in group.matches:
-        wanted = [h for h in m.upstream_header if re.search(r"copyright|\(c\)|©", h, re.I)]
+        wanted = _holder_lines(m.upstream_header)
         if not wanted:
             continue
         have = _norm(" ".join(t for _, t in leading_comments(ctx.text(m.path))))
@@ -260,8 +262,7 @@ def _headers(group: Group, ctx: Context) -> Outcome:
         if lost:
             missing.setdefault(m.path, [])
             missing[m.path] += [h for h in lost if h not in missing[m.path]]
-    with_lines = {m.path for m in group.matches
-                  if any(re.search(r"copyright|\(c\)|©", h, re.I) for h in m.upstream_header)}
+    with_lines = {m.path for m in group.matches if _holder_lines(m.upstream_header)}
     if not with_lines:
         return Outcome(True, "the copied upstream files carry no copyright headers (nothing to "
                              "keep: not evidence of credit)", basis="vacuous")
@@ -270,7 +271,7 @@ def _headers(group: Group, ctx: Context) -> Outcome:
         if elsewhere:
             where = ", ".join(p for p in shipped_in if all(
                 _norm(h) in _norm(ctx.text(p)) for m in group.matches if m.path in elsewhere
-                for h in m.upstream_header if re.search(r"copyright|\(c\)|©", h, re.I))) \
+                for h in _holder_lines(m.upstream_header))) \
                 or ", ".join(shipped_in)
             return Outcome(True, f"the upstream copyright lines ship in {where} ({lic} asks "
                                  "that the notice go with the copies, not that it stay in each "
@@ -280,6 +281,13 @@ def _headers(group: Group, ctx: Context) -> Outcome:
                        for path, lines in sorted(missing.items()))
     return Outcome(False, f"{len(missing)} copied file(s) dropped the upstream copyright lines: "
                           + ", ".join(sorted(missing)), tuple(sorted(missing)), detail, kept)
+
+
+def _holder_lines(header: tuple[str, ...]) -> list[str]:
+    """The copyright lines of a header that name a holder (a bare "Copyright (c) 2017",
+    whose author sits on another line, is in every copy of the template and proves nothing)."""
+    return [h for h in header if re.search(r"copyright|\(c\)|©", h, re.I)
+            and credits.holder_names([h])]
 
 
 def _change_notice(group: Group, ctx: Context) -> Outcome:

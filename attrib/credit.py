@@ -144,6 +144,11 @@ def needles(name: str, url: str | None, holders: list[str], authors: list[str],
         if len(parts) >= 3:
             repo = "/".join(parts[-2:])
             out.append(Needle(repo, "repo", word(repo)))
+            # the upstream's owner, linked by its profile page ("refer to
+            # [gitabcworld](https://github.com/gitabcworld/)'s implementation")
+            profile = "/".join(parts[:-1])
+            out.append(Needle(profile, "url",
+                              re.compile(re.escape(profile) + r"/?(?![\w\-]|\.\w|/\w)", re.I)))
             for older in _former_names(parts[-1]):
                 was = "/".join([*parts[:-1], older])
                 out.append(Needle(was, "url", re.compile(re.escape(was) + r"(?![\w\-])", re.I)))

@@ -108,3 +108,12 @@ def test_a_link_to_the_upstreams_name_before_a_rename_credits():
     for other in ("https://github.com/ikostrikov/pytorch-trpo", "ikostrikov/pytorch-a2c",
                   "https://github.com/someone/pytorch-a2c-ppo-acktr"):
         assert not credit.find_credits("README.md", f"Based on {other}.", needles, False), other
+
+
+def test_a_link_to_the_upstream_owners_profile_credits():
+    """matching-networks: the acknowledgement links the owner's profile, and another project."""
+    line = ("## Acknowledgement\nThis work refer to [upstream-org](https://github.com/upstream-org/)"
+            "'s implement, detail at [x](https://github.com/someone/gridlib).")
+    assert found(line)
+    # a link to another repository of the same owner is not a link to its profile
+    assert not found("Based on https://github.com/upstream-org/othertool and numpy.")

@@ -143,3 +143,25 @@ function area(shape) {
 def test_keyword_like_names_are_functions_only_outside_their_language(text, language, names):
     _, frags = generic.parse(text, language)
     assert {f.name.rpartition(".")[2] for f in frags if f.kind == "function"} == names
+
+
+CPP_OUT_OF_CLASS = """
+namespace grid {
+int Options::Read(int argc, const char *const argv[]) {
+  count_ = argc;
+  for (int i = 1; i < argc; i++) { if (argv[i][0] == '-') Parse(argv[i]); }
+  return count_;
+}
+Options::Options(const char *usage) : verbose_(true), usage_(usage), count_(0) {
+  Register("help", &help_, "Print out usage message");
+}
+}
+"""
+
+
+def test_cpp_methods_defined_outside_their_class_are_functions_by_their_own_name():
+    # pygments gives `Options::Read` as one token; a constructor's member initialisers
+    # (`count_(0)`) are not its name
+    _, frags = generic.parse(CPP_OUT_OF_CLASS, "cpp")
+    assert [(f.name.rpartition(".")[2], f.start_line) for f in frags if f.kind == "function"] \
+        == [("Read", 3), ("Options", 8)]

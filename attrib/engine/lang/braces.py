@@ -79,10 +79,11 @@ def _header(raw: tuple[str, ...], lines: tuple[int, ...], brace: int,
     close = _last_paren(raw, start, brace)
     if close is None:
         return None
+    close = _before_initialisers(raw, start, close)
     opened = _matching_open(raw, close, start)
     if opened is None or opened == start:
         return None
-    before = raw[opened - 1]
+    before = _last_part(raw[opened - 1])
     if opened >= 2 and raw[opened - 2] in _DECL and _is_name(before):
         return start, "function", before  # `fn new(`, `func Handle(`: a name, even `new`
     if before == "function" or (before == "func" and opened + 1 < close):
@@ -160,6 +161,31 @@ def _assigned_name(raw: tuple[str, ...], start: int, end: int) -> str | None:
 def _is_name(tok: str) -> bool:
     return bool(tok) and (tok[0].isalpha() or tok[0] in "_$") and all(
         c.isalnum() or c in "_$" for c in tok)
+
+
+def _last_part(tok: str) -> str:
+    """``Read`` of C++'s ``ParseOptions::Read``, which pygments may give as one token (an
+    out-of-class method); other tokens as they are."""
+    if "::" in tok:
+        parts = tok.split("::")
+        if all(_is_name(p) for p in parts if p) and _is_name(parts[-1]):
+            return parts[-1]
+    return tok
+
+
+def _before_initialisers(raw: tuple[str, ...], start: int, close: int) -> int:
+    """The ``)`` of a C++ constructor's parameters when a member initialiser list follows it
+    (``X::X(int n) : a_(n), b_(0) {``): the last paren is then the last initialiser's."""
+    depth = 0
+    for i in range(close, start, -1):
+        tok = raw[i]
+        if tok == ")":
+            depth += 1
+        elif tok == "(":
+            depth -= 1
+        elif tok == ":" and depth == 0 and raw[i - 1] == ")":
+            return i - 1
+    return close
 
 
 def _containers(stream: TokenStream, found: list[tuple[int, int, str, str]]

@@ -14,9 +14,10 @@ from functools import lru_cache
 
 from ...model import Fragment, TokenStream
 
-VERSION = 3  # 2: brace-language functions (braces.py); external members kept verbatim
+VERSION = 4  # 2: brace-language functions (braces.py); external members kept verbatim
 # 3: keyword-like method names (`match`, `with`) are functions outside the languages
 #    whose keyword they are
+# 4: C++ out-of-class methods (`X::f`) and constructors with member initialisers are functions
 WINDOW = 40  # lines per window fragment; windows start every WINDOW // 2 lines
 
 _LEXERS = {"javascript": "javascript", "typescript": "typescript", "c": "c", "cpp": "cpp",
