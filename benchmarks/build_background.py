@@ -16,7 +16,8 @@ uses them as template negatives, so the table must not have seen them.
 
 The brace languages' table (``common_shingles_generic.bin``, read for every
 file lang/generic.py parses) is built the same way from everyday Go and Java
-(the Go 1.19 standard library, the cobra library and OpenJDK 17's java.base,
+(the Go 1.19 standard library, the cobra library, OpenJDK 17's java.base, and for C and
+C++ everyday directories of glibc 2.36 and libstdc++ 12's headers,
 Debian packages fetched with ``apt-get download``, each file a group; a
 security update may retire the pinned JDK version, then pin the current one)
 plus, whole, what generators and
@@ -70,7 +71,11 @@ SCRAPY = ("1.8.4", "2.13.3")
 # the brace languages' sources: Debian packages (name=version) and npm tarballs (name@version)
 DEBIAN = {"golang-1.19-src": "1.19.8-2", "golang-github-spf13-cobra-dev": "1.6.1-1",
           "cobra-cli": "1.3.0-3+b5", "golang-1.19-go": "1.19.8-2",
-          "openjdk-17-source": "17.0.21.1+2-1~deb12u1"}
+          "openjdk-17-source": "17.0.21.1+2-1~deb12u1",
+          "glibc-source": "2.36-9+deb12u14", "libstdc++-12-dev": "12.2.0-14+deb12u1"}
+# everyday C: these directories of glibc's source (the whole tree is 20,000 files)
+GLIBC_DIRS = ("stdlib", "string", "stdio-common", "libio", "malloc", "posix", "time", "misc",
+              "io", "locale", "iconv", "intl", "argp", "dirent", "grp", "pwd", "resolv", "inet")
 NPM = {"create-vite": "9.3.0", "cra-template": "1.2.0", "cra-template-typescript": "1.2.0",
        "create-next-app": "15.5.4", "express-generator": "4.16.1"}
 BRACE_FILES = ("*.go", "*.js", "*.jsx", "*.mjs", "*.ts", "*.tsx", "*.java", "*.rs", "*.c",
@@ -236,6 +241,10 @@ def generic_sources(cache: Path) -> list[Source]:
            Source(f"openjdk-17-source={DEBIAN['openjdk-17-source']} (Debian)",
                   debian("openjdk-17-source", cache) / "usr/lib/jvm/openjdk-17/lib/src.zip",
                   include=BRACE_FILES, under="java.base/"),
+           Source(f"glibc-source={DEBIAN['glibc-source']} (Debian): {', '.join(GLIBC_DIRS)}",
+                  glibc_tree(cache), include=BRACE_FILES),
+           Source(f"libstdc++-12-dev={DEBIAN['libstdc++-12-dev']} (Debian): include/c++/12",
+                  debian("libstdc++-12-dev", cache) / "usr/include/c++/12", include=BRACE_FILES),
            Source(f"cobra-cli={DEBIAN['cobra-cli']} (Debian): {', '.join(' '.join(r) for r in COBRA_RUNS)}",
                   cobra_scaffolds(cache), include=BRACE_FILES, whole=True)]
     for name in NPM:
@@ -258,6 +267,22 @@ def _templates(package: Path) -> Path:
             shutil.copytree(folder, tmp / "-".join(rel.parts), symlinks=True)
 
     return _made_once(package.with_name(package.name + ".templates"), make)
+
+
+def glibc_tree(cache: Path) -> Path:
+    """The ``GLIBC_DIRS`` of glibc's source tarball (as the Debian package ships it), without
+    tests, unpacked once."""
+    tarball = debian("glibc-source", cache) / "usr/src/glibc" / "glibc-2.36.tar.xz"
+
+    def make(tmp: Path) -> None:
+        with tarfile.open(tarball) as archive:
+            for member in archive:
+                parts = Path(member.name).parts
+                if (len(parts) > 2 and parts[1] in GLIBC_DIRS and member.isfile()
+                        and not parts[-1].startswith(("tst-", "test-", "bug-"))):
+                    archive.extract(member, tmp, filter="data")
+
+    return _made_once(cache / "generated" / "glibc-2.36-everyday", make)
 
 
 def _no_tests(root: Path, cache: Path) -> Path:
