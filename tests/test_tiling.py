@@ -150,11 +150,21 @@ def test_a_repeated_small_pair_comes_back_equal_and_unshared():
 @given(st.lists(st.sampled_from(["$", "(", ")", "def", "S", "N", ".", "é", "ID", ""]),
                 max_size=60), st.integers(1, 8))
 def test_cheap_arrays_equal_the_fingerprint_ones(texts, k):
+    import zlib
+
     texts = tuple(texts)
     stream = TokenStream(texts, texts, tuple(range(len(texts))), (False,) * len(texts))
-    assert arrays.token_ids(texts).tolist() == fingerprint.token_ids(texts).tolist()
+    ids = [zlib.crc32(t.encode("utf-8")) for t in texts]
+    assert arrays.token_ids(texts).tolist() == fingerprint.token_ids(texts).tolist() == ids
+    # the rolling hash, written out plainly: FNV prime, 64-bit wrap, fold, low 32 bits
+    plain = []
+    for i in range(len(ids) - k + 1):
+        h = 0
+        for v in ids[i:i + k]:
+            h = (h * 1099511628211 + v) % 2 ** 64
+        plain.append((h ^ (h >> 29)) & 0xFFFFFFFF)
     got, want = arrays.shingle_hashes(stream, k), fingerprint.shingle_hashes(stream, k)
-    assert got.dtype == want.dtype and got.tolist() == want.tolist()
+    assert got.dtype == want.dtype and got.tolist() == want.tolist() == plain
     assert arrays.distinct(want).tolist() == np.unique(want).tolist()
     other = arrays.distinct(arrays.shingle_hashes(stream, max(1, k - 1)))
     assert arrays.shared_count(arrays.distinct(want), other) == len(

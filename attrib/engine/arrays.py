@@ -1,56 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Token-id and shingle arrays for verification, computed without a per-token numpy store.
+"""Array helpers for verification: sorted distinct values and shared counts.
 
-Verification turns the token texts of every candidate blob into ids (for
-tiling) and into distinct shingle hashes (to rank candidates), a few hundred
-blobs per scan.  :func:`attrib.engine.fingerprint.token_ids` assigns each id
-into a numpy array one element at a time, which made those conversions most
-of verification's own time.  Here the ids come from one ``np.fromiter`` over a
-memo of the same crc32 values, and the shingles from those ids with the very
-formula of :func:`attrib.engine.fingerprint.shingle_hashes`; the values are
-identical (``tests/test_tiling.py`` checks both against the fingerprint
-module), only cheaper to get.
+Token ids and shingle hashes are :mod:`attrib.engine.fingerprint`'s own (re-exported
+here), so verification and the index use one formula.
 """
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 
-from ..model import TokenStream
-from .fingerprint import _MASK32, _PRIME
+from .fingerprint import shingle_hashes, shingles_of_ids, token_ids
 
-_crc: dict[str, int] = {}
-
-
-def token_ids(texts: tuple[str, ...] | list[str]) -> np.ndarray:
-    """The ids :func:`attrib.engine.fingerprint.token_ids` gives, as one uint64 array."""
-    get = _crc.__getitem__
-    try:
-        return np.fromiter(map(get, texts), dtype=np.uint64, count=len(texts))
-    except KeyError:
-        for t in set(texts).difference(_crc):
-            _crc[t] = zlib.crc32(t.encode("utf-8"))
-        return np.fromiter(map(get, texts), dtype=np.uint64, count=len(texts))
-
-
-def shingles_of_ids(ids: np.ndarray, k: int) -> np.ndarray:
-    """The 32-bit hash of every k-token window, as :func:`fingerprint.shingle_hashes`."""
-    n = len(ids) - k + 1
-    if n <= 0:
-        return np.empty(0, dtype=np.uint32)
-    h = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(k):
-            h = h * _PRIME + ids[j:j + n]
-        h ^= h >> np.uint64(29)
-    return (h & _MASK32).astype(np.uint32)
-
-
-def shingle_hashes(stream: TokenStream, k: int) -> np.ndarray:
-    """:func:`attrib.engine.fingerprint.shingle_hashes`, with the cheaper ids."""
-    return shingles_of_ids(token_ids(stream.texts), k)
-
+__all__ = ["distinct", "shared_count", "shingle_hashes", "shingles_of_ids", "token_ids"]
 
 def shared_count(a: np.ndarray, b: np.ndarray) -> int:
     """How many values two sorted arrays of distinct values share (``len(intersect1d)``)."""

@@ -51,30 +51,36 @@ def default_params() -> Params:
 _token_ids: dict[str, int] = {}
 
 
-def token_ids(texts: tuple[str, ...]) -> np.ndarray:
-    """A stable 32-bit id per token text (crc32), as uint64 for the rolling hash."""
-    ids = _token_ids
-    out = np.empty(len(texts), dtype=np.uint64)
-    for i, t in enumerate(texts):
-        v = ids.get(t)
-        if v is None:
-            v = ids[t] = zlib.crc32(t.encode("utf-8"))
-        out[i] = v
-    return out
+def token_ids(texts: tuple[str, ...] | list[str]) -> np.ndarray:
+    """A stable 32-bit id per token text (crc32), as uint64 for the rolling hash.
+
+    One ``np.fromiter`` over a memo of the crc32 values: index build and verification
+    convert every token of every blob, and storing ids one by one was most of that."""
+    get = _token_ids.__getitem__
+    try:
+        return np.fromiter(map(get, texts), dtype=np.uint64, count=len(texts))
+    except KeyError:
+        for t in set(texts).difference(_token_ids):
+            _token_ids[t] = zlib.crc32(t.encode("utf-8"))
+        return np.fromiter(map(get, texts), dtype=np.uint64, count=len(texts))
 
 
-def shingle_hashes(stream: TokenStream, k: int) -> np.ndarray:
-    """The 32-bit hash of every k-token window of ``stream`` (index i = tokens i..i+k-1)."""
-    n = len(stream.texts) - k + 1
+def shingles_of_ids(ids: np.ndarray, k: int) -> np.ndarray:
+    """The 32-bit hash of every k-token window of token ``ids`` (index i = tokens i..i+k-1)."""
+    n = len(ids) - k + 1
     if n <= 0:
         return np.empty(0, dtype=np.uint32)
-    ids = token_ids(stream.texts)
     h = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(k):
             h = h * _PRIME + ids[j:j + n]
         h ^= h >> np.uint64(29)
     return (h & _MASK32).astype(np.uint32)
+
+
+def shingle_hashes(stream: TokenStream, k: int) -> np.ndarray:
+    """The 32-bit hash of every k-token window of ``stream`` (index i = tokens i..i+k-1)."""
+    return shingles_of_ids(token_ids(stream.texts), k)
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
