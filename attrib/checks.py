@@ -168,8 +168,8 @@ def _license_text(group: Group, ctx: Context) -> Outcome:
         # keeping it credits no one (matching-networks)
         holders = [h for h in group.upstream.copyrights if credits.holder_names([h])]
         where = found + ctx.notice_paths() + list(group.paths)
-        have = _norm(" ".join(ctx.text(p) for p in where))
-        lost = [h for h in holders if _norm(h) not in have]
+        have = [line for p in where for line in ctx.text(p).splitlines()]
+        lost = [h for h in holders if not _kept(h, have)]
         if not lost:  # for MIT/BSD/ISC the kept copyright notice is the credit
             return Outcome(True, f"{found[0]} holds the {wanted} text"
                                  + (" with the upstream's copyright notice" if holders else ""),
@@ -248,15 +248,15 @@ def _headers(group: Group, ctx: Context) -> Outcome:
     missing: dict[str, list[str]] = {}
     lic = group.upstream.license_for("code") or ""
     shipped_in = sorted(ctx.license_files) + ctx.notice_paths() if _notice_license(lic) else []
-    shipped = _norm(" ".join(ctx.text(p) for p in shipped_in))
+    shipped = [line for p in shipped_in for line in ctx.text(p).splitlines()]
     elsewhere: set[str] = set()
     for m in group.matches:
         wanted = _holder_lines(m.upstream_header)
         if not wanted:
             continue
-        have = _norm(" ".join(t for _, t in leading_comments(ctx.text(m.path))))
-        lost = [h for h in wanted if _norm(h) not in have]
-        if lost and shipped and all(_norm(h) in shipped for h in lost):
+        have = [t for _, t in leading_comments(ctx.text(m.path))]
+        lost = [h for h in wanted if not _kept(h, have)]
+        if lost and shipped and all(_kept(h, shipped) for h in lost):
             elsewhere.add(m.path)
             continue
         if lost:
@@ -270,7 +270,7 @@ def _headers(group: Group, ctx: Context) -> Outcome:
     if not missing:
         if elsewhere:
             where = ", ".join(p for p in shipped_in if all(
-                _norm(h) in _norm(ctx.text(p)) for m in group.matches if m.path in elsewhere
+                _kept(h, ctx.text(p).splitlines()) for m in group.matches if m.path in elsewhere
                 for h in _holder_lines(m.upstream_header))) \
                 or ", ".join(shipped_in)
             return Outcome(True, f"the upstream copyright lines ship in {where} ({lic} asks "
@@ -281,6 +281,18 @@ def _headers(group: Group, ctx: Context) -> Outcome:
                        for path, lines in sorted(missing.items()))
     return Outcome(False, f"{len(missing)} copied file(s) dropped the upstream copyright lines: "
                           + ", ".join(sorted(missing)), tuple(sorted(missing)), detail, kept)
+
+
+def _kept(line: str, lines: list[str]) -> bool:
+    """Whether ``lines`` keep the copyright line ``line``: the line itself, or a copyright
+    line naming each of its holders (a notice carried over changes its years and commas:
+    linux-list's LICENSE keeps "Copyright (c) 2012-2016, Sven Eckelmann" as "Copyright (C)
+    2018 Sven Eckelmann", the fix its upstream asked for)."""
+    if _norm(line) in _norm(" ".join(lines)):
+        return True
+    holders = [_norm(h) for h in credits.holder_names([line])]
+    notices = [f" {_norm(t)} " for t in lines if credits.is_copyright_line(t)]
+    return bool(holders) and all(any(f" {h} " in n for n in notices) for h in holders)
 
 
 def _holder_lines(header: tuple[str, ...]) -> list[str]:
@@ -312,6 +324,7 @@ def _credit(group: Group, ctx: Context) -> Outcome:
     paths = ctx.credit_paths() + [p for p in ctx.notice_paths() if p not in ctx.credit_paths()]
     project = [c for p in paths for c in credits.find_credits(
         p, ctx.text(p), found, bool(_CREDIT_FILE.match(p.rsplit("/", 1)[-1])))]
+    project = project or _licence_holders(ctx, found)
     if project:
         return Outcome(True, f"{info.name} is credited: " + _quotes(project), basis="credit")
     in_file = {p: c for p in group.paths if (c := credits.find_comment_credits(
@@ -329,6 +342,21 @@ def _credit(group: Group, ctx: Context) -> Outcome:
         return Outcome(False, f"{info.name} is credited only inside {quoted}; not for "
                               f"{', '.join(silent)} ({looked})", silent, basis="credit")
     return Outcome(False, f"no credit to {info.name}: {looked}", group.paths)
+
+
+def _licence_holders(ctx: Context, found: list[credits.Needle]) -> list[credits.Credit]:
+    """Copyright lines of the project's licence files that name an upstream holder: the
+    project states that holder's copyright, which credits them (linux-list's LICENSE
+    carries its upstream author's notice)."""
+    holders = [n for n in found if n.kind == "holder"]
+    out = []
+    for p in sorted(ctx.license_files) if holders else ():
+        for lineno, line in enumerate(ctx.text(p).splitlines(), 1):
+            n = next((n for n in holders if credits.is_copyright_line(line)
+                      and n.pattern.search(line)), None)
+            if n is not None:
+                out.append(credits.Credit(p, lineno, line.strip(), n.text, n.kind))
+    return out
 
 
 def _comment_lines(text: str) -> list[tuple[int, str]]:

@@ -68,6 +68,11 @@ class Credit:
         return f"{self.path}:{self.line}: {self.text.strip()[:200]}"
 
 
+def is_copyright_line(line: str) -> bool:
+    """A line that states a copyright (``Copyright (c) 2019 Jane Doe``, ``(C) 2019 ...``)."""
+    return bool(_COPYRIGHT.search(line))
+
+
 def holder_names(lines: tuple[str, ...] | list[str]) -> list[str]:
     """The holders a copyright line names: ``Copyright (c) 2019-2021 Jane Doe`` -> ``Jane Doe``."""
     out = []

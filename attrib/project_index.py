@@ -35,8 +35,8 @@ from .config import Config, DeclaredUpstream
 from .errors import ConfigError, IndexError_, SourceError, UsageError
 from .engine.fingerprint import Params, band_keys, default_params, minhashes
 from .engine.index import default_location, open_store
-from .engine.index.base import (SCHEMA, BlobRecord, IndexedFile, Store, check_params, inflate,
-                                parse_doc)
+from .engine.index.base import (SCHEMA, BlobRecord, IndexedFile, Store, check_params,
+                                parse_blob)
 from .engine.index.base import artifact_stamp
 from .engine.index.sqlite import SqliteStore, is_wal_file
 from .engine.indexing import index_source
@@ -345,12 +345,9 @@ def _count(value: Any, what: str) -> int:
 
 def _checked_blob(blob_id: str, data: bytes) -> ParsedFile:
     """Inflate a blob with a bound and check it is what ``decode_blob`` reads."""
-    doc = json.loads(inflate(data, MAX_INFLATED))
-    if not isinstance(doc, dict):
-        raise ValueError("a blob is not a JSON object")
     try:
-        parsed = parse_doc(blob_id, doc)
-    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        parsed = parse_blob(blob_id, data, limit=MAX_INFLATED)
+    except (KeyError, TypeError, IndexError, AttributeError, zlib.error) as exc:
         raise ValueError(f"a blob's tokens or fragments are malformed ({exc})") from None
     n = len(parsed.stream.texts)
     s = parsed.stream

@@ -354,7 +354,90 @@ def _show(value: Any, limit: int = 60) -> str:
 def normalise_spdx(text: str, expression: bool = True) -> str:
     """``text`` as a normalised SPDX expression (``mit or gpl-2.0+`` -> ``MIT OR
     GPL-2.0-or-later``); ``ValueError`` saying why it is not one.  ``LicenseRef-*``
-    ids are accepted, as are the SPDX values ``NONE`` and ``NOASSERTION`` alone."""
+    ids are accepted, as are the SPDX values ``NONE`` and ``NOASSERTION`` alone.
+
+    Expressions found valid before are read from a small file in the user's cache, so
+    a pre-commit hook loading the shipped rules need not build license-expression's SPDX
+    tables (about 0.1 s of every commit); an invalid one is checked afresh every time."""
+    key = f"{int(expression)}:{' '.join(text.split())}"
+    known = _known_spdx()
+    found = known.get(key)
+    if isinstance(found, str):
+        return found
+    value = _normalise_spdx(text, expression)
+    if len(known) < _SPDX_CACHE_ENTRIES:
+        if not _spdx_unsaved:
+            import atexit
+
+            atexit.register(_save_spdx, known)  # once, whatever the process learns
+        _spdx_unsaved.add(key)
+        known[key] = value
+    return value
+
+
+_spdx_unsaved: set[str] = set()
+
+
+_SPDX_CACHE_ENTRIES = 4096
+
+
+def _spdx_cache_path() -> Path | None:
+    """The cache file, named by what its answers depend on (attrib's and license-expression's
+    installed files), or None where they cannot be told."""
+    import importlib.util
+
+    from . import __version__
+
+    try:
+        spec = importlib.util.find_spec("license_expression")
+        data = os.stat(spec.origin) if spec and spec.origin else None
+    except (ImportError, OSError, ValueError):
+        return None
+    if data is None:
+        return None
+    root = os.environ.get("ATTRIB_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "attrib")
+    return Path(root) / f"spdx-{__version__}-{data.st_size}-{int(data.st_mtime)}.json"
+
+
+@lru_cache(maxsize=1)
+def _known_spdx() -> dict[str, str]:
+    import json
+
+    path = _spdx_cache_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _save_spdx(known: dict[str, str]) -> None:
+    """Write the cache whole (a temporary file renamed over it); a cache that cannot be
+    written is no error."""
+    import json
+    import tempfile
+
+    path = _spdx_cache_path()
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".spdx-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(known, out, sort_keys=True)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def _normalise_spdx(text: str, expression: bool) -> str:
     from license_expression import ExpressionError
 
     text = " ".join(text.split())
@@ -385,12 +468,12 @@ def normalise_spdx(text: str, expression: bool = True) -> str:
                   str(parsed))
 
 
-@lru_cache(maxsize=1)
 def spdx_licensing() -> Any:
-    """license-expression's SPDX licensing (imported on first use: about 30 ms)."""
-    from license_expression import get_spdx_licensing
+    """license-expression's SPDX licensing, built once per process (about 0.1 s) and shared
+    with :mod:`attrib.licenses.expressions`."""
+    from .licenses.expressions import _licensing
 
-    return get_spdx_licensing()
+    return _licensing()
 
 
 _LICENSE_REF = re.compile(r"(?:DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]+",

@@ -219,6 +219,15 @@ def mit_notice_kept(tmp: Path) -> Pattern:
                       "pool/pool.py": COPY_PY}, "copy with credit", "MIT")
 
 
+def mit_notice_carried(tmp: Path) -> Pattern:
+    """MIT with the upstream's holder carried into the project's LICENSE under other years and
+    punctuation ("Copyright 2023 Upstream Org" -> "Copyright (C) 2023-2024, Upstream Org"):
+    the notice kept, as linux-list's fix was."""
+    return _one(tmp, {"LICENSE": _mit("Copyright (C) 2023-2024, Upstream Org"),
+                      "README.md": "# pooling\n\nFast pooling.\n", "pool/pool.py": COPY_PY},
+                "copy with credit", "MIT")
+
+
 def reauthored_history(tmp: Path) -> Pattern:
     """The upstream's tree committed again under the copier's name with the upstream's dates."""
     files = {"LICENSE": _mit("Copyright 2023 Copier"), "README.md": f"# {UPSTREAM_NAME}\n\n"
@@ -272,6 +281,7 @@ PATTERNS = {"uncredited-bare": uncredited_bare, "named-like-upstream": named_lik
             "lowercase-readme": lowercase_readme, "in-file-comment": in_file_comment,
             "docs-credit": docs_credit,
             "mit-copyright-replaced": mit_copyright_replaced, "mit-notice-kept": mit_notice_kept,
+            "mit-notice-carried": mit_notice_carried,
             "reauthored-history": reauthored_history, "older-suspect": older_suspect,
             "backdated-copy": backdated_copy, "upstream-edited-later": upstream_edited_later,
             "shared-lineage": shared_lineage}

@@ -165,3 +165,24 @@ def test_cpp_methods_defined_outside_their_class_are_functions_by_their_own_name
     _, frags = generic.parse(CPP_OUT_OF_CLASS, "cpp")
     assert [(f.name.rpartition(".")[2], f.start_line) for f in frags if f.kind == "function"] \
         == [("Read", 3), ("Options", 8)]
+
+
+JS_TEMPLATE_LITERALS = """\
+function outer(options) {
+  const label = `item ${options.name} of ${options.count} {not a block}`;
+  function inner(a, b) {
+    return `${a}${b}`;
+  }
+  return { label, inner };
+}
+const after = (x) => {
+  return x * 2;
+};
+"""
+
+
+def test_a_template_literals_braces_do_not_end_the_function_around_it():
+    # pygments lexes `${` and `}` as pieces of the string; the `}` must not close `outer`
+    _, frags = generic.parse(JS_TEMPLATE_LITERALS, "javascript")
+    spans = {f.name: (f.start_line, f.end_line) for f in frags if f.kind == "function"}
+    assert spans == {"outer": (1, 7), "outer.inner": (3, 5), "after": (8, 10)}

@@ -30,7 +30,7 @@ from .fingerprint import Params
 from .index.base import Store
 from .regions import exact_copy, regions, rename_map, summarise
 from .units import units
-from .verify import Hit, MatchOptions, folder_context, unit_hits
+from .verify import Hit, MatchOptions, Upstreams, folder_context, unit_hits
 
 __all__ = ["MatchOptions", "candidates", "match_files", "rename_map", "summarise", "units"]
 
@@ -50,41 +50,35 @@ def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = M
     found = candidates(store, [files[fi] for fi in rest], store.params, options, focus)
     cands = {rest[i]: blob_ids for i, blob_ids in found.items()}
     t1 = time.perf_counter()
-    blobs: dict[str, ParsedFile] = {}
+    pool = Upstreams(store)
     where = store.files_of_blobs({b for bs in cands.values() for b in bs})
     matches: list[Match] = []
     summaries: list[FileSummary] = []
     hits_of: dict[int, list[Hit]] = {}
     for fi, parsed in enumerate(files):
         if fi in cands:
-            hits_of[fi] = unit_hits(parsed, _load(store, cands[fi], blobs), store.params, options)
+            hits_of[fi] = unit_hits(parsed, cands[fi], pool, store.params, options)
     # folder context: an upstream file proven by sibling files is tiled against the rest
     extra = folder_context(files, hits_of)
     if extra:
         where.update(store.files_of_blobs(set().union(*extra.values()) - set(where)))
     for fi, vouched in extra.items():
         if fi not in identical:
-            hits_of[fi] = unit_hits(files[fi], _load(store, sorted(vouched), blobs), store.params,
-                                    options, vouched, hits_of.get(fi))
+            hits_of[fi] = unit_hits(files[fi], sorted(vouched), pool, store.params, options,
+                                    vouched, hits_of.get(fi))
     for fi, parsed in enumerate(files):
         file_matches: list[Match] = []
         if fi in identical:
             file_matches = [exact_copy(parsed, held[parsed.blob_id])]
         elif hits_of.get(fi):
-            file_matches = regions(parsed, hits_of[fi], blobs, where)
+            file_matches = regions(parsed, hits_of[fi], pool.loaded, where)
         matches += file_matches
         summaries.append(summarise(parsed, file_matches))
     t2 = time.perf_counter()
     stats = {"candidate_seconds": t1 - t0, "verify_seconds": t2 - t1,
-             "upstream_blobs_loaded": float(len(blobs)), "identical_files": float(len(identical))}
+             "upstream_blobs_ranked": float(pool.ranked),
+             "upstream_blobs_loaded": float(len(pool.loaded)), "identical_files": float(len(identical))}
     return matches, summaries, stats
-
-
-def _load(store: Store, blob_ids: list[str], blobs: dict[str, ParsedFile]) -> list[ParsedFile]:
-    for b in blob_ids:
-        if b not in blobs:
-            blobs[b] = store.load_blob(b)
-    return [blobs[b] for b in blob_ids]
 
 
 def _substantial(parsed: ParsedFile, params: Params, options: MatchOptions) -> bool:

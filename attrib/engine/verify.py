@@ -23,7 +23,9 @@ import numpy as np
 from .background import common_for, is_common
 from .arrays import distinct, shared_count, shingle_hashes, token_ids
 from .fingerprint import Params
+from ..errors import IndexError_
 from ..model import Fragment, ParsedFile, Tile, TokenStream
+from .index.base import Store
 from .tiling import greedy_tiles
 from .arrays import shingles_of_ids
 from .units import Unit, units
@@ -68,7 +70,51 @@ class Hit:
 TWIN_MARGIN = 0.1  # similarity below the best at which another holder still counts as a twin
 
 
-def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
+class Upstreams:
+    """The candidate upstream blobs of one scan, each read as far as a step needs: its token
+    ids to rank it among a file's candidates, the whole blob only to tile it."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.loaded: dict[str, ParsedFile] = {}
+        self._ids: dict[str, np.ndarray] = {}
+        self._shingles: dict[tuple[str, int], np.ndarray] = {}
+
+    def parsed(self, blob_id: str) -> ParsedFile:
+        found = self.loaded.get(blob_id)
+        if found is None:
+            found = self.loaded[blob_id] = self.store.load_blob(blob_id)
+        return found
+
+    def ids(self, blob_id: str) -> np.ndarray:
+        self.fetch([blob_id])
+        return self._ids[blob_id]
+
+    def fetch(self, blob_ids: list[str]) -> None:
+        """Read the token ids of ``blob_ids`` not read yet, in one request."""
+        want = [b for b in blob_ids if b not in self._ids]
+        if want:
+            got = self.store.load_token_ids(want)
+            missing = [b for b in want if b not in got]
+            if missing:
+                raise IndexError_(f"{self.store.location}: blob {missing[0][:12]} is missing "
+                                  "from the index")
+            self._ids.update(got)
+
+    @property
+    def ranked(self) -> int:
+        """Blobs whose token ids were read."""
+        return len(self._ids)
+
+    def shingles(self, blob_id: str, k: int) -> np.ndarray:
+        """The blob's distinct shingle hashes."""
+        found = self._shingles.get((blob_id, k))
+        if found is None:
+            found = self._shingles[blob_id, k] = distinct(shingles_of_ids(self.ids(blob_id), k))
+        return found
+
+
+def unit_hits(parsed: ParsedFile, blob_ids: list[str], pool: Upstreams, params: Params,
               options: MatchOptions, vouched: frozenset[str] = frozenset(),
               prior: list[Hit] | None = None) -> list[Hit]:
     """The best alignment of each suspect unit, with the other blobs that hold it as well.
@@ -86,13 +132,14 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     per_unit: dict[int, list[Hit]] = defaultdict(list)
     for h in prior or ():
         per_unit[h.unit.index].append(h)
-    tiled = _closest([u for u in uploads if u.blob_id not in vouched], rare_hashes, params.k,
+    pool.fetch(blob_ids)
+    tiled = _closest([b for b in blob_ids if b not in vouched], pool, rare_hashes, params.k,
                      options, _unit_rare(file_units, hashes, rare, rare_hashes, params.k))
-    tiled += _share_shingles([u for u in uploads if u.blob_id in vouched], hashes, params.k,
+    tiled += _share_shingles([b for b in blob_ids if b in vouched], pool, hashes, params.k,
                              options.folder_share / 2)
-    for upstream in tiled:
-        for h in _pair_hits(parsed, upstream, s_ids, rare, rare_hashes, file_units, params,
-                            options, upstream.blob_id in vouched):
+    for blob_id in tiled:
+        for h in _pair_hits(parsed, pool.parsed(blob_id), pool.ids(blob_id), s_ids, rare,
+                            rare_hashes, file_units, params, options, blob_id in vouched):
             per_unit[h.unit.index].append(h)
     chosen: list[Hit] = []
     for hits in per_unit.values():
@@ -105,9 +152,9 @@ def unit_hits(parsed: ParsedFile, uploads: list[ParsedFile], params: Params,
     return chosen
 
 
-def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare: np.ndarray,
-               rare_hashes: np.ndarray, file_units: list[Unit], params: Params,
-               options: MatchOptions, vouched: bool = False) -> list[Hit]:
+def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, u_ids: np.ndarray, s_ids: np.ndarray,
+               rare: np.ndarray, rare_hashes: np.ndarray, file_units: list[Unit],
+               params: Params, options: MatchOptions, vouched: bool = False) -> list[Hit]:
     """Units of one suspect file that derive from one upstream file.
 
     First pass: tiles over the abstracted tokens.  If some unit matches on its
@@ -118,7 +165,6 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
     rename counts as evidence of its own.
     """
     u_units = units(upstream)
-    u_ids = _ids(upstream)
     tiles = greedy_tiles(s_ids, u_ids, options.min_tile, rounds=options.tile_rounds)
     if not tiles:
         return []
@@ -304,8 +350,8 @@ def _beside(h: Hit, options: MatchOptions) -> bool:
     return h.covered >= 3 * options.context_min_tokens and h.covered >= 0.9 * h.unit.fragment.size
 
 
-def _closest(uploads: list[ParsedFile], rare_hashes: np.ndarray, k: int,
-             options: MatchOptions, unit_rare: list[np.ndarray] = ()) -> list[ParsedFile]:
+def _closest(blob_ids: list[str], pool: Upstreams, rare_hashes: np.ndarray, k: int,
+             options: MatchOptions, unit_rare: list[np.ndarray] = ()) -> list[str]:
     """The candidate blobs worth tiling: those sharing the most uncommon shingles.
 
     A blob sharing fewer than ``min_shared_rare`` cannot hold a unit that matches
@@ -317,27 +363,27 @@ def _closest(uploads: list[ParsedFile], rare_hashes: np.ndarray, k: int,
     built from a big upstream file and a small one keeps the small one too
     (gorp's 15-line helper, cut by the whole-file count beside its big sibling).
     """
-    if not uploads:
+    if not blob_ids:
         return []
-    held = np.array([_held(rare_hashes, _shingles(u, k)) for u in uploads])
+    held = np.array([_held(rare_hashes, pool.shingles(b, k)) for b in blob_ids])
     shared = held.sum(axis=1)
     best = int(shared.max(initial=0))
-    keep = [(int(n), u) for n, u in zip(shared, uploads) if n >= max(options.min_shared_rare,
-                                                                     best // 2)]
-    keep.sort(key=lambda nu: (-nu[0], nu[1].blob_id))
-    out = [u for _, u in keep[:options.max_tiled]]
-    chosen = {u.blob_id for u in out}
+    keep = [(int(n), b) for n, b in zip(shared, blob_ids) if n >= max(options.min_shared_rare,
+                                                                      best // 2)]
+    keep.sort(key=lambda nb: (-nb[0], nb[1]))
+    out = [b for _, b in keep[:options.max_tiled]]
+    chosen = set(out)
     for idx in unit_rare:
         counts = held[:, idx].sum(axis=1)
         top = int(counts.max(initial=0))
         if top < options.min_shared_rare:
             continue
-        for n, u in sorted(zip(counts, uploads), key=lambda nu: (-nu[0], nu[1].blob_id)):
+        for n, b in sorted(zip(counts, blob_ids), key=lambda nb: (-nb[0], nb[1])):
             if n < top:
                 break
-            if u.blob_id not in chosen and len(out) < 2 * options.max_tiled:
-                chosen.add(u.blob_id)
-                out.append(u)
+            if b not in chosen and len(out) < 2 * options.max_tiled:
+                chosen.add(b)
+                out.append(b)
     return out
 
 
@@ -361,39 +407,12 @@ def _unit_rare(file_units: list[Unit], hashes: np.ndarray, rare: np.ndarray,
     return out
 
 
-def _share_shingles(uploads: list[ParsedFile], hashes: np.ndarray, k: int,
-                    share: float) -> list[ParsedFile]:
+def _share_shingles(blob_ids: list[str], pool: Upstreams, hashes: np.ndarray, k: int,
+                    share: float) -> list[str]:
     """The blobs holding at least ``share`` of the suspect's distinct shingles (a cheap gate)."""
     mine = distinct(hashes)
     need = share * len(mine)
-    return [u for u in uploads
-            if len(mine) and shared_count(mine, _shingles(u, k)) >= need]
-
-
-_shingle_cache: dict[str, np.ndarray] = {}
-
-
-def _shingles(parsed: ParsedFile, k: int) -> np.ndarray:
-    """Distinct shingle hashes of an upstream blob, kept while one scan runs."""
-    found = _shingle_cache.get(parsed.blob_id)
-    if found is None:
-        if len(_shingle_cache) > 4096:
-            _shingle_cache.clear()
-        found = _shingle_cache[parsed.blob_id] = distinct(shingles_of_ids(_ids(parsed), k))
-    return found
-
-
-_ids_cache: dict[str, np.ndarray] = {}
-
-
-def _ids(parsed: ParsedFile) -> np.ndarray:
-    """Token ids of an upstream blob: made while ranking a file's candidates, reused to tile."""
-    found = _ids_cache.get(parsed.blob_id)
-    if found is None:
-        if len(_ids_cache) >= 64:  # a file's candidates are ranked, then the best tiled
-            _ids_cache.clear()
-        found = _ids_cache[parsed.blob_id] = token_ids(parsed.stream.texts)
-    return found
+    return [b for b in blob_ids if len(mine) and shared_count(mine, pool.shingles(b, k)) >= need]
 
 
 def _covered_enough(h: Hit, options: MatchOptions) -> bool:

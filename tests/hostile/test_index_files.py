@@ -388,3 +388,35 @@ def test_redis_blob_holders_with_missing_fields_are_one_line(tmp_path, redis_ind
         client.sadd(key, json.dumps(["grid"]))
     code, _, err = attrib("scan", str(suspect), "--index", location, cwd=tmp_path)
     assert "corrupt" in one_line_error(code, err)
+
+
+# ---- a blob whose bytes were tampered with -----------------------------------------------
+
+def _token_stream(head: bytes, width: int, indexes: list[int]) -> bytes:
+    import zlib
+
+    return zlib.compress(head + b"\0" + bytes([width]) + bytes(indexes), 6)
+
+
+def _retokened(data: bytes, tokens: bytes) -> bytes:
+    n = int.from_bytes(data[2:6], "little")
+    return data[:2] + len(tokens).to_bytes(4, "little") + tokens + data[6 + n:]
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda d: d[:9],                                               # cut inside the token stream
+    lambda d: d[:2] + (1 << 30).to_bytes(4, "little") + d[6:],      # a length past the end
+    lambda d: b"x" + d[1:],                                        # not a blob of this format
+    lambda d: _retokened(d, _token_stream(b'["def"]', 1, [0, 7])),  # a token outside its vocabulary
+    lambda d: _retokened(d, _token_stream(b'{"a":1}', 1, [0])),     # a vocabulary that is no list
+    lambda d: _retokened(d, _token_stream(b'["def"]', 3, [0, 0, 0])),  # no such index width
+    lambda d: d[:-7],                                              # cut inside the document
+], ids=["cut-tokens", "long-length", "magic", "vocabulary-index", "vocabulary-type", "width",
+        "cut-document"])
+def test_a_tampered_blob_stops_a_scan_with_one_line(tmp_path, wal_index, suspect, tamper):
+    with sqlite3.connect(wal_index) as conn:
+        for rowid, data in conn.execute("SELECT id, data FROM blobs").fetchall():
+            conn.execute("UPDATE blobs SET data = ? WHERE id = ?", (tamper(bytes(data)), rowid))
+    conn.close()
+    code, _, err = attrib("scan", str(suspect), "--index", str(wal_index), cwd=tmp_path)
+    assert "corrupt" in one_line_error(code, err)

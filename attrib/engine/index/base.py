@@ -20,7 +20,9 @@ from ...model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 # too); files carry first_date (when the upstream first had the path, for who had it first)
 # 4: no MinHash values kept (recomputed from the blob's tokens), 32-bit band keys, blobs that
 # store each token's raw text only where the file's own lines do not give it
-SCHEMA = "4"
+# 5: a blob's normalised tokens in a stream of their own, read alone to rank candidates;
+# brace-language fragments no longer closed by the ``}`` of a template literal's ``${...}``
+SCHEMA = "5"
 
 
 class StaleBlobs(IndexError_):
@@ -85,6 +87,11 @@ class Store(Protocol):
 
     def load_blob(self, blob_id: str) -> ParsedFile: ...
 
+    def load_token_ids(self, blob_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """The token ids of each held blob (:func:`decode_token_ids`), without the rest of it;
+        a blob the index does not hold is left out."""
+        ...
+
     def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]: ...
 
     def upstream_contents(self, name: str) -> tuple[UpstreamInfo, list[IndexedFile],
@@ -148,36 +155,86 @@ def check_params(stored: dict[str, str], params: Params, location: str) -> None:
 def encode_blob(parsed: ParsedFile) -> bytes:
     """A parsed blob as compressed JSON (never pickle: index files get shared).
 
-    Format 4 stores what cannot be derived and nothing twice: a token's raw text is
-    read back from the file's own lines at its position (only tokens where that
-    differs, such as made-up block markers, keep their text); a normalised text equal
-    to the raw one is ``null``; positions are deltas.  That halves a blob against
-    format 3, and zlib's preset dictionary of Python's common tokens helps small files.
+    Format 5 is two zlib streams behind a 6-byte head (``a5`` and the first one's
+    length): the normalised tokens, as a vocabulary and one index per token, which
+    ranking a scan's candidates reads alone (:func:`decode_token_ids`), and the
+    document with the rest.  Nothing is stored twice: a token's raw text is read back
+    from the file's own lines at its position (only tokens where that differs, such as
+    made-up block markers, keep it); positions are deltas; zlib's preset dictionary of
+    Python's common tokens helps small files.
     """
     s = parsed.stream
     lines = parsed.text_lines
     raws: list[str | None] = []
-    texts: list[str | None] = []
     for i, (text, raw) in enumerate(zip(s.texts, s.raw)):
         if s.cols and _width(s, i) == 0:  # a made-up marker: its raw text is its text
             raws.append(None if raw == text else raw)
-            texts.append(text)
             continue
         derived = _slice(lines, s, i) if s.cols else None
         raws.append(None if derived == raw else raw)
-        texts.append(None if text == raw else text)
     line_d = _deltas(s.lines)
-    doc = {"f": 4, "language": parsed.language, "lines": parsed.line_count,
-           "texts": texts, "raw": raws, "line": line_d,
+    doc = {"f": 5, "language": parsed.language, "lines": parsed.line_count,
+           "raw": raws, "line": line_d,
            "ren": "".join("1" if r else "0" for r in s.renameable),
            "fragments": [[f.kind, f.name, f.start_line, f.end_line, f.tok_start, f.tok_end]
                          for f in parsed.fragments],
            "header": list(parsed.header),
            "col": list(s.cols), "len": [e - c for c, e in zip(s.cols, s.end_cols)],
            "eline": [[i, e] for i, (b, e) in enumerate(zip(s.lines, s.end_lines)) if e != b],
-           "src": "\n".join(lines)}
+           "src": "\n".join(lines) if lines else None}  # None: no line at all
     packer = zlib.compressobj(6, zdict=ZDICT)
-    return packer.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8")) + packer.flush()
+    body = packer.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8")) + packer.flush()
+    tokens = _encode_tokens(s.texts)
+    return BLOB_MAGIC + len(tokens).to_bytes(4, "little") + tokens + body
+
+
+BLOB_MAGIC = b"a5"
+
+
+def _encode_tokens(texts: tuple[str, ...]) -> bytes:
+    """The normalised tokens: a JSON vocabulary, NUL, the index width, one index per token."""
+    vocab: dict[str, int] = {}
+    idx = [vocab.setdefault(t, len(vocab)) for t in texts]
+    width = 1 if len(vocab) <= 0x100 else 2 if len(vocab) <= 0x10000 else 4
+    packed = np.array(idx, dtype=f"<u{width}").tobytes()
+    head = json.dumps(list(vocab), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return zlib.compress(head + b"\0" + bytes([width]) + packed, 6)
+
+
+def _parts(data: bytes) -> tuple[bytes, bytes]:
+    """A format-5 blob's token stream and document stream (still compressed)."""
+    if len(data) < 6 or data[:2] != BLOB_MAGIC:
+        raise ValueError("not a format-5 blob")
+    n = int.from_bytes(data[2:6], "little")
+    if 6 + n > len(data):
+        raise ValueError("a blob is truncated")
+    return data[6:6 + n], data[6 + n:]
+
+
+def _tokens(part: bytes, limit: int = -1) -> tuple[list[str], np.ndarray]:
+    """The vocabulary and per-token indexes of a blob's token stream (checked)."""
+    head, sep, rest = _inflate(part, limit, b"").partition(b"\0")
+    if not sep or not rest or rest[0] not in (1, 2, 4) or (len(rest) - 1) % rest[0]:
+        raise ValueError("a blob's token stream is malformed")
+    vocab = json.loads(head)
+    if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
+        raise ValueError("a blob's vocabulary is not a list of texts")
+    idx = np.frombuffer(rest, dtype=f"<u{rest[0]}", offset=1)
+    if len(idx) and int(idx.max()) >= len(vocab):
+        raise ValueError("a token outside the blob's vocabulary")
+    return vocab, idx
+
+
+def decode_token_ids(blob_id: str, data: bytes) -> np.ndarray:
+    """A stored blob's token ids (:func:`~attrib.engine.fingerprint.token_ids` of its
+    normalised texts), read without the rest of the blob: what ranking candidates needs."""
+    from ..fingerprint import token_ids
+
+    try:
+        vocab, idx = _tokens(_parts(data)[0])
+    except (ValueError, zlib.error) as exc:
+        raise IndexError_(f"index entry for blob {blob_id[:12]} is corrupt ({exc})") from None
+    return token_ids(vocab)[idx] if len(vocab) else np.zeros(0, dtype=np.uint64)
 
 
 def _slice(lines: tuple[str, ...], s: TokenStream, i: int) -> str | None:
@@ -199,23 +256,29 @@ def _deltas(values: tuple[int, ...]) -> list[int]:
     return [b - a for a, b in zip((0, *values), values)]
 
 
-def inflate(data: bytes, limit: int = -1) -> bytes:
-    """A blob's JSON bytes (at most ``limit`` of them when given: a hostile file)."""
-    inflater = zlib.decompressobj(zdict=ZDICT)
+def _inflate(data: bytes, limit: int, zdict: bytes) -> bytes:
+    """One zlib stream of a blob (at most ``limit`` bytes of it when given: a hostile file)."""
+    inflater = zlib.decompressobj(zdict=zdict) if zdict else zlib.decompressobj()
     raw = inflater.decompress(data, max(limit, 0))
-    if limit > 0 and (inflater.unconsumed_tail or not inflater.eof):
-        raise ValueError(f"a blob is truncated or inflates past {limit} bytes")
+    if not inflater.eof or (limit > 0 and inflater.unconsumed_tail):
+        raise ValueError(f"a blob is truncated or inflates past {limit} bytes" if limit > 0
+                         else "a blob is truncated")
     return raw
 
 
-def parse_doc(blob_id: str, doc: dict, path: str = "") -> ParsedFile:
-    """The ParsedFile a format-4 document holds; ValueError/KeyError/TypeError if malformed."""
-    if doc.get("f") != 4:
-        raise ValueError("not a format-4 blob")
+def parse_blob(blob_id: str, data: bytes, path: str = "", limit: int = -1) -> ParsedFile:
+    """The ParsedFile a format-5 blob holds (each stream inflating to at most ``limit`` bytes
+    when given); ValueError/KeyError/TypeError/IndexError/zlib.error if malformed."""
+    tokens, body = _parts(data)
+    vocab, idx = _tokens(tokens, limit)
+    doc = json.loads(_inflate(body, limit, ZDICT))
+    if not isinstance(doc, dict) or doc.get("f") != 5:
+        raise ValueError("not a format-5 blob")
     src = doc["src"]
-    if not isinstance(src, str):
+    if src is not None and not isinstance(src, str):
         raise TypeError("src is not text")
-    text_lines = tuple(src.split("\n")) if src else ()
+    text_lines = () if src is None else tuple(src.split("\n"))
+    src = src or ""
     lines = tuple(accumulate(doc["line"]))
     end_lines = list(lines)
     for i, e in doc["eline"]:
@@ -223,13 +286,12 @@ def parse_doc(blob_id: str, doc: dict, path: str = "") -> ParsedFile:
     cols = tuple(doc["col"])
     end_cols = tuple(map(add, cols, doc["len"]))
     n = len(lines)
-    if not (len(doc["texts"]) == len(doc["raw"]) == len(doc["ren"]) == n
+    if not (len(idx) == len(doc["raw"]) == len(doc["ren"]) == n
             and len(cols) in (0, n) and len(end_cols) == len(cols)):
         raise ValueError("token columns of different lengths")
-    raw_doc, text_doc = doc["raw"], doc["texts"]
-    raw = _raw_texts(raw_doc, text_doc, text_lines, lines, end_lines, cols, end_cols)
-    texts = tuple([r if t is None else t for t, r in zip(text_doc, raw)])
-    if not set(map(type, raw)) | set(map(type, texts)) <= {str}:
+    texts = tuple(map(vocab.__getitem__, idx.tolist()))
+    raw = _raw_texts(doc["raw"], texts, src, text_lines, lines, end_lines, cols, end_cols)
+    if not set(map(type, raw)) <= {str}:
         raise ValueError("a token without text")
     stream = TokenStream(texts, raw, lines,  # type: ignore[arg-type]  # all str: checked above
                          tuple(map("1".__eq__, doc["ren"])), cols,
@@ -239,38 +301,41 @@ def parse_doc(blob_id: str, doc: dict, path: str = "") -> ParsedFile:
                       header=tuple(doc["header"]), text_lines=text_lines)
 
 
-def _raw_texts(raw_doc: list, text_doc: list, text_lines: tuple[str, ...], lines: tuple[int, ...],
-               end_lines: list[int], cols: tuple[int, ...], end_cols: tuple[int, ...]) -> tuple:
-    """Each token's raw text: stored, else cut from the file's lines at its place (the same
-    as :func:`_slice`, with the common one-line token inlined: a scan decodes every candidate
-    blob, and this loop was most of that)."""
+def _raw_texts(raw_doc: list, text_doc: tuple, src: str, text_lines: tuple[str, ...],
+               lines: tuple[int, ...], end_lines: list[int], cols: tuple[int, ...],
+               end_cols: tuple[int, ...]) -> tuple:
+    """Each token's raw text: stored, else cut from the file's source at its place (what
+    :func:`_slice` cuts from the lines, as one slice of the joined text: a scan decodes every
+    candidate blob, and a Python loop over its tokens was most of that)."""
     if not cols:
         return tuple(raw_doc)
-    out: list = []
-    append = out.append
     count = len(text_lines)
-    pos = None
+    line = np.asarray(lines, dtype=np.int64)
+    end = np.asarray(end_lines, dtype=np.int64)
+    bad = (line < 1) | (end > count) | (end < line)  # no text there: corrupt unless a marker
+    c, e = np.asarray(cols, dtype=np.int64), np.asarray(end_cols, dtype=np.int64)
+    marker = (line == end) & (c == e)  # or stored
+    line, end = np.clip(line, 1, max(count, 1)), np.clip(end, 1, max(count, 1))
+    starts = np.zeros(max(count, 1) + 1, dtype=np.int64)  # offset of each line in ``src``
+    np.cumsum([len(t) + 1 for t in text_lines] or [1], out=starts[1:])
+    # a column past its line's end stops at the end, as slicing the line does
+    a = np.clip(starts[line - 1] + c, starts[line - 1], starts[line] - 1)
+    b = np.clip(starts[end - 1] + e, starts[end - 1], starts[end] - 1)
+    out: list = [src[i:j] for i, j in zip(a.tolist(), b.tolist())]
+    for i in np.flatnonzero(bad).tolist():
+        out[i] = None
+    for i in np.flatnonzero(marker).tolist():
+        out[i] = text_doc[i]  # no width: a made-up marker, its raw text is its text (it may
+        # stand past the last line: an empty file's end marker)
     for i, r in enumerate(raw_doc):
         if r is not None:
-            append(r)
-            continue
-        a = lines[i]
-        if a == end_lines[i]:
-            c, e = cols[i], end_cols[i]
-            if c == e:  # no width: a made-up marker, its raw text is its text
-                append(text_doc[i])
-            else:
-                append(text_lines[a - 1][c:e] if 0 < a <= count else None)
-            continue
-        if pos is None:
-            pos = TokenStream((), (), lines, (), cols, tuple(end_lines), end_cols)
-        append(_slice(text_lines, pos, i))
+            out[i] = r
     return tuple(out)
 
 
 def decode_blob(blob_id: str, data: bytes, path: str = "") -> ParsedFile:
     try:
-        return parse_doc(blob_id, json.loads(inflate(data)), path)
+        return parse_blob(blob_id, data, path)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, zlib.error) as exc:
         raise IndexError_(f"index entry for blob {blob_id[:12]} is corrupt ({exc})") from None
 
@@ -288,7 +353,8 @@ def recompute(blob_id: str, data: bytes, rows: list[int], params: Params) -> Blo
 
 
 # zlib's preset dictionary (RFC 1950 FDICT): strings that most blobs of Python hold, so a small
-# file's first occurrences cost a back-reference.  Part of index format 4: never edit it in place.
+# file's first occurrences cost a back-reference.  Part of index formats 4 and 5: never edit it
+# in place.
 ZDICT = ("".join(f'"{w}",' for w in (
     "self", "None", "True", "False", "return", "def", "class", "import", "from", "if", "else",
     "elif", "for", "in", "not", "and", "or", "is", "while", "with", "as", "try", "except",

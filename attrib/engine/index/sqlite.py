@@ -32,7 +32,7 @@ from ..fingerprint import Params, default_params
 from ...model import ParsedFile, UpstreamInfo
 from ...safewrite import short
 from .base import (SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
-                   old_schema, recompute)
+                   decode_token_ids, old_schema, recompute)
 from .base import artifact_stamp, check_artifacts
 
 _DDL = """
@@ -317,6 +317,15 @@ class SqliteStore:
         if not row:
             raise IndexError_(f"{self.location}: blob {blob_id[:12]} is missing from the index")
         return decode_blob(blob_id, row[0][0])
+
+    def load_token_ids(self, blob_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for chunk in _chunks(sorted(set(blob_ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            for blob_id, data in self._read(
+                    f"SELECT blob_id, data FROM blobs WHERE blob_id IN ({marks})", chunk):
+                out[blob_id] = decode_token_ids(blob_id, data)
+        return out
 
     def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]:
         out: dict[str, list[IndexedFile]] = {}

@@ -53,7 +53,9 @@ def fragments(stream: TokenStream, language: str = "") -> list[Fragment]:
     control = _SOME_CONTROL.get(language, _ANY_CONTROL)
     found: list[tuple[int, int, str, str]] = []  # (tok_start, tok_end, kind, name)
     stack: list[int] = []
-    for i, tok in enumerate(raw):
+    # a brace is a token of its own; the ``}`` closing a template literal's ``${...}`` is a
+    # piece of the string (its text is "S"), which would close the function around it
+    for i, tok in enumerate(stream.texts):
         if tok == "{":
             stack.append(i)
         elif tok == "}" and stack:
