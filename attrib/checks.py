@@ -324,7 +324,6 @@ def _credit(group: Group, ctx: Context) -> Outcome:
     paths = ctx.credit_paths() + [p for p in ctx.notice_paths() if p not in ctx.credit_paths()]
     project = [c for p in paths for c in credits.find_credits(
         p, ctx.text(p), found, bool(_CREDIT_FILE.match(p.rsplit("/", 1)[-1])))]
-    project = project or _licence_holders(ctx, found)
     if project:
         return Outcome(True, f"{info.name} is credited: " + _quotes(project), basis="credit")
     in_file = {p: c for p in group.paths if (c := credits.find_comment_credits(
@@ -342,21 +341,6 @@ def _credit(group: Group, ctx: Context) -> Outcome:
         return Outcome(False, f"{info.name} is credited only inside {quoted}; not for "
                               f"{', '.join(silent)} ({looked})", silent, basis="credit")
     return Outcome(False, f"no credit to {info.name}: {looked}", group.paths)
-
-
-def _licence_holders(ctx: Context, found: list[credits.Needle]) -> list[credits.Credit]:
-    """Copyright lines of the project's licence files that name an upstream holder: the
-    project states that holder's copyright, which credits them (linux-list's LICENSE
-    carries its upstream author's notice)."""
-    holders = [n for n in found if n.kind == "holder"]
-    out = []
-    for p in sorted(ctx.license_files) if holders else ():
-        for lineno, line in enumerate(ctx.text(p).splitlines(), 1):
-            n = next((n for n in holders if credits.is_copyright_line(line)
-                      and n.pattern.search(line)), None)
-            if n is not None:
-                out.append(credits.Credit(p, lineno, line.strip(), n.text, n.kind))
-    return out
 
 
 def _comment_lines(text: str) -> list[tuple[int, str]]:
