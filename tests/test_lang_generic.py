@@ -186,3 +186,30 @@ def test_a_template_literals_braces_do_not_end_the_function_around_it():
     _, frags = generic.parse(JS_TEMPLATE_LITERALS, "javascript")
     spans = {f.name: (f.start_line, f.end_line) for f in frags if f.kind == "function"}
     assert spans == {"outer": (1, 7), "outer.inner": (3, 5), "after": (8, 10)}
+
+
+def _js_function(name: str, body_lines: int) -> str:
+    body = "".join(f"    total = total + values[{i}] * {i + 1};\n" for i in range(body_lines))
+    return f"  function {name}(values) {{\n    let total = 0;\n{body}    return total;\n  }}\n"
+
+
+def _statements(count: int) -> str:
+    return "".join(f"  const setting{i} = options.get('key{i}') || {i};\n" for i in range(count))
+
+
+def test_a_long_function_made_of_functions_is_a_container_of_units():
+    # a module pattern: its inner functions are what gets copied, one by one
+    src = "const api = (function () {\n" + _js_function("first", 60) + _js_function("second", 60) \
+        + "  return { first, second };\n})();\n"
+    _, frags = generic.parse(src, "javascript")
+    kinds = {f.name: f.kind for f in frags}
+    assert kinds["api"] == "class" and kinds["api.first"] == kinds["api.second"] == "function"
+
+
+def test_a_long_function_with_statements_of_its_own_is_one_function():
+    # a plugin factory: half of it is its own statements around two callbacks
+    src = "module.exports = function (options) {\n" + _statements(70) + _js_function("a", 20) \
+        + _statements(40) + _js_function("b", 20) + "  return { a, b };\n};\n"
+    _, frags = generic.parse(src, "javascript")
+    [outer] = [f for f in frags if f.start_line == 1 and f.kind != "module"]
+    assert outer.kind == "function"

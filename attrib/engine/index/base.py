@@ -21,7 +21,8 @@ from ...model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 # 4: no MinHash values kept (recomputed from the blob's tokens), 32-bit band keys, blobs that
 # store each token's raw text only where the file's own lines do not give it
 # 5: a blob's normalised tokens in a stream of their own, read alone to rank candidates;
-# brace-language fragments no longer closed by the ``}`` of a template literal's ``${...}``
+# brace-language fragments no longer closed by the ``}`` of a template literal's ``${...}``,
+# and a long function with statements of its own is one function, not a container
 SCHEMA = "5"
 
 

@@ -192,16 +192,34 @@ def _before_initialisers(raw: tuple[str, ...], start: int, close: int) -> int:
 
 def _containers(stream: TokenStream, found: list[tuple[int, int, str, str]]
                 ) -> list[tuple[int, int, str, str]]:
-    """Long functions holding several functions count as classes (their inner ones are units)."""
+    """Long functions holding several functions count as classes (their inner ones are units),
+    when those functions are most of them: a factory whose own statements are a third or more
+    of it is one function (docusaurus-search-local's plugin factory, 168 lines of which its
+    callbacks hold half: a helper lifted from its body matched none of its callbacks)."""
     out = []
     for n, (start, end, kind, name) in enumerate(found):
         if kind == "function":
-            inner = sum(1 for s, e, k, _ in found[n + 1:] if s < end and e <= end and k == "function")
+            inner = [(s, e) for s, e, k, _ in found[n + 1:] if s < end and e <= end
+                     and k == "function"]
             lines = stream.lines[end - 1] - stream.lines[start]
-            if inner >= 2 and lines >= _CONTAINER_LINES:
+            if len(inner) >= 2 and lines >= _CONTAINER_LINES and \
+                    _outermost_tokens(inner) >= _CONTAINER_SHARE * (end - start):
                 kind = "class"
         out.append((start, end, kind, name))
     return out
+
+
+_CONTAINER_SHARE = 2 / 3  # of a container's tokens, in the functions it holds
+
+
+def _outermost_tokens(spans: list[tuple[int, int]]) -> int:
+    """Tokens inside the spans, each counted once (spans come sorted by start, outer first)."""
+    total, reach = 0, -1
+    for s, e in spans:
+        if e > reach:
+            total += e - max(s, reach)
+            reach = e
+    return total
 
 
 def _named(stream: TokenStream, found: list[tuple[int, int, str, str]]) -> list[Fragment]:
