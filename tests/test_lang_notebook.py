@@ -64,6 +64,16 @@ def test_a_copy_in_a_notebook_is_found_on_the_notebook_lines(tmp_path):
             assert shown.rstrip("\n") == q["text"]
 
 
+def test_a_notebooks_share_is_of_its_code_lines_not_its_json(tmp_path):
+    # a notebook copied whole: its code lines are all derived, whatever its JSON and outputs
+    text = notebook(COPY_PY)
+    report = scan_json(tmp_path, {"grid.py": UPSTREAM_PY}, {"work.ipynb": text})
+    [f] = [f for f in report["files"] if f["path"] == "work.ipynb"]
+    code = [ln for ln in COPY_PY.split("\n") if ln.strip()]
+    assert f["lines"] == len(code) < len(text.split("\n"))
+    assert f["derived_lines"] >= 0.8 * len(code)
+
+
 def test_a_notebook_upstream_is_found_in_a_python_copy(tmp_path):
     report = scan_json(tmp_path, {"grid.ipynb": notebook(UPSTREAM_PY)}, {"copy.py": COPY_PY})
     assert {m["upstream_path"] for m in report["matches"]} == {"grid.ipynb"}

@@ -239,10 +239,17 @@ def _no_width(stream, i: int) -> bool:
 
 
 def summarise(parsed: ParsedFile, matches: list[Match]) -> FileSummary:
+    """Lines of the file and how many derive from each upstream.  A notebook counts the lines
+    that hold code (its JSON, prose and outputs, often most of it, are not code)."""
     lines_by: dict[str, set[int]] = defaultdict(set)
     for m in matches:
         lines_by[m.upstream].update(range(m.start_line, m.end_line + 1))
+    total = parsed.line_count
+    if parsed.path.lower().endswith(".ipynb"):
+        code = {n for n, t in enumerate(parsed.text_lines, 1) if t.strip()}
+        total = len(code)
+        lines_by = defaultdict(set, {k: v & code for k, v in lines_by.items()})
     derived = set().union(*lines_by.values()) if lines_by else set()
-    return FileSummary(parsed.path, parsed.line_count, len(derived),
+    return FileSummary(parsed.path, total, len(derived),
                        tuple(sorted((k, len(v)) for k, v in lines_by.items())))
 
