@@ -170,9 +170,18 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, u_ids: np.ndarray, s_id
         return []
     pair = _Pair(s_ids, u_ids, tiles, _vouched(tiles, rare, params.k, len(s_ids)), u_units,
                  options.min_tile, options.context_min_tokens)
-    hits = [h for h in (_score(parsed, u, upstream, pair) for u in file_units) if h]
-    if not _confirmed(hits, tiles, len(s_ids), options, vouched):
+    # only a unit with enough vouched tokens in its span can confirm the pair (a unit's
+    # informative tokens are vouched ones, wherever its home): score those first, and the
+    # others only once the pair is confirmed (most candidate pairs are not)
+    room = np.concatenate(([0], np.cumsum(pair.vouched, dtype=np.int64)))
+    can = {u.index for u in file_units
+           if room[u.fragment.tok_end] - room[u.fragment.tok_start] >= options.context_min_tokens}
+    scored = {u.index: _score(parsed, u, upstream, pair) for u in file_units if u.index in can}
+    if not _confirmed([h for h in scored.values() if h], tiles, len(s_ids), options, vouched):
         return []
+    scored.update((u.index, _score(parsed, u, upstream, pair)) for u in file_units
+                  if u.index not in can)
+    hits = [h for u in file_units if (h := scored[u.index])]
     names = _name_votes(parsed, upstream, [h for h in hits if _covered_enough(h, options)])
     s_named, u_named = _named_ids(parsed, upstream, names)
     tiles = greedy_tiles(s_named, u_named, options.min_tile, rounds=options.tile_rounds)
