@@ -21,7 +21,9 @@ from ...model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 # 4: no MinHash values kept (recomputed from the blob's tokens), 32-bit band keys, blobs that
 # store each token's raw text only where the file's own lines do not give it
 # 5: a blob's normalised tokens in a stream of their own, read alone to rank candidates;
-# brace-language fragments no longer closed by the ``}`` of a template literal's ``${...}``
+# brace-language fragments no longer closed by the ``}`` of a template literal's ``${...}``;
+# files carry the author dates of their two commits too (added within 5: a file row of a
+# schema-5 index written before has none, read as unknown)
 SCHEMA = "5"
 
 
@@ -45,6 +47,10 @@ class IndexedFile:
     commit: str | None
     author: str | None
     first_date: int | None = None  # the oldest commit holding this path at all
+    # the author dates of those two commits; None also for an index written before they
+    # were kept (schema 5 gained them without a bump: a missing value reads as unknown)
+    author_date: int | None = None
+    first_author_date: int | None = None
 
 
 @dataclass(frozen=True)
