@@ -310,6 +310,8 @@ def test_author_dates_go_through_add_scan_export_and_import(tmp_path, store_loca
     code, _, err = run("index", "import", str(shared), "--index", target)
     assert code == 0, err
     assert scanned_dates(target, Path(suspect.working_dir)) == want
+    code, out, _ = run("scan", str(suspect.working_dir), "--index", target)
+    assert "had it first" not in out and "the history of one side was rewritten" in out
 
 
 def test_a_file_exported_before_author_dates_were_kept_imports_them_as_unknown(tmp_path, trees,
