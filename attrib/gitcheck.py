@@ -213,7 +213,8 @@ def _change(repo, added: dict[str, frozenset[int]], blobs: dict[str, tuple[str, 
                                     else "binary"))
             continue
         data = data.replace(b"\r\n", b"\n")  # CRLF files give the same tokens and lines as LF
-        f = SourceFile(rel, sha, data, *dates.get(sha, (None, None, None)))
+        date, commit, author, authored = dates.get(sha, (None, None, None, None))
+        f = SourceFile(rel, sha, data, date, commit, author, author_date=authored)
         context.append(f)
         if rel in added:
             changed.append(f)

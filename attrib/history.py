@@ -13,6 +13,16 @@ guessing.  Two signs that a history was rewritten to claim the code:
 - *claimed priority*: the suspect's copy is dated before the upstream's, but
   the commit that brought it carries dates git would not write (a committer
   date before its author date, or before its parent's): dates set by hand.
+
+Each side is dated twice: by committer dates (what git writes when a commit is
+made) and by the author dates of the same commits.  A history rewritten later
+(a rebase or filter-repo run: kjanko/python-fingerprint-recognition issue 17,
+an upstream of 2017 whose every commit was committed again in 2024) keeps its
+author dates, so the upstream looks years younger by committer dates alone;
+an author date, in turn, is set freely (``git commit --date``), so a copy
+backdated that way looks older by author dates alone.  The order is claimed
+only where both agree; where they disagree one side's history was rewritten,
+and the direction is undecided.
 """
 from __future__ import annotations
 
@@ -28,6 +38,8 @@ SAME_TIME = "same dates"
 MIXED = "mixed"
 UNKNOWN = "unknown"
 OVERLAP = "overlap"  # both sides held the file before the other's current version: undecided
+DISAGREE = "dates disagree"  # author and committer dates order the sides differently: undecided
+UNDECIDED = (UNKNOWN, OVERLAP, DISAGREE)
 # clocks of different machines disagree: a commit a few hours "before" its parent is a merge
 # or a rebase across time zones and skewed clocks, not a date set by hand
 _SKEW = 86_400
@@ -48,29 +60,32 @@ class FileHistory:
     exact: bool  # some region is an unmodified copy
     first_date: int | None = None  # when this repository first held the path (any version)
     upstream_first_date: int | None = None  # when the upstream first held its path
+    # the author dates of the same four commits (None: unknown)
+    author_date: int | None = None
+    first_author_date: int | None = None
+    upstream_author_date: int | None = None
+    upstream_first_author_date: int | None = None
 
     @property
     def older(self) -> str:
-        """Which side had the code first, claimed only where both dates agree.
+        """Which side had the code first, claimed only where committer and author dates agree.
 
-        A file's current version can be younger than the code in it (an upstream that
-        edited its file after the copy was taken looks younger than the copy by its blob),
-        and a file can be older than the code in it (a function pasted into an old
-        utils.py).  So: the upstream first when it held its file before this repository
-        held its own *and* its version is not younger than the copy's; this repository
-        first when its very version predates the upstream's file; else undecided.
+        Committer dates decide as ever; where the author dates are known on both sides
+        they decide too, and an order they do not share is no order (``DISAGREE``): a
+        rewritten upstream must not make a copy the original, nor a backdated author
+        date a copier.  Author dates alone never decide.
         """
-        if self.date is None or self.upstream_date is None:
-            return UNKNOWN
-        u_first = min(self.upstream_first_date or self.upstream_date, self.upstream_date)
-        s_first = min(self.first_date or self.date, self.date)
-        if self.date == self.upstream_date and s_first == u_first:
-            return SAME_TIME
-        if u_first < s_first and self.upstream_date <= self.date:
-            return UPSTREAM_FIRST
-        if self.date < u_first:
-            return SUSPECT_FIRST
-        return OVERLAP
+        by_commit, by_author = self.orders
+        if by_commit == UNKNOWN or by_author in (UNKNOWN, by_commit):
+            return by_commit
+        return DISAGREE
+
+    @property
+    def orders(self) -> tuple[str, str]:
+        """(the order by committer dates, the order by author dates), each as :func:`_order`."""
+        return (_order(self.date, self.first_date, self.upstream_date, self.upstream_first_date),
+                _order(self.author_date, self.first_author_date, self.upstream_author_date,
+                       self.upstream_first_author_date))
 
     @property
     def reauthored(self) -> bool:
@@ -80,10 +95,46 @@ class FileHistory:
                 and _who(self.author) != _who(self.upstream_author))
 
     def line(self) -> str:
-        return (f"{self.path}: here since {_when(self.date, self.commit, self.author)}"
-                f"{_file_since(self.first_date, self.date)}; upstream {self.upstream_path} since "
-                f"{_when(self.upstream_date, self.upstream_commit, self.upstream_author)}"
+        ours = _when(self.date, self.commit, self.author, self.author_date)
+        theirs = _when(self.upstream_date, self.upstream_commit, self.upstream_author,
+                       self.upstream_author_date)
+        return (f"{self.path}: here since {ours}{_file_since(self.first_date, self.date)}; "
+                f"upstream {self.upstream_path} since {theirs}"
                 f"{_file_since(self.upstream_first_date, self.upstream_date)}")
+
+    def disagreement(self) -> str:
+        """How the two orders differ: ``author dates put the upstream first, commit dates
+        this repository``."""
+        by_commit, by_author = self.orders
+        return f"author dates put {_WHO[by_author]} first, commit dates {_WHO[by_commit]}"
+
+
+# who each order puts first, in the words of a disagreement
+_WHO = {UPSTREAM_FIRST: "the upstream", SUSPECT_FIRST: "this repository",
+        SAME_TIME: "neither side (the same dates)", OVERLAP: "neither side"}
+
+
+def _order(date: int | None, first: int | None, up_date: int | None, up_first: int | None) -> str:
+    """Which side had the code first by one kind of date.
+
+    A file's current version can be younger than the code in it (an upstream that
+    edited its file after the copy was taken looks younger than the copy by its blob),
+    and a file can be older than the code in it (a function pasted into an old
+    utils.py).  So: the upstream first when it held its file before this repository
+    held its own *and* its version is not younger than the copy's; this repository
+    first when its very version predates the upstream's file; else undecided.
+    """
+    if date is None or up_date is None:
+        return UNKNOWN
+    u_first = min(up_first or up_date, up_date)
+    s_first = min(first or date, date)
+    if date == up_date and s_first == u_first:
+        return SAME_TIME
+    if u_first < s_first and up_date <= date:
+        return UPSTREAM_FIRST
+    if date < u_first:
+        return SUSPECT_FIRST
+    return OVERLAP
 
 
 def _file_since(first: int | None, date: int | None) -> str:
@@ -97,11 +148,14 @@ def _who(name: str | None) -> str:
     return " ".join((name or "").lower().split())
 
 
-def _when(date: int | None, commit: str | None, author: str | None) -> str:
+def _when(date: int | None, commit: str | None, author: str | None,
+          authored: int | None = None) -> str:
     if date is None:
         return "? (no history)"
-    return (time.strftime("%Y-%m-%d", time.gmtime(date)) + f" ({(commit or '')[:10]}"
-            + (f" by {author}" if author else "") + ")")
+    day = time.strftime("%Y-%m-%d", time.gmtime(date))
+    other = time.strftime("%Y-%m-%d", time.gmtime(authored)) if authored is not None else day
+    return (day + f" ({(commit or '')[:10]}" + (f" by {author}" if author else "")
+            + (f", authored {other}" if other != day else "") + ")")
 
 
 def file_histories(matches: tuple[Match, ...] | list[Match]) -> list[FileHistory]:
@@ -116,13 +170,25 @@ def file_histories(matches: tuple[Match, ...] | list[Match]) -> list[FileHistory
         out.append(FileHistory(path, first.upstream_path, ms[0].date, ms[0].commit, ms[0].author,
                                first.upstream_date, first.upstream_commit, first.upstream_author,
                                any(m.clone_type == "exact" for m in ms), ms[0].first_date,
-                               first.upstream_first_date))
+                               first.upstream_first_date, ms[0].author_date,
+                               ms[0].first_author_date, first.upstream_author_date,
+                               first.upstream_first_author_date))
     return out
 
 
 def direction(histories: list[FileHistory]) -> tuple[str, str]:
-    """(which side is older, why): upstream first, this repository first, same, mixed or unknown."""
-    kinds = {h.older for h in histories} - {UNKNOWN, OVERLAP}
+    """(which side is older, why): upstream first, this repository first, same, mixed or unknown.
+
+    A file whose author and committer dates disagree decides nothing, and while one
+    does, this repository is never declared first: one side's history was rewritten,
+    and which one the dates cannot say.
+    """
+    kinds = {h.older for h in histories} - set(UNDECIDED)
+    rewritten = [h for h in histories if h.older == DISAGREE]
+    if rewritten and (not kinds or SUSPECT_FIRST in kinds):
+        ways = "; ".join(dict.fromkeys(h.disagreement() for h in rewritten))
+        return UNKNOWN, (f"direction unknown: the history of one side was rewritten ({ways}: "
+                         + "; ".join(h.line() for h in rewritten)[:300] + ")")
     if not kinds and any(h.older == OVERLAP for h in histories):
         return UNKNOWN, ("direction unknown: each side held the files before the other's "
                          "current version (" + "; ".join(h.line() for h in histories
@@ -136,7 +202,7 @@ def direction(histories: list[FileHistory]) -> tuple[str, str]:
     if len(kinds) > 1:
         return MIXED, "direction mixed: some files were here first, others upstream first"
     kind = kinds.pop()
-    dated = [h for h in histories if h.older not in (UNKNOWN, OVERLAP)]
+    dated = [h for h in histories if h.older not in UNDECIDED]
     if kind == UPSTREAM_FIRST:
         return kind, f"the upstream had the code first ({len(dated)} file(s) dated on both sides)"
     if kind == SUSPECT_FIRST:

@@ -21,6 +21,10 @@ class SourceFile:
     commit: str | None = None
     author: str | None = None
     first_date: int | None = None  # unix time of the oldest commit holding this path at all
+    # the author dates of those two commits: a rewritten history keeps them, a copier can
+    # set them by hand; who had it first reads both (attrib/history.py)
+    author_date: int | None = None
+    first_author_date: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class ParsedFile:
     header: tuple[str, ...] = ()  # copyright and licence lines of the file's leading comments
     first_date: int | None = None  # when its history first held this path (any version)
     text_lines: tuple[str, ...] = ()  # the file's own lines, decoded, without line endings
+    author_date: int | None = None  # the author dates of ``date``'s and ``first_date``'s commits
+    first_author_date: int | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,12 @@ class Match:
     first_date: int | None = None
     upstream_first_date: int | None = None
     rename_counts: tuple[int, ...] = ()  # aligned occurrences supporting each of ``renames``
+    # the author dates of the same four commits (None: unknown, e.g. an index built before
+    # they were kept): a history rewritten later keeps them (attrib/history.py)
+    author_date: int | None = None
+    first_author_date: int | None = None
+    upstream_author_date: int | None = None
+    upstream_first_author_date: int | None = None
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from .engine.index import default_location, open_store
 from .engine.index.base import (SCHEMA, BlobRecord, IndexedFile, Store, check_params,
                                 parse_blob)
 from .engine.index.base import artifact_stamp
-from .engine.index.sqlite import SqliteStore, is_wal_file
+from .engine.index.sqlite import AUTHOR_DATES, SqliteStore, is_wal_file
 from .engine.indexing import index_source
 from .model import ParsedFile, Source, UpstreamInfo
 from .engine.sources import open_source, read_git, resolve_commit, with_history
@@ -238,23 +238,30 @@ class IndexFile:
     def _files(self, name: str, upstream_id: int) -> list[IndexedFile]:
         rows = self._rows(
             f"SELECT {_t('f.path', 4096)}, {_t('b.blob_id', 64)}, {_i('f.date')}, "
-            f"{_t('f.commit_sha', 64)}, {_t('f.author', 1024)}, {_i('f.first_date')} FROM files f "
+            f"{_t('f.commit_sha', 64)}, {_t('f.author', 1024)}, {_i('f.first_date')}, "
+            f"{self._author_dates()} FROM files f "
             "JOIN blobs b ON b.id = f.blob WHERE f.upstream = ? ORDER BY f.path LIMIT ?",
             (upstream_id, MAX_FILES + 1))
         if len(rows) > MAX_FILES:
             raise ValueError(f"more than {MAX_FILES} files")
         files = []
-        for path, blob, date, commit, author, first in rows:
+        for path, blob, date, commit, author, *dates in rows:
             path = _required(path, "a path", 4096)
             if "\0" in path or not isinstance(blob, str) or not _OBJECT_ID.fullmatch(blob):
                 raise ValueError(f"file {path[:100]!r} has no valid path or blob id")
-            when = None if date is None else _count(date, "a date")
-            files.append(IndexedFile(name, path, blob, when, _text(commit, "a commit", 64),
-                                     _text(author, "an author", 1024),
-                                     None if first is None else _count(first, "a date")))
+            first, authored, first_authored = (_date(d) for d in dates)
+            files.append(IndexedFile(name, path, blob, _date(date), _text(commit, "a commit", 64),
+                                     _text(author, "an author", 1024), first, authored,
+                                     first_authored))
         if len({f.path for f in files}) < len(files):
             raise ValueError("a path appears twice")
         return files
+
+    def _author_dates(self) -> str:
+        """SQL reading the files' author dates; NULLs from a file exported before they were
+        kept (schema 5 gained them without a bump)."""
+        have = {r[1] for r in self._rows("PRAGMA table_info(files)")}
+        return ", ".join(_i(f"f.{c}") if c in have else "NULL" for c in AUTHOR_DATES)
 
     def _blob(self, blob_id: str) -> BlobRecord:
         rows = self._rows(f"SELECT {_i('id')}, substr(data, 1, ?) FROM blobs "
@@ -323,6 +330,10 @@ def _t(column: str, limit: int) -> str:
 def _i(column: str) -> str:
     """SQL reading ``column`` as an integer or NULL; another type comes back as -1."""
     return f"CASE typeof({column}) WHEN 'integer' THEN {column} WHEN 'null' THEN NULL ELSE -1 END"
+
+
+def _date(value: Any) -> int | None:
+    return None if value is None else _count(value, "a date")
 
 
 def _required(value: Any, what: str, limit: int) -> str:

@@ -121,6 +121,8 @@ def build_case(tmp: Path, spdx: str, case: str) -> Built:
 # a day each: the upstream's commit, a fork of it, and the copy
 UP_DAY, FORK_DAY, COPY_DAY, OLD_DAY = 1_672_531_200, 1_685_577_600, 1_704_067_200, 1_577_836_800
 LATER_DAY = 1_735_689_600  # 2025: after the copy
+# issue 17: authored in 2017, every commit committed again in 2024; the copy taken in 2018
+AUTHORED_2017, REWRITTEN_2024, COPIED_2018 = 1_483_228_800, 1_717_200_000, 1_514_764_800
 CHANGED = "# Changed for pooling, 2024.\n"  # a change notice (Apache-2.0 §4(b)) naming no one
 
 
@@ -264,6 +266,33 @@ def backdated_copy(tmp: Path) -> Pattern:
                    {UPSTREAM_NAME: "copy without credit"})
 
 
+def rewritten_upstream(tmp: Path) -> Pattern:
+    """kjanko/python-fingerprint-recognition issue 17: the upstream's history was committed
+    again years later (author dates kept, committer dates new), so by committer dates alone a
+    copy taken in between looks older; its author dates say otherwise, and the copier is not
+    acquitted: the credit decides."""
+    up = tmp / "upstream"
+    files = {"LICENSE": _holder(license_text("Apache-2.0")), "README.md": "# gridlib\n",
+             "gridlib/__init__.py": "", "gridlib/grid.py": body()}
+    git_repo(up, [(files, "gridlib 1.0", (AUTHORED_2017, REWRITTEN_2024))], author="Upstream Dev")
+    return Pattern(((UPSTREAM_NAME, up, UPSTREAM_URL),),
+                   _suspect(tmp, {"README.md": "# pooling\n\nFast pooling.\n",
+                                  "pool/pool.py": COPY_PY}, day=COPIED_2018),
+                   {UPSTREAM_NAME: "copy without credit"})
+
+
+def author_backdated_copy(tmp: Path) -> Pattern:
+    """A copy committed after the upstream with only its author date set earlier
+    (``git commit --date``): git writes such commits (a rebase does), so no date is flagged,
+    and the author date alone claims no priority."""
+    up = bare_upstream(tmp / "upstream")
+    suspect = tmp / "suspect"
+    git_repo(suspect, [({"README.md": "# pooling\n\nFast pooling.\n", "pool/pool.py": COPY_PY},
+                        "pooling", (OLD_DAY, COPY_DAY))], author="Copier")
+    return Pattern(((UPSTREAM_NAME, up, UPSTREAM_URL),), suspect,
+                   {UPSTREAM_NAME: "copy without credit"})
+
+
 def shared_lineage(tmp: Path) -> Pattern:
     """A fork of gridlib is indexed too; the copy credits gridlib, the oldest."""
     up = bare_upstream(tmp / "upstream")
@@ -284,4 +313,5 @@ PATTERNS = {"uncredited-bare": uncredited_bare, "named-like-upstream": named_lik
             "mit-notice-carried": mit_notice_carried,
             "reauthored-history": reauthored_history, "older-suspect": older_suspect,
             "backdated-copy": backdated_copy, "upstream-edited-later": upstream_edited_later,
-            "shared-lineage": shared_lineage}
+            "shared-lineage": shared_lineage, "rewritten-upstream": rewritten_upstream,
+            "author-backdated-copy": author_backdated_copy}

@@ -170,9 +170,10 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def git_repo(root: Path, commits: list[tuple[dict[str, str | bytes], str, int]],
+def git_repo(root: Path, commits: list[tuple[dict[str, str | bytes], str, int | tuple[int, int]]],
              author: str = "Test Author"):
-    """A real git repository at ``root``; each commit: (files, message, unix date)."""
+    """A real git repository at ``root``; each commit: (files, message, unix date), the date
+    one for both, or (author date, committer date) as a rewritten history has them."""
     import git
 
     root.mkdir(parents=True, exist_ok=True)
@@ -183,7 +184,8 @@ def git_repo(root: Path, commits: list[tuple[dict[str, str | bytes], str, int]],
     for files, message, date in commits:
         write_tree(root, files)
         repo.git.add(A=True)
-        stamp = f"{date} +0000"
-        env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+        authored, committed = date if isinstance(date, tuple) else (date, date)
+        env = {**os.environ, "GIT_AUTHOR_DATE": f"{authored} +0000",
+               "GIT_COMMITTER_DATE": f"{committed} +0000"}
         repo.git.commit("-q", "-m", message, env=env)
     return repo

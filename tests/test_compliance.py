@@ -293,6 +293,24 @@ def test_dates_set_by_hand_do_not_win_priority(tmp_path):
     assert "dated before its parent" in f["message"] and code == 1
 
 
+def test_a_rewritten_upstream_does_not_acquit_the_copier(tmp_path):
+    # issue 17: by committer dates the 2018 copy predates the upstream's 2024 commits
+    code, report, _ = scan_pattern(tmp_path, "rewritten-upstream")
+    v = verdicts(report)[UPSTREAM_NAME]
+    assert v["verdict"] == "copy without credit" and code == 1
+    assert "the history of one side was rewritten" in v["direction"]
+    assert "author dates put the upstream first, commit dates this repository" in v["direction"]
+    assert "the history of one side was rewritten" in v["detail"]  # what the reader sees
+    assert finding(report, "authorship")["status"] == "unknown"
+
+
+def test_an_author_date_set_by_hand_claims_no_priority(tmp_path):
+    code, report, _ = scan_pattern(tmp_path, "author-backdated-copy")
+    v = verdicts(report)[UPSTREAM_NAME]
+    assert v["verdict"] == "copy without credit" and code == 1
+    assert "author dates put this repository first, commit dates the upstream" in v["direction"]
+
+
 def test_shared_lineage_credits_the_oldest(tmp_path):
     _, report, _ = scan_pattern(tmp_path, "shared-lineage")
     v = verdicts(report)["gridfork"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import multiprocessing
 import sqlite3
 import sys
@@ -243,6 +244,76 @@ def test_the_upstream_that_had_the_code_first_gets_the_credit(store, tmp_path):
     assert matches
     for m in matches:
         assert (m.upstream, m.also_in, m.upstream_date) == ("early", ("late",), old)
+
+
+AUTHORED, COMMITTED = 1_483_228_800, 1_717_200_000  # a history committed again years later
+EDITED_SHAPES = SHAPES_PY + "\n\nUNIT = 1.0\n"  # another blob: matched by regions, not whole
+
+
+def dates(f) -> tuple:
+    return (f.date, f.author_date, f.first_date, f.first_author_date)
+
+
+def test_author_dates_are_kept_with_the_committer_dates(store, tmp_path):
+    """kjanko/python-fingerprint-recognition issue 17: a rewritten upstream keeps its author
+    dates; the index hands both to who-had-it-first, the whole file's and each region's."""
+    git_repo(tmp_path / "up", [(ALPHA, "shapes and words", (AUTHORED, COMMITTED))])
+    index_source(store, open_source(tmp_path / "up", ref="main"), info("up", ref=None))
+    shapes = blob_id(SHAPES_PY.encode())
+    [held] = store.files_of_blobs([shapes])[shapes]
+    assert dates(held) == (COMMITTED, AUTHORED, COMMITTED, AUTHORED)
+    _, files, _ = store.upstream_contents("up")  # what an export copies
+    assert {dates(f) for f in files} == {dates(held)}
+    for copy in (SHAPES_PY, EDITED_SHAPES):
+        matches = scan(store, tmp_path, {"copy.py": copy})
+        assert matches
+        assert {(m.upstream_date, m.upstream_author_date) for m in matches} \
+            == {(COMMITTED, AUTHORED)}
+
+
+def _index_as_before_author_dates(store_location: str, root: Path, name: str,
+                                  monkeypatch) -> None:
+    """Index ``root`` as attrib did (schema 5) before author dates were kept."""
+    redis = store_location.startswith("redis://")
+    if redis:
+        from attrib.engine.index import redis as backend
+
+        # a file row and a blob holder as they were written then
+        monkeypatch.setattr(backend, "_meta", lambda f: [f.date, f.commit, f.author, f.first_date])
+        monkeypatch.setattr(backend, "_where", lambda name, path, meta, version: json.dumps(
+            [name, path, *meta, version]))
+    store = open_store(store_location, create=True)
+    index_source(store, open_source(root, ref="main"), info(name, ref=None))
+    store.close()
+    monkeypatch.undo()
+    if not redis:  # the files table as it was made then
+        with sqlite3.connect(store_location) as conn:
+            conn.execute("ALTER TABLE files DROP COLUMN author_date")
+            conn.execute("ALTER TABLE files DROP COLUMN first_author_date")
+        conn.close()
+
+
+def test_an_index_written_before_author_dates_reads_them_as_unknown(store_location, tmp_path,
+                                                                     monkeypatch):
+    git_repo(tmp_path / "old", [(ALPHA, "shapes and words", (AUTHORED, COMMITTED))])
+    git_repo(tmp_path / "new", [(BETA, "geometry and queue", (AUTHORED, COMMITTED))])
+    _index_as_before_author_dates(store_location, tmp_path / "old", "old", monkeypatch)
+    reader = open_store(store_location)  # read-only: nothing on disk changes
+    shapes = blob_id(SHAPES_PY.encode())
+    assert [dates(f) for f in reader.files_of_blobs([shapes])[shapes]] \
+        == [(COMMITTED, None, COMMITTED, None)]
+    reader.close()
+    store = open_store(store_location, write=True)  # a writer of today adds to it
+    index_source(store, open_source(tmp_path / "new", ref="main"), info("new", ref=None))
+    got = {f.upstream: dates(f) for f in store.files_of_blobs([shapes])[shapes]}
+    assert got == {"old": (COMMITTED, None, COMMITTED, None),
+                   "new": (COMMITTED, AUTHORED, COMMITTED, AUTHORED)}
+    # a row of either form is dropped with its upstream: the shared blob's holders follow
+    store.remove_upstream("old")
+    assert [f.upstream for f in store.files_of_blobs([shapes])[shapes]] == ["new"]
+    store.remove_upstream("new")
+    assert store.files_of_blobs([shapes]) == {} and store.known_blobs([shapes]) == set()
+    store.close()
 
 
 def test_removing_an_upstream_drops_it_and_its_orphan_blobs(store, alpha, beta, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sqlite3
 import subprocess
@@ -272,6 +273,64 @@ def test_import_into_redis(tmp_path, trees, index, redis_server):
     import_index(str(shared), location)
     assert names(location) == ["grid", "inventory", "other"]
     assert {m[3] for m in found(location, trees["suspect"])} >= {"grid", "inventory"}
+
+
+AUTHORED, COMMITTED, COPIED = 1_483_228_800, 1_717_200_000, 1_514_764_800  # issue 17's years
+
+
+def scanned_dates(location: str, suspect: Path) -> set[tuple]:
+    """Each match's upstream dates, as ``attrib scan --format json`` reports them."""
+    code, out, err = run("scan", str(suspect), "--index", location, "--format", "json")
+    assert code in (0, 1), err
+    matches = json.loads(out)["matches"]
+    assert matches
+    return {(m["upstream_date"], m["upstream_author_date"], m["upstream_first_author_date"])
+            for m in matches}
+
+
+def test_author_dates_go_through_add_scan_export_and_import(tmp_path, store_location, request):
+    """kjanko/python-fingerprint-recognition issue 17: the author dates a rewritten upstream
+    kept reach the scan, on every backend and in an exported file, or the copier is acquitted."""
+    up = git_repo(tmp_path / "up", [({"grid.py": UPSTREAM_PY}, "grid", (AUTHORED, COMMITTED))])
+    suspect = git_repo(tmp_path / "suspect", [({"pool.py": COPY_PY}, "pool", COPIED)])
+    code, _, err = run("index", "add", str(up.working_dir), "--name", "grid", "--index",
+                       store_location)
+    assert code == 0, err
+    want = {(COMMITTED, AUTHORED, AUTHORED)}
+    assert scanned_dates(store_location, Path(suspect.working_dir)) == want
+    shared = tmp_path / "shared.sqlite"
+    code, _, err = run("index", "export", str(shared), "--index", store_location)
+    assert code == 0, err
+    assert scanned_dates(str(shared), Path(suspect.working_dir)) == want
+    target = str(tmp_path / "target.sqlite")
+    if store_location.startswith("redis://"):  # imported into the same backend, anew
+        from conftest import fresh_redis_location
+
+        target = fresh_redis_location(request.getfixturevalue("redis_server"))
+    code, _, err = run("index", "import", str(shared), "--index", target)
+    assert code == 0, err
+    assert scanned_dates(target, Path(suspect.working_dir)) == want
+    code, out, _ = run("scan", str(suspect.working_dir), "--index", target)
+    assert "had it first" not in out and "the history of one side was rewritten" in out
+
+
+def test_a_file_exported_before_author_dates_were_kept_imports_them_as_unknown(tmp_path, trees,
+                                                                               index):
+    with sqlite3.connect(index) as conn:  # the files table as schema 5 first made it
+        conn.execute("ALTER TABLE files DROP COLUMN author_date")
+        conn.execute("ALTER TABLE files DROP COLUMN first_author_date")
+    conn.close()
+    shared = tmp_path / "old.sqlite"
+    export_index(index, str(shared))
+    target = str(tmp_path / "target.sqlite")
+    import_index(str(shared), target)
+    assert found(target, trees["suspect"]) == found(index, trees["suspect"])
+    store = open_store(target)
+    try:
+        _, files, _ = store.upstream_contents("grid")
+        assert files and {(f.author_date, f.first_author_date) for f in files} == {(None, None)}
+    finally:
+        store.close()
 
 
 # ---- the project index ---------------------------------------------------------------

@@ -56,7 +56,8 @@ def parse_cached(source: Source) -> tuple[Parsed, int]:
                 p = None
             if p is not None:
                 parsed.append(replace(p, date=f.date, commit=f.commit, author=f.author,
-                                      first_date=f.first_date))
+                                      first_date=f.first_date, author_date=f.author_date,
+                                      first_author_date=f.first_author_date))
                 continue
         try:
             p = parse_file(f)

@@ -115,8 +115,8 @@ def index_source(store: Store, source: Source, info: UpstreamInfo,
                    lines=lines, indexed_at=int(time.time()),
                    notice=info.notice if info.notice is not None else notice_text(source),
                    copyrights=info.copyrights or license_copyrights(source))
-    indexed = [IndexedFile(info.name, f.path, f.blob_id, f.date, f.commit, f.author, f.first_date)
-               for f in kept]
+    indexed = [IndexedFile(info.name, f.path, f.blob_id, f.date, f.commit, f.author, f.first_date,
+                           f.author_date, f.first_author_date) for f in kept]
     try:
         store.add_upstream(info, indexed, records)
     except StaleBlobs as exc:

@@ -21,13 +21,14 @@ A suspect file whose blob the index holds is not tiled at all: it is an
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from ..model import FileSummary, Match, ParsedFile
 from .candidates import Focus, candidates
 from .fingerprint import Params
-from .index.base import Store
+from .index.base import IndexedFile, Store
 from .regions import exact_copy, regions, rename_map, summarise
 from .units import units
 from .verify import Hit, MatchOptions, Upstreams, folder_context, unit_hits
@@ -66,12 +67,14 @@ def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = M
         if fi not in identical:
             hits_of[fi] = unit_hits(files[fi], sorted(vouched), pool, store.params, options,
                                     vouched, hits_of.get(fi))
+    indexed = {(f.upstream, f.path): f for fs in (*held.values(), *where.values()) for f in fs}
     for fi, parsed in enumerate(files):
         file_matches: list[Match] = []
         if fi in identical:
             file_matches = [exact_copy(parsed, held[parsed.blob_id])]
         elif hits_of.get(fi):
             file_matches = regions(parsed, hits_of[fi], pool.loaded, where)
+        file_matches = [_author_dated(m, parsed, indexed) for m in file_matches]
         matches += file_matches
         summaries.append(summarise(parsed, file_matches))
     t2 = time.perf_counter()
@@ -79,6 +82,24 @@ def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = M
              "upstream_blobs_ranked": float(pool.ranked),
              "upstream_blobs_loaded": float(len(pool.loaded)), "identical_files": float(len(identical))}
     return matches, summaries, stats
+
+
+def _author_dated(m: Match, parsed: ParsedFile,
+                  indexed: dict[tuple[str, str], IndexedFile]) -> Match:
+    """``m`` with the author dates of the commits its committer dates come from.
+
+    A match's dates are those of the suspect file and of the indexed file it names
+    (``upstream``, ``upstream_path``: one file of the index); each author date is set
+    where its committer date is, so both orders are read over the same commits
+    (:mod:`attrib.history`).
+    """
+    f = indexed.get((m.upstream, m.upstream_path))
+    return replace(
+        m, author_date=parsed.author_date if m.date is not None else None,
+        first_author_date=parsed.first_author_date if m.first_date is not None else None,
+        upstream_author_date=f.author_date if f and m.upstream_date is not None else None,
+        upstream_first_author_date=(f.first_author_date if f and m.upstream_first_date
+                                    is not None else None))
 
 
 def _substantial(parsed: ParsedFile, params: Params, options: MatchOptions) -> bool:

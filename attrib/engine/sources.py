@@ -14,10 +14,13 @@ import os
 import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..errors import SourceError
 from ..model import Skip, Source, SourceFile
+
+if TYPE_CHECKING:
+    from ..gitsafe.objects import Dated
 
 # Path components that mark third-party or generated code, not the project's own.
 # (A virtual environment is recognised by its pyvenv.cfg, not by a name like
@@ -191,7 +194,7 @@ def read_git(path: Path, ref: str, limits: Limits = Limits(), wanted=None) -> So
     with open_repo(path) as repo:
         commit = repo.resolve(ref)
         files, skipped = _git_files(repo, commit, limits, wanted)
-        paths: dict[str, tuple[int, str, str]] = {}
+        paths: dict[str, Dated] = {}
         dates = repo.log_blobs(commit, {f.blob_id for f in files}, paths)
     files = [_dated(f, dates, paths) for f in files]
     files.sort(key=lambda f: f.path)
@@ -265,9 +268,9 @@ def resolve_commit(path: Path, ref: str) -> str:
         return repo.resolve(ref)
 
 
-def blob_dates(repo, commit: str, wanted: set[str] | None = None
-               ) -> dict[str, tuple[int, str, str]]:
-    """For each blob in the history of ``commit``: (date, commit, author) of the commit that added it.
+def blob_dates(repo, commit: str, wanted: set[str] | None = None) -> dict[str, Dated]:
+    """For each blob in the history of ``commit``: (date, commit, author, author date) of the
+    commit that added it.
 
     One ``git log`` pass, oldest first; the first commit that shows a blob id wins.
     """
@@ -304,18 +307,19 @@ def with_history(source: Source, path: Path) -> Source:
         _, commit = repo.head()
         if not commit:
             return source
-        paths: dict[str, tuple[int, str, str]] = {}
+        paths: dict[str, Dated] = {}
         dates = repo.log_blobs(commit, {f.blob_id for f in source.files}, paths)
     files = tuple(_dated(f, dates, paths) for f in source.files)
     return replace(source, files=files, commit=commit)
 
 
-def _dated(f: SourceFile, dates: dict[str, tuple[int, str, str]],
-           paths: dict[str, tuple[int, str, str]]) -> SourceFile:
-    """``f`` with the commit that introduced its blob, and when its path first appeared."""
+def _dated(f: SourceFile, dates: dict[str, Dated], paths: dict[str, Dated]) -> SourceFile:
+    """``f`` with the commit that introduced its blob, and when its path first appeared
+    (by committer dates, and by the author dates of the same commits)."""
     d = dates.get(f.blob_id)
     if d is None:
         return f
     first = paths.get(f.path)
     return replace(f, date=d[0], commit=d[1], author=d[2],
-                   first_date=min(first[0], d[0]) if first else d[0])
+                   first_date=min(first[0], d[0]) if first else d[0],
+                   author_date=d[3], first_author_date=min(first[3], d[3]) if first else d[3])

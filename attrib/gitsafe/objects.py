@@ -184,12 +184,22 @@ def walk(repo: Repo, commit: str, descend: Callable[[str], bool] | None = None
         stack.append((raw + b"/", entry.path, _tree_entries(sub[1], cat.hexlen)))
 
 
+# (committer date, commit, author, author date) of one commit
+Dated = tuple[int, str, str, int]
+
+
 def log_blobs(repo: Repo, commit: str, wanted: set[str] | None = None,
-              paths: dict[str, tuple[int, str, str]] | None = None
-              ) -> dict[str, tuple[int, str, str]]:
+              paths: dict[str, Dated] | None = None) -> dict[str, Dated]:
     """For each blob in the history of ``commit`` (only ``wanted`` ones, if given):
-    (date, commit, author) of the oldest commit that shows it.  Streamed, and stopped
-    as soon as every wanted blob is dated; a history git cannot read dates nothing.
+    (date, commit, author, author date) of the oldest commit that shows it.  Streamed,
+    and stopped as soon as every wanted blob is dated; a history git cannot read dates
+    nothing.
+
+    The date is the committer date (what git itself writes); the author date rides
+    along because a rewritten history (a rebase or filter-repo run years later,
+    kjanko/python-fingerprint-recognition issue 17) keeps the author dates and gives
+    every commit a new committer date, while a copier can set an author date freely
+    (``git commit --date``): who had it first is read from both (:mod:`attrib.history`).
 
     ``paths``, when given, is filled with the oldest commit that shows each path at all
     (any version of the file): when an upstream first had a file, which is what "who
@@ -199,17 +209,18 @@ def log_blobs(repo: Repo, commit: str, wanted: set[str] | None = None,
     if wanted is not None and not wanted:
         return {}
     proc = repo.popen("log", "--reverse", "--raw", "--no-abbrev", "--no-renames",
-                      "--no-show-signature", "--format=%x00%H %ct %an", commit, "--")
+                      "--no-show-signature", "--format=%x00%H %ct %at %an", commit, "--")
     timer = threading.Timer(READ_TIMEOUT, proc.kill)
     timer.start()
-    dates: dict[str, tuple[int, str, str]] = {}
-    current: tuple[int, str, str] | None = None
+    dates: dict[str, Dated] = {}
+    current: Dated | None = None
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith(b"\0"):
-                sha, ct, author = (line[1:].rstrip(b"\n").split(b" ", 2) + [b"", b""])[:3]
-                current = (int(ct or 0), sha.decode(), author.decode("utf-8", "replace"))
+                sha, ct, at, author = (line[1:].rstrip(b"\n").split(b" ", 3) + [b""] * 3)[:4]
+                current = (int(ct or 0), sha.decode(), author.decode("utf-8", "replace"),
+                           int(at or 0))
             elif line.startswith(b":") and current is not None:
                 meta, _, name = line.rstrip(b"\n").partition(b"\t")
                 fields = meta.split()

@@ -170,9 +170,10 @@ class Repo:
         return objects.walk(self, commit, descend)
 
     def log_blobs(self, commit: str, wanted: set[str] | None = None,
-                  paths: dict[str, tuple[int, str, str]] | None = None
-                  ) -> dict[str, tuple[int, str, str]]:
-        """(date, commit, author) first showing each blob (:func:`objects.log_blobs`)."""
+                  paths: dict[str, objects.Dated] | None = None
+                  ) -> dict[str, objects.Dated]:
+        """(date, commit, author, author date) first showing each blob
+        (:func:`objects.log_blobs`)."""
         return objects.log_blobs(self, commit, wanted, paths)
 
 

@@ -22,7 +22,8 @@ from ...model import Fragment, ParsedFile, TokenStream, UpstreamInfo
 # store each token's raw text only where the file's own lines do not give it
 # 5: a blob's normalised tokens in a stream of their own, read alone to rank candidates;
 # brace-language fragments no longer closed by the ``}`` of a template literal's ``${...}``,
-# and a long function with statements of its own is one function, not a container
+# and a long function with statements of its own is one function, not a container; files
+# carry the author dates of their two commits too
 SCHEMA = "5"
 
 
@@ -46,6 +47,10 @@ class IndexedFile:
     commit: str | None
     author: str | None
     first_date: int | None = None  # the oldest commit holding this path at all
+    # the author dates of those two commits; None also for an index written before they
+    # were kept (schema 5 gained them without a bump: a missing value reads as unknown)
+    author_date: int | None = None
+    first_author_date: int | None = None
 
 
 @dataclass(frozen=True)

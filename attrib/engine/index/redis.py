@@ -266,7 +266,7 @@ class RedisStore:
         _, versions = self._pinned()
         holders = self._each(ids, lambda p, b: p.smembers(self.keys.of("where", b)))
         for blob_id, members in zip(ids, holders):
-            rows = sorted(r[:6] for r in map(json.loads, members) if _held(r, versions))
+            rows = sorted(_holder(r) for r in map(json.loads, members) if _held(r, versions))
             if rows:
                 out[blob_id] = [IndexedFile(name, path, blob_id, *meta) for name, path, *meta in rows]
         return out
@@ -410,9 +410,7 @@ class RedisStore:
                     removals: dict[bytes, list[bytes]]) -> None:
         version = self._versions_of(name)
         for path, (blob, *meta) in old.items():
-            date, commit, author, first_date = (meta + [None] * 4)[:4]
-            pipe.srem(self.keys.of("where", blob),
-                      _where(name, path, date, commit, author, first_date, version))
+            pipe.srem(self.keys.of("where", blob), _where(name, path, meta, version))
         pipe.delete(self.keys.of("files", name))
         pipe.hdel(self.keys.upstreams, name)
         for blob in orphans:
@@ -431,10 +429,9 @@ class RedisStore:
                   json.dumps({**dataclasses.asdict(info), "v": version}))
         if files:
             pipe.hset(self.keys.of("files", info.name), mapping={
-                f.path: json.dumps([f.blob_id, f.date, f.commit, f.author, f.first_date])
-                for f in files})
+                f.path: json.dumps([f.blob_id, *_meta(f)]) for f in files})
         for f in files:
-            member = _where(info.name, f.path, f.date, f.commit, f.author, f.first_date, version)
+            member = _where(info.name, f.path, _meta(f), version)
             pipe.sadd(self.keys.of("where", f.blob_id), member)
         bands: dict[bytes, list[bytes]] = defaultdict(list)
         for blob_id, s in new.items():
@@ -555,15 +552,31 @@ def _fragment(member: bytes) -> tuple[str, int]:
     return member[:-4].hex(), int.from_bytes(member[-4:], "big")
 
 
-def _where(name: str, path: str, date: int | None, commit: str | None, author: str | None,
-           first_date: int | None, version: int) -> str:
-    """A holder of a blob: the file's row, and the version of its upstream that holds it."""
-    return json.dumps([name, path, date, commit, author, first_date, version])
+def _meta(f: IndexedFile) -> list:
+    """What a file row holds after its blob id."""
+    return [f.date, f.commit, f.author, f.first_date, f.author_date, f.first_author_date]
+
+
+def _where(name: str, path: str, meta: list, version: int) -> str:
+    """A holder of a blob: the file's row, and the version of its upstream that holds it.
+
+    [name, path, date, commit, author, first_date, version, author dates...]: the author
+    dates come last, so a holder written before they were kept (7 items) keeps its form,
+    and dropping it (from its file row, as stored) removes the very member written.
+    """
+    head = (meta + [None] * 4)[:4]
+    return json.dumps([name, path, *head, version, *meta[4:]])
+
+
+def _holder(row: list) -> list:
+    """A holder's (name, path, date, commit, author, first_date, author dates); an old one's
+    author dates are unknown."""
+    return [*row[:6], *(row[7:9] + [None, None])[:2]]
 
 
 def _held(row: Any, versions: dict[str, int]) -> bool:
     """A holder row of the upstream version this store reads."""
-    if not (isinstance(row, list) and len(row) == 7):
+    if not (isinstance(row, list) and len(row) in (7, 9)):
         raise ValueError("a blob holder is not a file row of index format 4")
     return versions.get(row[0]) == row[6]
 

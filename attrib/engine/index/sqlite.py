@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS blobs (
 CREATE TABLE IF NOT EXISTS files (
     upstream INTEGER NOT NULL REFERENCES upstreams(id), path TEXT NOT NULL,
     blob INTEGER NOT NULL REFERENCES blobs(id), date INTEGER, commit_sha TEXT, author TEXT,
-    first_date INTEGER, PRIMARY KEY (upstream, path));
+    first_date INTEGER, author_date INTEGER, first_author_date INTEGER,
+    PRIMARY KEY (upstream, path));
 CREATE INDEX IF NOT EXISTS files_blob ON files(blob);
 CREATE TABLE IF NOT EXISTS fragments (
     id INTEGER PRIMARY KEY, blob INTEGER NOT NULL REFERENCES blobs(id), idx INTEGER NOT NULL);
@@ -57,6 +58,8 @@ CREATE TABLE IF NOT EXISTS lsh (key INTEGER PRIMARY KEY, frags BLOB NOT NULL);
 
 
 _TABLES = {"upstreams", "blobs", "files", "fragments", "lsh"}
+# files columns a schema-5 index written before they were kept lacks (read as NULL)
+AUTHOR_DATES = ("author_date", "first_author_date")
 
 
 class SqliteStore:
@@ -66,6 +69,7 @@ class SqliteStore:
         self.location = location
         self.conn = conn
         self.params = params
+        self._author_dates = False  # the files table has AUTHOR_DATES (checked when needed)
 
     @classmethod
     def open(cls, location: str, create: bool = False, params: Params | None = None,
@@ -169,15 +173,33 @@ class SqliteStore:
             missing = {f.blob_id for f in files} - ids.keys()
             if missing:
                 raise StaleBlobs(self.location, missing)
+            self._add_author_dates()
             c.executemany(
-                "INSERT INTO files (upstream, path, blob, date, commit_sha, author, first_date) "
-                "VALUES (?,?,?,?,?,?,?)",
-                [(upstream_id, f.path, ids[f.blob_id], f.date, f.commit, f.author, f.first_date)
-                 for f in files])
+                "INSERT INTO files (upstream, path, blob, date, commit_sha, author, first_date, "
+                "author_date, first_author_date) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(upstream_id, f.path, ids[f.blob_id], f.date, f.commit, f.author, f.first_date,
+                  f.author_date, f.first_author_date) for f in files])
             c.execute("UPDATE upstreams SET fragments = (SELECT count(*) FROM fragments WHERE blob "
                       "IN (SELECT blob FROM files WHERE upstream = ?)) WHERE id = ?",
                       (upstream_id, upstream_id))
             self._delete_orphans()
+
+    def _author_columns(self) -> str:
+        """The files' author-date columns, or NULLs for an index written before they were kept."""
+        if not self._author_dates:
+            self._author_dates = set(AUTHOR_DATES) <= self._file_columns()
+        return ", ".join(f"f.{c}" if self._author_dates else "NULL" for c in AUTHOR_DATES)
+
+    def _file_columns(self) -> set[str]:
+        return {str(r[1]) for r in self._read("PRAGMA table_info(files)")}
+
+    def _add_author_dates(self) -> None:
+        """Give an index written before author dates were kept their columns (in the write
+        transaction: two writers cannot both add them); its old rows keep NULL: unknown."""
+        have = self._file_columns()
+        for column in AUTHOR_DATES:
+            if column not in have:
+                self.conn.execute(f"ALTER TABLE files ADD COLUMN {column} INTEGER")
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -332,8 +354,9 @@ class SqliteStore:
         for chunk in _chunks(list(blob_ids), 500):
             marks = ",".join("?" * len(chunk))
             for blob_id, *rest in self._read(
-                    "SELECT b.blob_id, u.name, f.path, f.date, f.commit_sha, f.author, f.first_date "
-                    "FROM files f JOIN blobs b ON b.id = f.blob JOIN upstreams u ON u.id = f.upstream "
+                    "SELECT b.blob_id, u.name, f.path, f.date, f.commit_sha, f.author, "
+                    f"f.first_date, {self._author_columns()} FROM files f "
+                    "JOIN blobs b ON b.id = f.blob JOIN upstreams u ON u.id = f.upstream "
                     f"WHERE b.blob_id IN ({marks}) ORDER BY u.name, f.path", chunk):
                 out.setdefault(blob_id, []).append(IndexedFile(rest[0], rest[1], blob_id, *rest[2:]))
         return out
@@ -350,7 +373,8 @@ class SqliteStore:
             if info is None:
                 raise IndexError_(f"{self.location}: no upstream named {name!r}")
             files = [IndexedFile(name, *row) for row in self._read(
-                "SELECT f.path, b.blob_id, f.date, f.commit_sha, f.author, f.first_date FROM files f "
+                "SELECT f.path, b.blob_id, f.date, f.commit_sha, f.author, f.first_date, "
+                f"{self._author_columns()} FROM files f "
                 "JOIN blobs b ON b.id = f.blob JOIN upstreams u ON u.id = f.upstream "
                 "WHERE u.name = ? ORDER BY f.path", (name,))]
             records = [self._record(b) for b in sorted({f.blob_id for f in files})]

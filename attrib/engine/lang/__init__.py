@@ -139,6 +139,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
         else text.count("\n") + (not text.endswith("\n")),
         date=source.date, commit=source.commit, author=source.author,
         header=notice_lines(text), text_lines=text_lines, first_date=source.first_date,
+        author_date=source.author_date, first_author_date=source.first_author_date,
     )
 
 
