@@ -319,8 +319,11 @@ def _credit(group: Group, ctx: Context) -> Outcome:
     headers = [h for m in group.matches for h in m.upstream_header]
     authors = sorted({m.upstream_author for m in group.matches if m.upstream_author})
     own = ctx.own_names()
+    # the authors its files' headers name too: a copy that keeps "@author: utkarsh" atop each
+    # file keeps its author's credit there
     found = credits.needles(info.name, info.url, credits.holder_names(list(info.copyrights)
-                                                                      + headers), authors, own)
+                                                                      + headers), authors, own,
+                            credits.authorship_names(headers))
     paths = ctx.credit_paths() + [p for p in ctx.notice_paths() if p not in ctx.credit_paths()]
     project = [c for p in paths for c in credits.find_credits(
         p, ctx.text(p), found, bool(_CREDIT_FILE.match(p.rsplit("/", 1)[-1])))]
@@ -351,8 +354,11 @@ def _comment_lines(text: str) -> list[tuple[int, str]]:
     crediting phrase has (``_CREDIT_WORDS``) are searched, which finds the same lines."""
     lines = text.splitlines()
     maybe = _maybe_crediting(text, lines)
+    # the header's authorship lines too, a docstring's "@author: jane" among them
+    maybe |= {i for i, t in leading_comments(text) if credits.is_authorship_line(t)}
     return [(i, ln) for i, ln in enumerate(lines, 1)
-            if _COMMENT.match(ln) or (i in maybe and credits.CREDITING.search(ln))]
+            if _COMMENT.match(ln) or (i in maybe and (credits.CREDITING.search(ln)
+                                                       or credits.is_authorship_line(ln)))]
 
 
 # every alternative of credit.CREDITING holds one of these (lowercase): a line without any

@@ -73,6 +73,35 @@ def is_copyright_line(line: str) -> bool:
     return bool(_COPYRIGHT.search(line))
 
 
+def authorship_names(lines: tuple[str, ...] | list[str]) -> list[str]:
+    """The authors a header's authorship lines name: ``@author: utkarsh`` -> ``utkarsh``."""
+    from .headers import AUTHORSHIP
+
+    out = []
+    for line in lines:
+        found = AUTHORSHIP.search(line.strip())
+        if not found:
+            continue
+        rest = line.strip()[found.end():].lstrip(" :=-")
+        rest = re.sub(r"<[^>]*@[^>]*>|\S+@\S+|\(.*?\)|https?://\S+", " ", rest)
+        for part in re.split(r"\s*(?:,|;|&|\band\b)\s*", rest):
+            part = " ".join(re.sub(r"^[\W_]+|[\W_]+$", "", part).split())
+            if len(part) >= 3 and part.lower() not in _SKIP_NAMES | _NO_AUTHOR and part not in out:
+                out.append(part)
+    return out
+
+
+_NO_AUTHOR = {"admin", "user", "root", "unknown", "none", "name", "your name", "author",
+              "administrator", "me", "todo"}
+
+
+def is_authorship_line(line: str) -> bool:
+    """A header line that says who wrote the file (``@author: jane``)."""
+    from .headers import AUTHORSHIP
+
+    return bool(AUTHORSHIP.search(line.strip()))
+
+
 def holder_names(lines: tuple[str, ...] | list[str]) -> list[str]:
     """The holders a copyright line names: ``Copyright (c) 2019-2021 Jane Doe`` -> ``Jane Doe``."""
     out = []
@@ -138,8 +167,11 @@ def word(text: str) -> re.Pattern[str]:
 
 
 def needles(name: str, url: str | None, holders: list[str], authors: list[str],
-            own: set[str]) -> list[Needle]:
-    """What would name the upstream; nothing the scanned project is itself called."""
+            own: set[str], signed: list[str] = ()) -> list[Needle]:
+    """What would name the upstream; nothing the scanned project is itself called.
+
+    ``signed`` are the authors the upstream's file headers name ("@author: jroe"): a name
+    the upstream wrote down as its author, however short, unlike a git login."""
     out: list[Needle] = []
     if url:
         bare = re.sub(r"^[a-z+]+://(www\.)?|^git@", "", url.strip().lower()).rstrip("/")
@@ -163,6 +195,9 @@ def needles(name: str, url: str | None, holders: list[str], authors: list[str],
             out.append(Needle(h, "holder", word(h)))
     for a in authors:  # a git author is a name only when it is more than one short word
         if (len(a) >= 6 or " " in a.strip()) and _squash(a) not in own:
+            out.append(Needle(a, "author", word(a)))
+    for a in signed:
+        if len(a) >= 3 and _squash(a) not in own and a not in authors:
             out.append(Needle(a, "author", word(a)))
     if len(_squash(name)) >= 3 and _squash(name) not in own:
         out.append(Needle(name, "name", word(name)))
@@ -244,7 +279,7 @@ def _comment_credits(line: str, found: list[Needle], out: list[Credit], path: st
                      lineno: int) -> bool:
     """Whether one sentence of ``line`` credits the upstream: the crediting phrase and the name
     in the same sentence ("Created by Jane. Icons thanks to Bob." credits Bob, not Jane)."""
-    copyright_line = bool(_COPYRIGHT.search(line))
+    copyright_line = bool(_COPYRIGHT.search(line)) or is_authorship_line(line)
     for sentence in _SENTENCE_END.split(line):
         crediting = copyright_line or bool(CREDITING.search(sentence))
         for n in found:

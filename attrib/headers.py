@@ -49,9 +49,14 @@ def leading_comments(text: str, limit: int = HEADER_LINES) -> list[tuple[int, st
     return out
 
 
+# who wrote the file, as a header says it ("@author: jane", "Author: Jane Roe", "Written by ...")
+AUTHORSHIP = re.compile(r"@author\b|^authors?\s*[:=]|^(?:written|created|coded)\s+by\b", re.I)
+
+
 def notice_lines(text: str, limit: int = HEADER_LINES) -> tuple[str, ...]:
-    """The copyright and licence lines among a file's leading comments."""
-    return tuple(t for _, t in leading_comments(text, limit) if _NOTICE.search(t))
+    """The copyright, licence and authorship lines among a file's leading comments."""
+    return tuple(t for _, t in leading_comments(text, limit)
+                 if _NOTICE.search(t) or AUTHORSHIP.search(t))
 
 
 def has_change_notice(text: str, limit: int = HEADER_LINES) -> bool:

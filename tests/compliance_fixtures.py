@@ -230,6 +230,33 @@ def mit_notice_carried(tmp: Path) -> Pattern:
                 "copy with credit", "MIT")
 
 
+AUTHORED = '"""\nCreated on Fri Apr 22 2016\n\n@author: jroe\n"""\n'
+
+
+def _authored(tmp: Path, copy_author: str) -> Pattern:
+    """An upstream whose file says "@author: jroe" in its docstring (its git author is another
+    name), copied with that docstring as ``copy_author`` leaves it, no licence, no README line."""
+    up = tmp / "upstream"
+    files = {"LICENSE": _holder(license_text("MIT")), "README.md": "# gridlib\n",
+             "gridlib/__init__.py": "", "gridlib/grid.py": AUTHORED + body()}
+    git_repo(up, [(files, "gridlib 1.0", UP_DAY)], author="Upstream Dev")
+    copy = AUTHORED.replace("jroe", copy_author) + COPY_PY
+    suspect = _suspect(tmp, {"README.md": "# pooling\n\nFast pooling.\n", "pool/pool.py": copy})
+    expected = "partial" if copy_author == "jroe" else "copy without credit"
+    return Pattern(((UPSTREAM_NAME, up, UPSTREAM_URL),), suspect, {UPSTREAM_NAME: expected})
+
+
+def author_line_kept(tmp: Path) -> Pattern:
+    """The upstream file's "@author: jroe" kept atop the copy: its author is credited there
+    (fingerprint-enhancement's vendored files); the MIT text is still missing."""
+    return _authored(tmp, "jroe")
+
+
+def author_line_replaced(tmp: Path) -> Pattern:
+    """The same docstring with the copier's name in it: no credit."""
+    return _authored(tmp, "copier")
+
+
 def reauthored_history(tmp: Path) -> Pattern:
     """The upstream's tree committed again under the copier's name with the upstream's dates."""
     files = {"LICENSE": _mit("Copyright 2023 Copier"), "README.md": f"# {UPSTREAM_NAME}\n\n"
@@ -310,7 +337,8 @@ PATTERNS = {"uncredited-bare": uncredited_bare, "named-like-upstream": named_lik
             "lowercase-readme": lowercase_readme, "in-file-comment": in_file_comment,
             "docs-credit": docs_credit,
             "mit-copyright-replaced": mit_copyright_replaced, "mit-notice-kept": mit_notice_kept,
-            "mit-notice-carried": mit_notice_carried,
+            "mit-notice-carried": mit_notice_carried, "author-line-kept": author_line_kept,
+            "author-line-replaced": author_line_replaced,
             "reauthored-history": reauthored_history, "older-suspect": older_suspect,
             "backdated-copy": backdated_copy, "upstream-edited-later": upstream_edited_later,
             "shared-lineage": shared_lineage, "rewritten-upstream": rewritten_upstream,
