@@ -340,3 +340,57 @@ def test_a_class_header_is_its_own_unit_only_when_it_holds_more_than_its_name(tm
              for u in units(by_path["cmd.py"])]
     assert names[:2] == [("class", "Exporter", 5, 13), ("function", "Exporter.initialize_options",
                                                          15, 18)]
+
+
+# ---------------------------------------------------------------- look-alike twins upstream
+
+# an upstream class of near-identical predicates, told apart by one imported name each
+TWINS_UP = textwrap.dedent('''\
+    import os
+    from stat import S_ISDIR, S_ISCHR, S_ISFIFO
+
+
+    class Entry:
+        def __init__(self, where, follow=True):
+            self.where = os.fspath(where)
+            self.follow = follow
+            self.cache = {}
+
+        def status(self):
+            key = (self.where, self.follow)
+            if key not in self.cache:
+                self.cache[key] = os.stat(self.where) if self.follow else os.lstat(self.where)
+            return self.cache[key]
+
+        def is_dir(self):
+            try:
+                return S_ISDIR(self.status().st_mode)
+            except OSError:
+                return False
+
+        def is_char_device(self):
+            try:
+                return S_ISCHR(self.status().st_mode)
+            except OSError:
+                return False
+
+        def is_fifo(self):
+            try:
+                return S_ISFIFO(self.status().st_mode)
+            except OSError:
+                return False
+    ''')
+
+
+def test_a_small_copy_with_look_alike_twins_upstream_is_credited_to_its_own_twin(tmp_path):
+    """Whole-file tiling lays the copy on the first twin; the imported name it kept
+    (``S_ISFIFO``) tells which one it copies."""
+    body = TWINS_UP.split("    def is_dir")[0]
+    fifo = "    def is_fifo" + TWINS_UP.split("    def is_fifo")[1]
+    copy = (body + fifo).replace("Entry", "Item").replace("where", "spot").replace(
+        "status", "info").replace("cache", "memo")
+    s = write_tree(tmp_path / "suspect", {"item.py": copy})
+    u = write_tree(tmp_path / "upstream", {"entry.py": TWINS_UP})
+    report = compare_sources(open_source(s), open_source(u), "up")
+    homes = {n: un for m in report.matches for n, un in zip(m.names, m.upstream_names)}
+    assert homes.get("Item.is_fifo") == "Entry.is_fifo"

@@ -145,6 +145,7 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
         out.append(h)
     out = _outranked(out, options)
     out = _follow_classes(parsed, upstream, out, named, names)
+    out = _twin_homes(parsed, upstream, out, pair, named, names, options)
     if options.local_min_tile < options.min_tile:
         out += _retiled(parsed, upstream, [u for u in file_units if u.index not in
                                            {h.unit.index for h in out}],
@@ -249,6 +250,59 @@ def _follow_classes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], p
             h = best
         out.append(h)
     return out
+
+
+def _twin_homes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], plain: "_Pair",
+                named: "_Pair", names: dict[str, str], options: MatchOptions) -> list[Hit]:
+    """Hits kept beside a proven copy move to the upstream look-alike that covers them best.
+
+    Whole-file tiling lays a run where it first fits, so a small function with
+    twins upstream (pathlib's ``is_dir`` beside ``is_char_device``, ntpath's
+    ``islink`` beside ``lexists``) lands on the first, and the name that tells
+    them apart (``S_ISCHR``, ``lstat``) is left uncovered.  The unit is tiled
+    alone against its home and against the upstream units most like it by
+    their tokens that are no other unit's home; the best cover wins.  Twins are
+    compared without the rename map: learnt from the first landing, it renames
+    the wrong twin's name to the copy's (``is_dir -> is_fifo``).
+    """
+    taken = {h.u_position for h in hits}
+    out: list[Hit] = []
+    for h in hits:
+        if h.u_position < 0 or _alone(h, options):
+            out.append(h)
+            continue
+        here = _score(parsed, h.unit, upstream, plain, None, h.u_position)
+        tried = [t for t in (_score(parsed, h.unit, upstream, plain, None, p)
+                             for p in _look_alikes(h.unit, plain, taken)) if t]
+        best = max(tried, key=lambda t: (t.covered, t.similarity), default=None)
+        if best is not None and here is not None and best.covered > here.covered:
+            again = _score(parsed, h.unit, upstream, named, names, best.u_position)
+            if again is not None and again.covered >= best.covered:
+                best = again
+            if _beside(best, options):
+                taken.discard(h.u_position)
+                taken.add(best.u_position)
+                h = best
+        out.append(h)
+    return out
+
+
+def _look_alikes(unit: Unit, pair: "_Pair", skip: set[int], limit: int = 2) -> list[int]:
+    """Positions of the upstream units whose tokens are most like ``unit``'s (Dice of bags)."""
+    f = unit.fragment
+    vocab, counts = np.unique(pair.s_ids[f.tok_start:f.tok_end], return_counts=True)
+    owner = pair.owner
+    at = np.minimum(np.searchsorted(vocab, pair.u_ids), len(vocab) - 1)
+    known = (vocab[at] == pair.u_ids) & (owner >= 0)
+    n = len(pair.u_units)
+    table = np.bincount(owner[known] * len(vocab) + at[known],
+                        minlength=n * len(vocab)).reshape(n, len(vocab))
+    shared = np.minimum(table, counts).sum(axis=1)
+    dice = 2 * shared / (f.size + (pair.ends - pair.starts))
+    dice[pair.is_module] = 0
+    dice[list(skip)] = 0
+    ranked = sorted(np.flatnonzero(dice > 0).tolist(), key=lambda p: (-dice[p], p))
+    return ranked[:limit]
 
 
 def _confirmed(hits: list[Hit], tiles: list[Tile], n: int, options: MatchOptions,
@@ -528,6 +582,18 @@ class _Pair:
         self.ends = np.array([f.tok_end for f in frags], dtype=np.int64)
         self.is_module = np.array([f.kind == "module" for f in frags], dtype=bool)
         self._aligned: np.ndarray | None = None
+        self._owner: np.ndarray | None = None
+
+    @property
+    def owner(self) -> np.ndarray:
+        """For each upstream token, the position of the upstream unit holding it (-1: none)."""
+        if self._owner is None:
+            at = np.arange(len(self.u_ids))
+            pos = np.searchsorted(self.starts, at, side="right") - 1
+            inside = pos >= 0
+            inside[inside] &= at[inside] < self.ends[pos[inside]]
+            self._owner = np.where(inside, pos, -1)
+        return self._owner
 
     @property
     def aligned(self) -> np.ndarray:
