@@ -178,13 +178,15 @@ def _retiled(parsed: ParsedFile, upstream: ParsedFile, left: list[Unit], hits: l
     taken = {h.u_position for h in hits}
     out: list[Hit] = []
     for unit in left:
-        for pos in _touched(unit, pair, taken):
-            h = _local_hit(parsed, upstream, unit, pair, names, pos, rare, k,
-                           options.local_min_tile)
-            if h is not None and _context(h, options):
-                taken.add(pos)
-                out.append(h)
-                break
+        homes = _touched(unit, pair, taken)
+        homes += [p for p in _look_alikes(unit, pair, taken) if p not in homes]
+        tried = [h for h in (_local_hit(parsed, upstream, unit, pair, names, pos, rare, k,
+                                        options.local_min_tile) for pos in homes)
+                 if h is not None and _context(h, options)]
+        if tried:
+            h = max(tried, key=lambda t: (t.covered, t.similarity))
+            taken.add(h.u_position)
+            out.append(h)
     return out
 
 
@@ -254,12 +256,13 @@ def _follow_classes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], p
 
 def _twin_homes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], plain: "_Pair",
                 named: "_Pair", names: dict[str, str], options: MatchOptions) -> list[Hit]:
-    """Hits kept beside a proven copy move to the upstream look-alike that covers them best.
+    """Hits not tiled whole move to the upstream look-alike that covers them best.
 
-    Whole-file tiling lays a run where it first fits, so a small function with
+    Whole-file tiling lays a run where it first fits, so a function with
     twins upstream (pathlib's ``is_dir`` beside ``is_char_device``, ntpath's
     ``islink`` beside ``lexists``) lands on the first, and the name that tells
-    them apart (``S_ISCHR``, ``lstat``) is left uncovered.  The unit is tiled
+    them apart (``S_ISCHR``, ``lstat``) is left uncovered (on the rewrite level,
+    aifc's ``_lin2adpcm`` went to ``_adpcm2lin``).  The unit is tiled
     alone against its home and against the upstream units most like it by
     their tokens that are no other unit's home; the best cover wins.  Twins are
     compared without the rename map: learnt from the first landing, it renames
@@ -268,7 +271,7 @@ def _twin_homes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], plain
     taken = {h.u_position for h in hits}
     out: list[Hit] = []
     for h in hits:
-        if h.u_position < 0 or _alone(h, options):
+        if h.u_position < 0 or h.covered >= h.unit.fragment.size:
             out.append(h)
             continue
         here = _score(parsed, h.unit, upstream, plain, None, h.u_position)
