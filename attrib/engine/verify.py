@@ -150,6 +150,40 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, s_ids: np.ndarray, rare
         out += _retiled(parsed, upstream, [u for u in file_units if u.index not in
                                            {h.unit.index for h in out}],
                         out, named, names, rare, params.k, options)
+    out += _headers(parsed, upstream, [u for u in file_units if u.index not in
+                                       {h.unit.index for h in out}],
+                    out, named, names, rare, params.k, options)
+    return out
+
+
+def _headers(parsed: ParsedFile, upstream: ParsedFile, left: list[Unit], hits: list[Hit],
+             pair: "_Pair", names: dict[str, str], rare: np.ndarray, k: int,
+             options: MatchOptions) -> list[Hit]:
+    """Class headers left unmatched follow their methods: each is tiled alone against the
+    header of the upstream class most of its methods copy, and matches if mostly covered.
+
+    A header of its own (:mod:`.units`) is short and its attributes are often a
+    framework's (``model_type``, ``keys_to_ignore_at_inference``), so it seldom
+    has the uncommon tokens to match beside a proven copy; that its methods
+    copy that very class is the evidence, as it was when it rode with them.
+    """
+    homes: dict[str, Counter[str]] = defaultdict(Counter)
+    for h in hits:
+        if h.u_fragment is not None and _class_of(h.unit.fragment.name):
+            homes[_class_of(h.unit.fragment.name)][_class_of(h.u_fragment.name)] += 1
+    where = {u.fragment.name: p for p, u in enumerate(pair.u_units) if u.fragment.kind == "class"}
+    taken = {h.u_position for h in hits}
+    out: list[Hit] = []
+    for unit in left:
+        if unit.fragment.kind != "class" or not homes.get(unit.fragment.name):
+            continue
+        pos = where.get(homes[unit.fragment.name].most_common(1)[0][0])
+        if pos is None or pos in taken:
+            continue
+        h = _local_hit(parsed, upstream, unit, pair, names, pos, rare, k, options.local_min_tile)
+        if h is not None and h.covered >= options.min_coverage * unit.fragment.size:
+            taken.add(pos)
+            out.append(h)
     return out
 
 
