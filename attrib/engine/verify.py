@@ -213,10 +213,16 @@ def _retiled(parsed: ParsedFile, upstream: ParsedFile, left: list[Unit], hits: l
     out: list[Hit] = []
     for unit in left:
         homes = _touched(unit, pair, taken)
-        homes += [p for p in _look_alikes(unit, pair, taken) if p not in homes]
         tried = [h for h in (_local_hit(parsed, upstream, unit, pair, names, pos, rare, k,
                                         options.local_min_tile) for pos in homes)
                  if h is not None and _context(h, options)]
+        # a look-alike is tiled only if its shared tokens could beat the best cover so far
+        bar = max([options.context_min_tokens - 1] + [h.covered for h in tried])
+        alikes = [p for p, bound in _look_alikes(unit, pair, taken)
+                  if bound > bar and p not in homes]
+        tried += [h for h in (_local_hit(parsed, upstream, unit, pair, names, pos, rare, k,
+                                         options.local_min_tile) for pos in alikes)
+                  if h is not None and _context(h, options)]
         if tried:
             h = max(tried, key=lambda t: (t.covered, t.similarity))
             taken.add(h.u_position)
@@ -308,9 +314,10 @@ def _twin_homes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], plain
         if h.u_position < 0 or h.covered >= h.unit.fragment.size:
             out.append(h)
             continue
-        here = _score(parsed, h.unit, upstream, plain, None, h.u_position)
-        tried = [t for t in (_score(parsed, h.unit, upstream, plain, None, p)
-                             for p in _look_alikes(h.unit, plain, taken)) if t]
+        alikes = [p for p, bound in _look_alikes(h.unit, plain, taken) if bound > h.covered]
+        here = _score(parsed, h.unit, upstream, plain, None, h.u_position) if alikes else None
+        tried = [t for t in (_score(parsed, h.unit, upstream, plain, None, p) for p in alikes)
+                 if t]
         best = max(tried, key=lambda t: (t.covered, t.similarity), default=None)
         if best is not None and here is not None and best.covered > here.covered:
             again = _score(parsed, h.unit, upstream, named, names, best.u_position)
@@ -324,8 +331,10 @@ def _twin_homes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], plain
     return out
 
 
-def _look_alikes(unit: Unit, pair: "_Pair", skip: set[int], limit: int = 2) -> list[int]:
-    """Positions of the upstream units whose tokens are most like ``unit``'s (Dice of bags)."""
+def _look_alikes(unit: Unit, pair: "_Pair", skip: set[int],
+                 limit: int = 2) -> list[tuple[int, int]]:
+    """The upstream units whose tokens are most like ``unit``'s (Dice of token bags), with
+    the tokens both bags hold: no tiling of the two can cover more."""
     f = unit.fragment
     vocab, counts = np.unique(pair.s_ids[f.tok_start:f.tok_end], return_counts=True)
     owner = pair.owner
@@ -339,7 +348,7 @@ def _look_alikes(unit: Unit, pair: "_Pair", skip: set[int], limit: int = 2) -> l
     dice[pair.is_module] = 0
     dice[list(skip)] = 0
     ranked = sorted(np.flatnonzero(dice > 0).tolist(), key=lambda p: (-dice[p], p))
-    return ranked[:limit]
+    return [(p, int(shared[p])) for p in ranked[:limit]]
 
 
 def _confirmed(hits: list[Hit], tiles: list[Tile], n: int, options: MatchOptions,
