@@ -272,3 +272,125 @@ def test_vouched_tokens_match_the_definition(data, n, k):
         pos += length
     tiles = data.draw(st.permutations(tiles))
     assert _vouched(tiles, rare, k, n).tolist() == reference_vouched(tiles, rare, k, n)
+
+
+# ---------------------------------------------------------------- a class dealt over several files
+
+# an upstream command class with an option table in its header (written for these tests)
+COMMAND_UP = textwrap.dedent('''\
+    import os
+    import shutil
+
+
+    class Exporter(Command):
+        description = "export the build tree into a release folder"
+        user_options = [
+            ("target=", "t", "folder the release is written to"),
+            ("format=", "f", "archive format: zip, tar or none"),
+            ("keep-temp", "k", "keep the staging folder after export"),
+            ("dry-run", "n", "say what would be copied, copy nothing"),
+        ]
+        boolean_options = ["keep-temp", "dry-run"]
+
+        def initialize_options(self):
+            self.target = None
+            self.format = "zip"
+            self.keep_temp = False
+
+        def staged_files(self, root):
+            found = []
+            for folder, _, names in os.walk(root):
+                found += [os.path.join(folder, n) for n in names if not n.endswith(".pyc")]
+            return sorted(found)
+
+        def clear_stage(self, stage):
+            if os.path.isdir(stage) and not self.keep_temp:
+                shutil.rmtree(stage, ignore_errors=True)
+            return not os.path.exists(stage)
+    ''')
+
+
+def test_a_method_dealt_with_its_class_header_is_credited_to_itself_not_the_header(tmp_path):
+    """A class spread over files carries its header in each: the header is a unit of its own,
+    so its tokens do not vote the method's home onto the upstream header (issue 10)."""
+    head = COMMAND_UP.split("    def initialize_options")[0].replace("Exporter", "Shipper")
+    walk = COMMAND_UP.split("    def staged_files")[1].split("    def clear_stage")[0]
+    clear = COMMAND_UP.split("    def clear_stage")[1]
+    parts = {"ship/one.py": head + "    def walk_stage" + walk.replace("root", "base"),
+             "ship/two.py": head + "    def wipe" + clear.replace("stage", "place")}
+    s = write_tree(tmp_path / "suspect", parts)
+    u = write_tree(tmp_path / "upstream", {"cmd.py": COMMAND_UP})
+    report = compare_sources(open_source(s), open_source(u), "up")
+    homes = {n: un for m in report.matches for n, un in zip(m.names, m.upstream_names)}
+    assert homes.get("Shipper.walk_stage") == "Exporter.staged_files"
+    assert homes.get("Shipper.wipe") == "Exporter.clear_stage"
+
+
+def test_a_class_header_is_its_own_unit_only_when_it_holds_more_than_its_name(tmp_path):
+    from attrib.engine.lang import parse_file
+    from attrib.engine.units import units
+
+    short = "class Bare(Base):\n    def run(self):\n        return self.value + 1\n"
+    write_tree(tmp_path, {"short.py": short, "cmd.py": COMMAND_UP})
+    source = open_source(tmp_path)
+    by_path = {f.path: parse_file(f) for f in source.files}
+    assert [(u.fragment.name, u.fragment.start_line) for u in units(by_path["short.py"])] == [
+        ("Bare.run", 1)]  # the bare header rides with its method: the class's rename counts
+    names = [(u.fragment.kind, u.fragment.name, u.fragment.start_line, u.fragment.end_line)
+             for u in units(by_path["cmd.py"])]
+    assert names[:2] == [("class", "Exporter", 5, 13), ("function", "Exporter.initialize_options",
+                                                         15, 18)]
+
+
+# ---------------------------------------------------------------- look-alike twins upstream
+
+# an upstream class of near-identical predicates, told apart by one imported name each
+TWINS_UP = textwrap.dedent('''\
+    import os
+    from stat import S_ISDIR, S_ISCHR, S_ISFIFO
+
+
+    class Entry:
+        def __init__(self, where, follow=True):
+            self.where = os.fspath(where)
+            self.follow = follow
+            self.cache = {}
+
+        def status(self):
+            key = (self.where, self.follow)
+            if key not in self.cache:
+                self.cache[key] = os.stat(self.where) if self.follow else os.lstat(self.where)
+            return self.cache[key]
+
+        def is_dir(self):
+            try:
+                return S_ISDIR(self.status().st_mode)
+            except OSError:
+                return False
+
+        def is_char_device(self):
+            try:
+                return S_ISCHR(self.status().st_mode)
+            except OSError:
+                return False
+
+        def is_fifo(self):
+            try:
+                return S_ISFIFO(self.status().st_mode)
+            except OSError:
+                return False
+    ''')
+
+
+def test_a_small_copy_with_look_alike_twins_upstream_is_credited_to_its_own_twin(tmp_path):
+    """Whole-file tiling lays the copy on the first twin; the imported name it kept
+    (``S_ISFIFO``) tells which one it copies."""
+    body = TWINS_UP.split("    def is_dir")[0]
+    fifo = "    def is_fifo" + TWINS_UP.split("    def is_fifo")[1]
+    copy = (body + fifo).replace("Entry", "Item").replace("where", "spot").replace(
+        "status", "info").replace("cache", "memo")
+    s = write_tree(tmp_path / "suspect", {"item.py": copy})
+    u = write_tree(tmp_path / "upstream", {"entry.py": TWINS_UP})
+    report = compare_sources(open_source(s), open_source(u), "up")
+    homes = {n: un for m in report.matches for n, un in zip(m.names, m.upstream_names)}
+    assert homes.get("Item.is_fifo") == "Entry.is_fifo"

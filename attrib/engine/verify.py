@@ -200,10 +200,45 @@ def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, u_ids: np.ndarray, s_id
         out.append(h)
     out = _outranked(out, options)
     out = _follow_classes(parsed, upstream, out, named, names)
+    out = _twin_homes(parsed, upstream, out, pair, named, names, options)
     if options.local_min_tile < options.min_tile:
         out += _retiled(parsed, upstream, [u for u in file_units if u.index not in
                                            {h.unit.index for h in out}],
                         out, named, names, rare, params.k, options)
+    out += _headers(parsed, upstream, [u for u in file_units if u.index not in
+                                       {h.unit.index for h in out}],
+                    out, named, names, rare, params.k, options)
+    return out
+
+
+def _headers(parsed: ParsedFile, upstream: ParsedFile, left: list[Unit], hits: list[Hit],
+             pair: "_Pair", names: dict[str, str], rare: np.ndarray, k: int,
+             options: MatchOptions) -> list[Hit]:
+    """Class headers left unmatched follow their methods: each is tiled alone against the
+    header of the upstream class most of its methods copy, and matches if mostly covered.
+
+    A header of its own (:mod:`.units`) is short and its attributes are often a
+    framework's (``model_type``, ``keys_to_ignore_at_inference``), so it seldom
+    has the uncommon tokens to match beside a proven copy; that its methods
+    copy that very class is the evidence, as it was when it rode with them.
+    """
+    homes: dict[str, Counter[str]] = defaultdict(Counter)
+    for h in hits:
+        if h.u_fragment is not None and _class_of(h.unit.fragment.name):
+            homes[_class_of(h.unit.fragment.name)][_class_of(h.u_fragment.name)] += 1
+    where = {u.fragment.name: p for p, u in enumerate(pair.u_units) if u.fragment.kind == "class"}
+    taken = {h.u_position for h in hits}
+    out: list[Hit] = []
+    for unit in left:
+        if unit.fragment.kind != "class" or not homes.get(unit.fragment.name):
+            continue
+        pos = where.get(homes[unit.fragment.name].most_common(1)[0][0])
+        if pos is None or pos in taken:
+            continue
+        h = _local_hit(parsed, upstream, unit, pair, names, pos, rare, k, options.local_min_tile)
+        if h is not None and h.covered >= options.min_coverage * unit.fragment.size:
+            taken.add(pos)
+            out.append(h)
     return out
 
 
@@ -232,13 +267,21 @@ def _retiled(parsed: ParsedFile, upstream: ParsedFile, left: list[Unit], hits: l
     taken = {h.u_position for h in hits}
     out: list[Hit] = []
     for unit in left:
-        for pos in _touched(unit, pair, taken):
-            h = _local_hit(parsed, upstream, unit, pair, names, pos, rare, k,
-                           options.local_min_tile)
-            if h is not None and _context(h, options):
-                taken.add(pos)
-                out.append(h)
-                break
+        homes = _touched(unit, pair, taken)
+        tried = [h for h in (_local_hit(parsed, upstream, unit, pair, names, pos, rare, k,
+                                        options.local_min_tile) for pos in homes)
+                 if h is not None and _context(h, options)]
+        # a look-alike is tiled only if its shared tokens could beat the best cover so far
+        bar = max([options.context_min_tokens - 1] + [h.covered for h in tried])
+        alikes = [p for p, bound in _look_alikes(unit, pair, taken)
+                  if bound > bar and p not in homes]
+        tried += [h for h in (_local_hit(parsed, upstream, unit, pair, names, pos, rare, k,
+                                         options.local_min_tile) for pos in alikes)
+                  if h is not None and _context(h, options)]
+        if tried:
+            h = max(tried, key=lambda t: (t.covered, t.similarity))
+            taken.add(h.u_position)
+            out.append(h)
     return out
 
 
@@ -304,6 +347,63 @@ def _follow_classes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], p
             h = best
         out.append(h)
     return out
+
+
+def _twin_homes(parsed: ParsedFile, upstream: ParsedFile, hits: list[Hit], plain: "_Pair",
+                named: "_Pair", names: dict[str, str], options: MatchOptions) -> list[Hit]:
+    """Hits not tiled whole move to the upstream look-alike that covers them best.
+
+    Whole-file tiling lays a run where it first fits, so a function with
+    twins upstream (pathlib's ``is_dir`` beside ``is_char_device``, ntpath's
+    ``islink`` beside ``lexists``) lands on the first, and the name that tells
+    them apart (``S_ISCHR``, ``lstat``) is left uncovered (on the rewrite level,
+    aifc's ``_lin2adpcm`` went to ``_adpcm2lin``).  The unit is tiled
+    alone against its home and against the upstream units most like it by
+    their tokens that are no other unit's home; the best cover wins.  Twins are
+    compared without the rename map: learnt from the first landing, it renames
+    the wrong twin's name to the copy's (``is_dir -> is_fifo``).
+    """
+    taken = {h.u_position for h in hits}
+    out: list[Hit] = []
+    for h in hits:
+        if h.u_position < 0 or h.covered >= h.unit.fragment.size:
+            out.append(h)
+            continue
+        alikes = [p for p, bound in _look_alikes(h.unit, plain, taken) if bound > h.covered]
+        here = _score(parsed, h.unit, upstream, plain, None, h.u_position) if alikes else None
+        tried = [t for t in (_score(parsed, h.unit, upstream, plain, None, p) for p in alikes)
+                 if t]
+        best = max(tried, key=lambda t: (t.covered, t.similarity), default=None)
+        if best is not None and here is not None and best.covered > here.covered:
+            again = _score(parsed, h.unit, upstream, named, names, best.u_position)
+            if again is not None and again.covered >= best.covered:
+                best = again
+            if _beside(best, options):
+                taken.discard(h.u_position)
+                taken.add(best.u_position)
+                h = best
+        out.append(h)
+    return out
+
+
+def _look_alikes(unit: Unit, pair: "_Pair", skip: set[int],
+                 limit: int = 2) -> list[tuple[int, int]]:
+    """The upstream units whose tokens are most like ``unit``'s (Dice of token bags), with
+    the tokens both bags hold: no tiling of the two can cover more."""
+    f = unit.fragment
+    vocab, counts = np.unique(pair.s_ids[f.tok_start:f.tok_end], return_counts=True)
+    owner = pair.owner
+    at = np.minimum(np.searchsorted(vocab, pair.u_ids), len(vocab) - 1)
+    known = (vocab[at] == pair.u_ids) & (owner >= 0)
+    n = len(pair.u_units)
+    table = np.bincount(owner[known] * len(vocab) + at[known],
+                        minlength=n * len(vocab)).reshape(n, len(vocab))
+    shared = np.minimum(table, counts).sum(axis=1)
+    dice = 2 * shared / (f.size + (pair.ends - pair.starts))
+    dice[pair.is_module] = 0
+    dice[list(skip)] = 0
+    ranked = sorted(np.flatnonzero(dice > 0).tolist(), key=lambda p: (-dice[p], p))
+    return [(p, int(shared[p])) for p in ranked[:limit]]
 
 
 def _confirmed(hits: list[Hit], tiles: list[Tile], n: int, options: MatchOptions,
@@ -556,6 +656,18 @@ class _Pair:
         self.ends = np.array([f.tok_end for f in frags], dtype=np.int64)
         self.is_module = np.array([f.kind == "module" for f in frags], dtype=bool)
         self._aligned: np.ndarray | None = None
+        self._owner: np.ndarray | None = None
+
+    @property
+    def owner(self) -> np.ndarray:
+        """For each upstream token, the position of the upstream unit holding it (-1: none)."""
+        if self._owner is None:
+            at = np.arange(len(self.u_ids))
+            pos = np.searchsorted(self.starts, at, side="right") - 1
+            inside = pos >= 0
+            inside[inside] &= at[inside] < self.ends[pos[inside]]
+            self._owner = np.where(inside, pos, -1)
+        return self._owner
 
     @property
     def aligned(self) -> np.ndarray:
