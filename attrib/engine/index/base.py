@@ -171,13 +171,11 @@ def encode_blob(parsed: ParsedFile) -> bytes:
     """
     s = parsed.stream
     lines = parsed.text_lines
-    raws: list[str | None] = []
-    for i, (text, raw) in enumerate(zip(s.texts, s.raw)):
-        if s.cols and _width(s, i) == 0:  # a made-up marker: its raw text is its text
-            raws.append(None if raw == text else raw)
-            continue
-        derived = _slice(lines, s, i) if s.cols else None
-        raws.append(None if derived == raw else raw)
+    # what decoding will derive for each token (a made-up marker: its text), the way
+    # parse_blob derives it; a raw text is stored only where that differs
+    derived = _raw_texts([None] * len(s.texts), s.texts, "\n".join(lines), lines, s.lines,
+                         list(s.end_lines), s.cols, s.end_cols)
+    raws = [None if d == r else r for d, r in zip(derived, s.raw)]
     line_d = _deltas(s.lines)
     doc = {"f": 5, "language": parsed.language, "lines": parsed.line_count,
            "raw": raws, "line": line_d,
@@ -243,21 +241,6 @@ def decode_token_ids(blob_id: str, data: bytes) -> np.ndarray:
     return token_ids(vocab)[idx] if len(vocab) else np.zeros(0, dtype=np.uint64)
 
 
-def _slice(lines: tuple[str, ...], s: TokenStream, i: int) -> str | None:
-    """The text of token ``i`` cut from the file's lines, or None where it cannot be."""
-    first, last = s.lines[i] - 1, s.end_lines[i] - 1
-    if not 0 <= first <= last < len(lines):
-        return None
-    if first == last:
-        return lines[first][s.cols[i]:s.end_cols[i]]
-    return "\n".join([lines[first][s.cols[i]:], *lines[first + 1:last],
-                      lines[last][:s.end_cols[i]]])
-
-
-def _width(s: TokenStream, i: int) -> int:
-    return (s.end_lines[i] - s.lines[i]) or (s.end_cols[i] - s.cols[i]) or 0
-
-
 def _deltas(values: tuple[int, ...]) -> list[int]:
     return [b - a for a, b in zip((0, *values), values)]
 
@@ -310,9 +293,9 @@ def parse_blob(blob_id: str, data: bytes, path: str = "", limit: int = -1) -> Pa
 def _raw_texts(raw_doc: list, text_doc: tuple, src: str, text_lines: tuple[str, ...],
                lines: tuple[int, ...], end_lines: list[int], cols: tuple[int, ...],
                end_cols: tuple[int, ...]) -> tuple:
-    """Each token's raw text: stored, else cut from the file's source at its place (what
-    :func:`_slice` cuts from the lines, as one slice of the joined text: a scan decodes every
-    candidate blob, and a Python loop over its tokens was most of that)."""
+    """Each token's raw text: stored, else cut from the file's source at its place, columns
+    past a line's end stopping there (one slice of the joined text per token: a Python loop
+    over the lines was most of decoding a blob); a made-up marker (no width) is its text."""
     if not cols:
         return tuple(raw_doc)
     count = len(text_lines)
