@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .headers import AUTHORSHIP
+
 # a phrase that says the code comes from somewhere (issue 9: based on, adapted from, ...)
 CREDITING = re.compile(
     r"\b(based\s+(?:up)?on|adapted\s+from|derived\s+from|derivative\s+of|"
@@ -75,8 +77,6 @@ def is_copyright_line(line: str) -> bool:
 
 def authorship_names(lines: tuple[str, ...] | list[str]) -> list[str]:
     """The authors a header's authorship lines name: ``@author: utkarsh`` -> ``utkarsh``."""
-    from .headers import AUTHORSHIP
-
     out = []
     for line in lines:
         found = AUTHORSHIP.search(line.strip())
@@ -97,8 +97,6 @@ _NO_AUTHOR = {"admin", "user", "root", "unknown", "none", "name", "your name", "
 
 def is_authorship_line(line: str) -> bool:
     """A header line that says who wrote the file (``@author: jane``)."""
-    from .headers import AUTHORSHIP
-
     return bool(AUTHORSHIP.search(line.strip()))
 
 

@@ -62,7 +62,9 @@ def _parse_reusing(store: Store, source: Source, parser: Callable[[Source], Pars
             # a blob with no lines cannot be quoted; a .h blob indexed as C may be C++ here
             if (blob.text_lines or not f.data.strip()) and blob.language == language_of(f.path):
                 reused[f.path] = replace(blob, path=f.path, date=f.date, commit=f.commit,
-                                         author=f.author)
+                                         author=f.author, first_date=f.first_date,
+                                         author_date=f.author_date,
+                                         first_author_date=f.first_author_date)
     rest = replace(source, files=tuple(f for f in source.files if f.path not in reused))
     parsed = parser(rest) if parser else parse_source(rest, progress=progress)
     if not reused:
