@@ -25,7 +25,10 @@ IDENTICAL_QUOTE = 12  # lines quoted of a file byte for byte an upstream's
 
 
 def exact_copy(parsed: ParsedFile, holders: list[IndexedFile]) -> Match:
-    """The whole file, byte for byte an indexed file: exact, 100 %, quoted on both sides."""
+    """The whole file, byte for byte an indexed file: exact, 100 %, quoted on both sides.
+
+    Its dates are the blob's on each side, not the paths': the same bytes arrived here then
+    and upstream then, whatever the paths held before (who had it first compares those)."""
     ranked = sorted(holders, key=lambda f: (f.path != parsed.path, *_dated(f)))
     first = ranked[0]
     n = max(parsed.line_count, 1)
