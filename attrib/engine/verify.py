@@ -617,6 +617,8 @@ def _score(parsed: ParsedFile, unit: Unit, upstream: ParsedFile, pair: "_Pair",
         u_pos, u_frag, si, ui = _home(unit, pair, si, ui)
     else:
         u_pos, u_frag = home, pair.u_units[home].fragment
+    if u_frag is None and _is_header(parsed, unit):
+        return None  # a class header's tokens scattered over the upstream are no copy of one
     if u_frag is not None:
         keep = (ui >= u_frag.tok_start) & (ui < u_frag.tok_end)
         si, ui = si[keep], ui[keep]
@@ -636,6 +638,12 @@ def _score(parsed: ParsedFile, unit: Unit, upstream: ParsedFile, pair: "_Pair",
                            and names.get(_key(u_stream, b)) == _key(s_stream, a))
     return Hit(unit, upstream.blob_id, len(si), informative, round(similarity, 4), u_frag,
                u_pos, lo, hi, tuple(zip(si.tolist(), ui.tolist())))
+
+
+def _is_header(parsed: ParsedFile, unit: Unit) -> bool:
+    """A class header that is a unit of its own (:mod:`.units`), not a whole class."""
+    return unit.fragment.kind == "class" and \
+        unit.fragment.tok_end < parsed.fragments[unit.index].tok_end
 
 
 @dataclass
