@@ -43,6 +43,7 @@ from .engine.indexing import index_source
 from .model import ParsedFile, Source, UpstreamInfo
 from .engine.sources import open_source, read_git, resolve_commit, with_history
 from .upstreams import is_clone, is_url, local_repo, remote_url
+from .cachedir import cache_root
 
 Contents = tuple[UpstreamInfo, list[IndexedFile], list[BlobRecord]]
 
@@ -404,9 +405,7 @@ def _publish(dest: Path, write: Callable[[str], list[UpstreamInfo]]) -> list[Ups
 
 def default_cache_dir() -> Path:
     """``$ATTRIB_CACHE/projects``, else ``${XDG_CACHE_HOME:-~/.cache}/attrib/projects``."""
-    root = os.environ.get("ATTRIB_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "attrib")
-    return Path(root) / "projects"
+    return cache_root() / "projects"
 
 
 @dataclass(frozen=True)

@@ -387,6 +387,7 @@ def _spdx_cache_path() -> Path | None:
     import importlib.util
 
     from . import __version__
+    from .cachedir import cache_root
 
     try:
         spec = importlib.util.find_spec("license_expression")
@@ -395,9 +396,7 @@ def _spdx_cache_path() -> Path | None:
         return None
     if data is None:
         return None
-    root = os.environ.get("ATTRIB_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "attrib")
-    return Path(root) / f"spdx-{__version__}-{data.st_size}-{int(data.st_mtime)}.json"
+    return cache_root() / f"spdx-{__version__}-{data.st_size}-{int(data.st_mtime)}.json"
 
 
 @lru_cache(maxsize=1)

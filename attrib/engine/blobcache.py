@@ -8,7 +8,6 @@ optimisation only: any error reading or writing it falls back to parsing.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -18,12 +17,11 @@ from .index.base import SCHEMA, decode_blob, encode_blob
 from .indexing import Parsed
 from .lang import ParseFailure, language_of, parse_file, normaliser_version
 from ..model import ParsedFile, Skip, Source
+from ..cachedir import cache_root
 
 
 def cache_path() -> Path:
-    root = os.environ.get("ATTRIB_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "attrib")
-    return Path(root) / "blobs.sqlite"
+    return cache_root() / "blobs.sqlite"
 
 
 def _connect() -> sqlite3.Connection | None:

@@ -301,9 +301,9 @@ def _raw_texts(raw_doc: list, text_doc: tuple, src: str, text_lines: tuple[str, 
     count = len(text_lines)
     line = np.asarray(lines, dtype=np.int64)
     end = np.asarray(end_lines, dtype=np.int64)
-    bad = (line < 1) | (end > count) | (end < line)  # no text there: corrupt unless a marker
+    bad = (line < 1) | (end > count) | (end < line)  # no text there: corrupt unless stored
     c, e = np.asarray(cols, dtype=np.int64), np.asarray(end_cols, dtype=np.int64)
-    marker = (line == end) & (c == e)  # or stored
+    marker = (line == end) & (c == e)  # no width: a made-up marker, wherever it stands
     line, end = np.clip(line, 1, max(count, 1)), np.clip(end, 1, max(count, 1))
     starts = np.zeros(max(count, 1) + 1, dtype=np.int64)  # offset of each line in ``src``
     np.cumsum([len(t) + 1 for t in text_lines] or [1], out=starts[1:])
