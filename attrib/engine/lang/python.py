@@ -34,9 +34,16 @@ _BINDING_CONTAINERS = frozenset({"pattern_list", "tuple_pattern", "list_pattern"
                                  "expression_list", "as_pattern_target", "typed_parameter",
                                  "list_splat", "dictionary_splat_pattern", "pattern"})
 _PARAM_NODES = frozenset({"parameters", "lambda_parameters"})
+_FIELD_BINDERS = frozenset({"assignment", "augmented_assignment", "for_statement",
+                            "for_in_clause", "named_expression", "default_parameter",
+                            "typed_default_parameter", "function_definition",
+                            "class_definition", "as_pattern"})
+# the node kinds whose children's context depends on the child (see _Walker._context)
+_CONTEXT_BY_FIELD = frozenset({"attribute", "keyword_argument"}) | _FIELD_BINDERS
+_BINDING_ALL = _PARAM_NODES | {"global_statement", "nonlocal_statement"}
 _DEFS = frozenset({"function_definition", "class_definition"})
-# the punctuation of type annotations, dropped with the annotations themselves
-_ANNOTATION_PUNCT = frozenset({("typed_parameter", ":"), ("typed_default_parameter", ":")})
+# the ``:`` of these is a type annotation's, dropped with the annotation itself
+_ANNOTATED = frozenset({"typed_parameter", "typed_default_parameter"})
 _CLOSERS = frozenset({")", "]", "}"})
 _DUNDER = re.compile(r"__\w+__\Z")
 _SHORT = 6  # strings this short (format codes, separators) are kept: they tell twins apart
@@ -89,19 +96,14 @@ class _Walker:
         self.callee_of: dict[int, str] = {}  # kwarg token index -> called function name
         self.pending_callee = ""
 
-    def emit(self, kind: int, text: str, raw: str, line: int) -> None:
+    def emit(self, kind: int, text: str, raw: str, line: int,
+             place: tuple[int, int, int] | None = None) -> None:
+        """One token; a made-up one (block markers) has no width: ``(0, line, 0)``."""
         self.kinds.append(kind)
         self.texts.append(text)
         self.raw.append(raw)
         self.lines.append(line)
-        self.places.append((0, line, 0))  # no width until _place gives it the node's
-
-    def _place(self, node, first: int) -> None:
-        """Give the tokens emitted from ``first`` on the columns of ``node`` (in characters)."""
-        start = self._col(node.start_byte, node.start_point[1])
-        place = (start, node.end_point[0] + 1, self._col(node.end_byte, node.end_point[1]))
-        for i in range(first, len(self.places)):
-            self.places[i] = place
+        self.places.append(place or (0, line, 0))
 
     def _col(self, byte: int, byte_col: int) -> int:
         # tree-sitter counts columns in bytes; evidence marks characters of the decoded line
@@ -113,28 +115,29 @@ class _Walker:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
     def walk(self, root) -> None:
-        # stack items: (node, binding, tag) or ("exit", payload)
+        # stack items: (node, binding, tag, prefix), or (None, payload, line, None) to close
+        # a block or a fragment; the hot loop of indexing, so lookups are hoisted
         stack: list = [(root, False, 0, "")]
+        pop, leaf, push, close = stack.pop, self._leaf, self._push_children, self._exit
+        drop, strings = _DROP, _STRINGS
         while stack:
-            item = stack.pop()
-            if item[0] == "exit":
-                self._exit(item)
+            item = pop()
+            node = item[0]
+            if node is None:
+                close(item)
                 continue
-            node, binding, tag, prefix = item
             t = node.type
-            if t in _DROP:
+            if t in drop:
                 if t != "comment" and t != "line_continuation":
                     self._imports(node)
                 continue
-            if not node.child_count or t in _STRINGS:
-                first = len(self.texts)
-                self._leaf(node, t, binding, tag)
-                self._place(node, first)
+            if not node.child_count or t in strings:
+                leaf(node, t, item[1], item[2])
                 continue
             if t == "expression_statement" and node.named_child_count == 1 \
-                    and node.named_children[0].type in _STRINGS:
+                    and node.named_children[0].type in strings:
                 continue  # docstring or bare string
-            self._push_children(stack, node, t, binding, prefix)
+            push(stack, node, t, item[1], item[3])
 
     def _push_children(self, stack: list, node, t: str, binding: bool, prefix: str) -> None:
         if t == "decorated_definition":
@@ -146,21 +149,30 @@ class _Walker:
             self._enter(stack, node, node, prefix)
             return
         children = node.children
-        items: list = []
         if t == "keyword_argument":
             self.pending_callee = self._callee(node)
-        if t == "block":
+        elif t == "block":
             self.emit(0, "{", "{", node.start_point[0] + 1)
-            stack.append(("exit", "}", node.end_point[0] + 1, None))
+            stack.append((None, "}", node.end_point[0] + 1, None))
         n = len(children)
         skip = self._receiver(node, t, children)
+        # most node kinds give every child the same context: only these ask per child
+        per_child = t in _CONTEXT_BY_FIELD or t == "except_clause"
+        same = (True if t in _BINDING_ALL else binding if t in _BINDING_CONTAINERS
+                else False, 0)
+        grouping = t in _GROUPING
+        annotated = t in _ANNOTATED
+        items: list = []
         for i, child in enumerate(children):
             ct = child.type
-            if i in skip or t in _GROUPING and ct in ("(", ")") or (t, ct) in _ANNOTATION_PUNCT:
+            if i in skip or grouping and (ct == "(" or ct == ")") or annotated and ct == ":":
                 continue
             if ct == "," and i + 1 < n and children[i + 1].type in _CLOSERS:
                 continue  # trailing comma
-            items.append((child, *self._context(node, t, i, child, binding), prefix))
+            if per_child:
+                items.append((child, *self._context(node, t, i, child, binding), prefix))
+            else:
+                items.append((child, same[0], 0, prefix))
         stack.extend(reversed(items))
 
     def _receiver(self, node, t: str, children) -> range:
@@ -184,13 +196,9 @@ class _Walker:
             return binding, (_ATTR if node.field_name_for_child(i) == "attribute" else 0)
         if t == "keyword_argument":
             return False, (_KWARG if node.field_name_for_child(i) == "name" else 0)
-        field = None
-        if t in ("assignment", "augmented_assignment", "for_statement", "for_in_clause",
-                 "named_expression", "default_parameter", "typed_default_parameter",
-                 "function_definition", "class_definition", "as_pattern"):
-            field = node.field_name_for_child(i)
-            return field in ("left", "name", "alias"), 0
-        if t in _PARAM_NODES or t in ("global_statement", "nonlocal_statement"):
+        if t in _FIELD_BINDERS:
+            return node.field_name_for_child(i) in ("left", "name", "alias"), 0
+        if t in _BINDING_ALL:
             return True, 0
         if t == "except_clause" and child.type == "identifier":
             return True, 0
@@ -211,8 +219,8 @@ class _Walker:
         name_node = definition.child_by_field_name("name")
         name = self.text_of(name_node) if name_node is not None else "?"
         kind = "class" if definition.type == "class_definition" else "function"
-        stack.append(("exit", (kind, prefix + name, outer.start_point[0] + 1,
-                               outer.end_point[0] + 1, len(self.texts)), 0, None))
+        stack.append((None, (kind, prefix + name, outer.start_point[0] + 1,
+                             outer.end_point[0] + 1, len(self.texts)), 0, None))
         items: list = []
         if outer is not definition:
             items += [(c, False, 0, prefix) for c in outer.children if c.type == "decorator"]
@@ -231,25 +239,32 @@ class _Walker:
         self.fragments.append(Fragment(kind, name, start_line, end_line, start, len(self.texts)))
 
     def _leaf(self, node, t: str, binding: bool, tag: int) -> None:
-        line = node.start_point[0] + 1
+        """The token of a leaf (or of a whole string), placed on the node's columns."""
+        start, end = node.start_point, node.end_point
+        line = start[0] + 1
+        if self.ascii:
+            place = (start[1], end[0] + 1, end[1])
+        else:
+            place = (self._col(node.start_byte, start[1]), end[0] + 1,
+                     self._col(node.end_byte, end[1]))
         if t == "identifier":
             text = self.text_of(node)
             if tag == _KWARG:
                 self.callee_of[len(self.texts)] = self.pending_callee
             if binding and text not in _KEEP_NAMES and not _DUNDER.match(text):
                 (self.bound_attrs if tag == _ATTR else self.bound).add(text)
-            self.emit(tag or _NAME, text, text, line)
+            self.emit(tag or _NAME, text, text, line, place)
         elif t in _STRINGS:
             raw = self.text_of(node)
             body = raw.lstrip("rRbBuUfF")[1:-1].strip("'\"") if len(raw) >= 2 else raw
             key = not raw[:1] in "fF" and (_KEYLIKE.match(body) is not None
                                              or (len(body) <= _SHORT and "\n" not in body))
-            self.emit(4, f"'{body}'" if key else "S", raw, line)
+            self.emit(4, f"'{body}'" if key else "S", raw, line, place)
         elif t in _NUMBERS:
-            self.emit(4, "N", self.text_of(node), line)
+            self.emit(4, "N", self.text_of(node), line, place)
         else:
             text = t if not node.is_named else self.text_of(node)
-            self.emit(0, text, text, line)
+            self.emit(0, text, text, line, place)
 
     def _imports(self, node) -> None:
         """Names a relative import binds: the project's own, so a copier can rename them.
