@@ -14,7 +14,7 @@ import pytest
 
 from attrib.errors import AttribError, IndexError_
 from attrib.engine.index import open_store
-from attrib.engine.index.base import IndexedFile, Store
+from attrib.engine.index.base import IndexedFile, Store, decode_token_ids
 from attrib.engine.fingerprint import token_ids
 from attrib.engine.indexing import fingerprint, index_source, parse_source
 from attrib.model import Match, UpstreamInfo
@@ -186,8 +186,9 @@ def test_token_ids_read_alone_are_those_of_the_whole_blob(store, alpha):
     """Ranking reads only a blob's token stream; it must be the tokens tiling then reads."""
     add(store, alpha, "alpha")
     parsed = parse_source(open_source(alpha)).files
-    ids = store.load_token_ids([p.blob_id for p in parsed] + [blob_id(b"nothing\n")])
-    assert set(ids) == {p.blob_id for p in parsed}
+    data = store.load_blob_data([p.blob_id for p in parsed] + [blob_id(b"nothing\n")])
+    assert set(data) == {p.blob_id for p in parsed}
+    ids = {b: decode_token_ids(b, d) for b, d in data.items()}
     for p in parsed:
         assert ids[p.blob_id].tolist() == token_ids(store.load_blob(p.blob_id).stream.texts).tolist()
         assert ids[p.blob_id].tolist() == token_ids(p.stream.texts).tolist()

@@ -287,3 +287,34 @@ def test_independent_go_test_loops_do_not_match(tmp_path):
     report = compare(tmp_path, {"a_test.go": "package a\n\n" + GO_TEST_A},
                      {"b_test.go": "package b\n\n" + GO_TEST_B})
     assert report.matches == ()
+
+
+def test_verification_forked_over_workers_finds_what_one_process_finds(tmp_path, monkeypatch):
+    import attrib.engine.verify as verify
+
+    suspect = {"pool.py": COPY_PY, "other.py": UNRELATED_PY, "again/pool2.py": COPY_PY}
+    upstream = {"grid.py": UPSTREAM_PY, "misc.py": UNRELATED_PY}
+    s = write_tree(tmp_path / "suspect", suspect)
+    u = write_tree(tmp_path / "upstream", upstream)
+
+    def run(workers: str):
+        monkeypatch.setenv("ATTRIB_WORKERS", workers)
+        report = compare_sources(open_source(s), open_source(u), "up")
+        return sorted((m.path, m.start_line, m.end_line, m.upstream_path,
+                       m.upstream_start_line, round(m.similarity, 6), tuple(m.renames))
+                      for m in report.matches)
+
+    serial = run("1")
+    forks = []
+    real_pool = __import__("multiprocessing").get_context("fork").Pool
+
+    def counting_pool(*args, **kwargs):
+        forks.append(args)
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(verify, "PARALLEL_TOKENS", 0)
+    monkeypatch.setattr("multiprocessing.context.ForkContext.Pool",
+                        lambda self, *a, **k: counting_pool(*a, **k))
+    parallel = run("2")
+    assert forks, "the verification never forked: the test compares nothing"
+    assert serial and parallel == serial

@@ -31,7 +31,7 @@ from .fingerprint import Params
 from .index.base import IndexedFile, Store
 from .regions import exact_copy, regions, rename_map, summarise
 from .units import units
-from .verify import Hit, MatchOptions, Upstreams, folder_context, unit_hits
+from .verify import Hit, MatchOptions, Upstreams, folder_context, unit_hits_many
 
 __all__ = ["MatchOptions", "candidates", "match_files", "rename_map", "summarise", "units"]
 
@@ -56,17 +56,18 @@ def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = M
     matches: list[Match] = []
     summaries: list[FileSummary] = []
     hits_of: dict[int, list[Hit]] = {}
-    for fi, parsed in enumerate(files):
-        if fi in cands:
-            hits_of[fi] = unit_hits(parsed, cands[fi], pool, store.params, options)
+    todo = [fi for fi in range(len(files)) if fi in cands]
+    found_hits = unit_hits_many([(files[fi], cands[fi], frozenset(), None) for fi in todo],
+                                pool, store.params, options)
+    hits_of.update(zip(todo, found_hits))
     # folder context: an upstream file proven by sibling files is tiled against the rest
     extra = folder_context(files, hits_of)
     if extra:
         where.update(store.files_of_blobs(set().union(*extra.values()) - set(where)))
-    for fi, vouched in extra.items():
-        if fi not in identical:
-            hits_of[fi] = unit_hits(files[fi], sorted(vouched), pool, store.params, options,
-                                    vouched, hits_of.get(fi))
+    again = [fi for fi in extra if fi not in identical]
+    found_hits = unit_hits_many([(files[fi], sorted(extra[fi]), extra[fi], hits_of.get(fi))
+                                 for fi in again], pool, store.params, options)
+    hits_of.update(zip(again, found_hits))
     indexed = {(f.upstream, f.path): f for fs in (*held.values(), *where.values()) for f in fs}
     for fi, parsed in enumerate(files):
         file_matches: list[Match] = []
@@ -80,7 +81,7 @@ def match_files(store: Store, files: list[ParsedFile], options: MatchOptions = M
     t2 = time.perf_counter()
     stats = {"candidate_seconds": t1 - t0, "verify_seconds": t2 - t1,
              "upstream_blobs_ranked": float(pool.ranked),
-             "upstream_blobs_loaded": float(len(pool.loaded)), "identical_files": float(len(identical))}
+             "upstream_blobs_loaded": float(len(pool.tiled)), "identical_files": float(len(identical))}
     return matches, summaries, stats
 
 

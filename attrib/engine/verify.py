@@ -15,6 +15,7 @@ touch that are no other unit's home.  See :mod:`attrib.engine.match` for the flo
 """
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -70,36 +71,53 @@ class Hit:
 TWIN_MARGIN = 0.1  # similarity below the best at which another holder still counts as a twin
 
 
+class _Decoded(dict):
+    """Blob id -> ParsedFile, each decoded from its stored bytes when first asked for."""
+
+    def __init__(self, data: dict[str, bytes]) -> None:
+        super().__init__()
+        self.data = data
+
+    def __missing__(self, blob_id: str) -> ParsedFile:
+        from .index.base import decode_blob
+
+        found = self[blob_id] = decode_blob(blob_id, self.data[blob_id])
+        return found
+
+
 class Upstreams:
-    """The candidate upstream blobs of one scan, each read as far as a step needs: its token
-    ids to rank it among a file's candidates, the whole blob only to tile it."""
+    """The candidate upstream blobs of one scan, each read once and decoded as far as a step
+    needs: its token ids to rank it among a file's candidates, the whole blob only to tile it."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.loaded: dict[str, ParsedFile] = {}
+        self._data: dict[str, bytes] = {}
+        self.loaded = _Decoded(self._data)  # regions read the blobs hits name from here
         self._ids: dict[str, np.ndarray] = {}
         self._shingles: dict[tuple[str, int], np.ndarray] = {}
+        self.tiled: set[str] = set()  # blobs tiled against some suspect file
 
     def parsed(self, blob_id: str) -> ParsedFile:
-        found = self.loaded.get(blob_id)
-        if found is None:
-            found = self.loaded[blob_id] = self.store.load_blob(blob_id)
-        return found
+        self.fetch([blob_id])
+        return self.loaded[blob_id]
 
     def ids(self, blob_id: str) -> np.ndarray:
         self.fetch([blob_id])
         return self._ids[blob_id]
 
     def fetch(self, blob_ids: list[str]) -> None:
-        """Read the token ids of ``blob_ids`` not read yet, in one request."""
+        """Read the blobs of ``blob_ids`` not read yet, in one request, and their token ids."""
+        from .index.base import decode_token_ids
+
         want = [b for b in blob_ids if b not in self._ids]
         if want:
-            got = self.store.load_token_ids(want)
+            got = self.store.load_blob_data(want)
             missing = [b for b in want if b not in got]
             if missing:
                 raise IndexError_(f"{self.store.location}: blob {missing[0][:12]} is missing "
                                   "from the index")
-            self._ids.update(got)
+            self._data.update(got)
+            self._ids.update((b, decode_token_ids(b, d)) for b, d in got.items())
 
     @property
     def ranked(self) -> int:
@@ -114,6 +132,20 @@ class Upstreams:
         return found
 
 
+@dataclass
+class _Plan:
+    """One suspect file's verification: what every (file, candidate blob) pair shares."""
+
+    parsed: ParsedFile
+    s_ids: np.ndarray
+    rare: np.ndarray
+    rare_hashes: np.ndarray
+    file_units: list[Unit]
+    tiled: list[str]  # the candidate blobs worth tiling, in order
+    vouched: frozenset[str]
+    prior: list[Hit]
+
+
 def unit_hits(parsed: ParsedFile, blob_ids: list[str], pool: Upstreams, params: Params,
               options: MatchOptions, vouched: frozenset[str] = frozenset(),
               prior: list[Hit] | None = None) -> list[Hit]:
@@ -124,22 +156,55 @@ def unit_hits(parsed: ParsedFile, blob_ids: list[str], pool: Upstreams, params: 
     pair whose tiles cover ``folder_share`` of the file is confirmed.  ``prior``
     are the hits of an earlier call for the same file, chosen among again.
     """
+    return unit_hits_many([(parsed, blob_ids, vouched, prior)], pool, params, options)[0]
+
+
+Request = tuple[ParsedFile, list[str], frozenset[str], "list[Hit] | None"]
+
+
+def unit_hits_many(requests: list[Request], pool: Upstreams, params: Params,
+                   options: MatchOptions, workers: int = 0) -> list[list[Hit]]:
+    """:func:`unit_hits` of several suspect files (``(parsed, blob_ids, vouched, prior)``).
+
+    Every (file, blob) pair is tiled on its own, so when there is enough to tile
+    the pairs are spread over ``workers`` forked processes (0: ``ATTRIB_WORKERS``,
+    else one per usable core).  The blobs are read here first: a worker never
+    touches the store.  The answer is the same either way.
+    """
+    plans = [_plan(parsed, blob_ids, pool, params, options, vouched, prior)
+             for parsed, blob_ids, vouched, prior in requests]
+    tasks = [(pi, b) for pi, plan in enumerate(plans) for b in plan.tiled]
+    pool.tiled.update(b for _, b in tasks)
+    for b in sorted(pool.tiled):  # decoded once, here: forked workers inherit them, and the
+        pool.parsed(b)  # regions of their hits read them again
+    results = _run_pairs(plans, tasks, pool, params, options, workers)
+    per_plan: list[list[list[Hit]]] = [[] for _ in plans]
+    for (pi, _), hits in zip(tasks, results):
+        per_plan[pi].append(hits)
+    return [_choose(plan, found) for plan, found in zip(plans, per_plan)]
+
+
+def _plan(parsed: ParsedFile, blob_ids: list[str], pool: Upstreams, params: Params,
+          options: MatchOptions, vouched: frozenset[str], prior: list[Hit] | None) -> _Plan:
     s_ids = token_ids(parsed.stream.texts)
     hashes = shingle_hashes(parsed.stream, params.k)
     rare = ~is_common(hashes, common_for(parsed.language, params.normaliser, params.k))
     rare_hashes = distinct(hashes[rare])
     file_units = units(parsed)
-    per_unit: dict[int, list[Hit]] = defaultdict(list)
-    for h in prior or ():
-        per_unit[h.unit.index].append(h)
     pool.fetch(blob_ids)
     tiled = _closest([b for b in blob_ids if b not in vouched], pool, rare_hashes, params.k,
                      options, _unit_rare(file_units, hashes, rare, rare_hashes, params.k))
     tiled += _share_shingles([b for b in blob_ids if b in vouched], pool, hashes, params.k,
                              options.folder_share / 2)
-    for blob_id in tiled:
-        for h in _pair_hits(parsed, pool.parsed(blob_id), pool.ids(blob_id), s_ids, rare,
-                            rare_hashes, file_units, params, options, blob_id in vouched):
+    return _Plan(parsed, s_ids, rare, rare_hashes, file_units, tiled, vouched, list(prior or ()))
+
+
+def _choose(plan: _Plan, found: list[list[Hit]]) -> list[Hit]:
+    per_unit: dict[int, list[Hit]] = defaultdict(list)
+    for h in plan.prior:
+        per_unit[h.unit.index].append(h)
+    for hits_of_pair in found:
+        for h in hits_of_pair:
             per_unit[h.unit.index].append(h)
     chosen: list[Hit] = []
     for hits in per_unit.values():
@@ -150,6 +215,70 @@ def unit_hits(parsed: ParsedFile, blob_ids: list[str], pool: Upstreams, params: 
         # fuller twin whose other parts claim some of its tokens)
         chosen += [h for h in hits[1:] if h.similarity >= hits[0].similarity - TWIN_MARGIN]
     return chosen
+
+
+# Below this many tokens on both sides of all pairs together, tiling stays in this process:
+# forking workers and sending their hits back costs ~30-60 ms, what ~50k tokens take to tile.
+PARALLEL_TOKENS = 60_000
+_state: tuple | None = None  # what a forked worker reads: (plans, tasks, pool, params, options)
+
+
+def _run_pairs(plans: list[_Plan], tasks: list[tuple[int, str]], pool: Upstreams,
+               params: Params, options: MatchOptions, workers: int) -> list[list[Hit]]:
+    global _state
+    size = sum(len(plans[pi].s_ids) + len(pool.ids(b)) for pi, b in tasks)
+    workers = min(workers or default_workers(), len(tasks))
+    if workers < 2 or size < PARALLEL_TOKENS or not _can_fork():
+        return [_pair_task((plans, tasks, pool, params, options), t) for t in range(len(tasks))]
+    import gc
+    import multiprocessing
+
+    _state = (plans, tasks, pool, params, options)
+    # runs of neighbouring pairs (the same suspect file against twin upstreams) go to one
+    # worker, whose tiling memo then answers the units they share; a few runs per worker
+    # keep the loads even
+    chunk = -(-len(tasks) // (4 * workers))
+    out: list[list[Hit]] = [[] for _ in tasks]
+    gc.freeze()  # a collection in a worker would touch, and so copy, every inherited object
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as procs:
+            for t, hits in procs.imap_unordered(_forked_task, range(len(tasks)), chunk):
+                out[t] = hits
+    finally:
+        gc.unfreeze()
+        _state = None
+    return out
+
+
+def _forked_task(t: int) -> tuple[int, list[Hit]]:
+    assert _state is not None  # set by the parent before it forked this worker
+    return t, _pair_task(_state, t)
+
+
+def _pair_task(state: tuple, t: int) -> list[Hit]:
+    plans, tasks, pool, params, options = state
+    pi, blob_id = tasks[t]
+    plan = plans[pi]
+    return _pair_hits(plan.parsed, pool.parsed(blob_id), pool.ids(blob_id), plan.s_ids,
+                      plan.rare, plan.rare_hashes, plan.file_units, params, options,
+                      blob_id in plan.vouched)
+
+
+def default_workers() -> int:
+    """``ATTRIB_WORKERS`` when set (1: never fork), else one per usable core."""
+    wanted = os.environ.get("ATTRIB_WORKERS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _pair_hits(parsed: ParsedFile, upstream: ParsedFile, u_ids: np.ndarray, s_ids: np.ndarray,

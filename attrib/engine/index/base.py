@@ -93,9 +93,9 @@ class Store(Protocol):
 
     def load_blob(self, blob_id: str) -> ParsedFile: ...
 
-    def load_token_ids(self, blob_ids: Iterable[str]) -> dict[str, np.ndarray]:
-        """The token ids of each held blob (:func:`decode_token_ids`), without the rest of it;
-        a blob the index does not hold is left out."""
+    def load_blob_data(self, blob_ids: Iterable[str]) -> dict[str, bytes]:
+        """The stored bytes of each held blob, in one request (:func:`decode_token_ids` reads
+        its tokens alone, :func:`decode_blob` all of it); a blob not held is left out."""
         ...
 
     def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]: ...

@@ -66,7 +66,7 @@ from ...errors import IndexError_
 from ..fingerprint import Params, default_params
 from ...model import ParsedFile, UpstreamInfo
 from .base import (SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
-                   decode_token_ids, old_schema, recompute)
+                   old_schema, recompute)
 from .base import artifact_stamp, check_artifacts
 
 DEFAULT_BASENAME = "attrib"
@@ -254,10 +254,10 @@ class RedisStore:
         return decode_blob(blob_id, data)
 
     @_guarded
-    def load_token_ids(self, blob_ids: Iterable[str]) -> dict[str, np.ndarray]:
+    def load_blob_data(self, blob_ids: Iterable[str]) -> dict[str, bytes]:
         ids = sorted(set(blob_ids))
         datas = self._each(ids, lambda p, b: p.hget(self.keys.blobs, b))
-        return {b: decode_token_ids(b, d) for b, d in zip(ids, datas) if d is not None}
+        return {b: d for b, d in zip(ids, datas) if d is not None}
 
     @_guarded
     def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]:

@@ -32,7 +32,7 @@ from ..fingerprint import Params, default_params
 from ...model import ParsedFile, UpstreamInfo
 from ...safewrite import short
 from .base import (SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
-                   decode_token_ids, old_schema, recompute)
+                   old_schema, recompute)
 from .base import artifact_stamp, check_artifacts
 
 _DDL = """
@@ -340,13 +340,12 @@ class SqliteStore:
             raise IndexError_(f"{self.location}: blob {blob_id[:12]} is missing from the index")
         return decode_blob(blob_id, row[0][0])
 
-    def load_token_ids(self, blob_ids: Iterable[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
+    def load_blob_data(self, blob_ids: Iterable[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
         for chunk in _chunks(sorted(set(blob_ids)), 500):
             marks = ",".join("?" * len(chunk))
-            for blob_id, data in self._read(
-                    f"SELECT blob_id, data FROM blobs WHERE blob_id IN ({marks})", chunk):
-                out[blob_id] = decode_token_ids(blob_id, data)
+            out.update(self._read(f"SELECT blob_id, data FROM blobs WHERE blob_id IN ({marks})",
+                                  chunk))
         return out
 
     def files_of_blobs(self, blob_ids: Iterable[str]) -> dict[str, list[IndexedFile]]:
