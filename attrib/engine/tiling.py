@@ -230,10 +230,14 @@ def _direct_tiles(s_ids: np.ndarray, u_ids: np.ndarray, min_len: int, max_occurr
     ns, nu = len(s), len(u)
     if ns < min_len or nu < min_len:
         return []
-    s_hash = _gram_hashes(s_ids, min_len).tolist()
+    # a gram is the bytes of its ids: exact, and slicing bytes beats numpy on short arrays
+    w = min_len * 8
+    sb = s_ids.astype("<u8", copy=False).tobytes()
+    ub = u_ids.astype("<u8", copy=False).tobytes()
+    s_hash = [sb[a:a + w] for a in range(0, 8 * (ns - min_len) + 1, 8)]
     wanted = set(s_hash)  # only grams the suspect has can seed; their counts stay whole
-    positions: dict[int, list[int]] = {}
-    for j, h in enumerate(_gram_hashes(u_ids, min_len).tolist()):
+    positions: dict[bytes, list[int]] = {}
+    for j, h in enumerate([ub[a:a + w] for a in range(0, 8 * (nu - min_len) + 1, 8)]):
         if h in wanted:
             positions.setdefault(h, []).append(j)
     marked_s = bytearray(ns)
@@ -251,8 +255,8 @@ def _direct_tiles(s_ids: np.ndarray, u_ids: np.ndarray, min_len: int, max_occurr
     return tiles
 
 
-def _direct_pass(s: list[int], u: list[int], s_hash: list[int],
-                 positions: dict[int, list[int]], marked_s: bytearray, marked_u: bytearray,
+def _direct_pass(s: list[int], u: list[int], s_hash: list[bytes],
+                 positions: dict[bytes, list[int]], marked_s: bytearray, marked_u: bytearray,
                  min_len: int, max_occurrences: int, tiles: list[Tile]) -> int:
     """One greedy pass: the maximal runs, longest first, that overlap no tile; how many."""
     found = _direct_runs(s, u, s_hash, positions, marked_s, marked_u, min_len, max_occurrences)
@@ -267,25 +271,32 @@ def _direct_pass(s: list[int], u: list[int], s_hash: list[int],
     return added
 
 
-def _direct_runs(s: list[int], u: list[int], s_hash: list[int],
-                 positions: dict[int, list[int]], marked_s: bytearray, marked_u: bytearray,
+def _direct_runs(s: list[int], u: list[int], s_hash: list[bytes],
+                 positions: dict[bytes, list[int]], marked_s: bytearray, marked_u: bytearray,
                  min_len: int, max_occurrences: int) -> list[tuple[int, int, int]]:
     ns, nu = len(s), len(u)
     found: list[tuple[int, int, int]] = []
+    end_s = -1  # the first tiled suspect token after i, or ns (found again once i passes it)
     for i, h in enumerate(s_hash):
         if marked_s[i]:
             continue
         occ = positions.get(h)
         if not occ or len(occ) > max_occurrences:
             continue
+        if end_s < i:
+            end_s = marked_s.find(1, i)
+            if end_s < 0:
+                end_s = ns
         for j in occ:
             if marked_u[j]:
                 continue
             if i and j and s[i - 1] == u[j - 1] and not marked_s[i - 1] and not marked_u[j - 1]:
                 continue  # not the start of a maximal run
+            end_u = marked_u.find(1, j)
+            # a run stops at the first tiled token on either side, or at either end
+            room = min(end_s - i, (nu if end_u < 0 else end_u) - j)
             k = 0
-            while i + k < ns and j + k < nu and s[i + k] == u[j + k] \
-                    and not marked_s[i + k] and not marked_u[j + k]:
+            while k < room and s[i + k] == u[j + k]:
                 k += 1
             if k >= min_len:
                 found.append((k, i, j))
