@@ -21,9 +21,9 @@ tiled position at or after a token is one reversed running minimum).  Only
 laying the tiles, which is sequential by nature, is a Python loop.
 
 Small pairs (a unit tiled alone against an upstream unit) take the direct
-scan instead, which numpy's per-call overhead would not beat, and a pair tiled
-again with the same tokens (a unit tried against the same home twice) is
-answered from a small memo.  ``tests/test_tiling.py`` checks both ways against
+scan instead, which numpy's per-call overhead would not beat (its grams are keyed
+by the bytes of their ids, not hashed), and a pair tiled again with the same
+tokens (a unit tried against the same home twice) is answered from a small memo.  ``tests/test_tiling.py`` checks both ways against
 a plain reference implementation.
 """
 from __future__ import annotations
@@ -230,16 +230,12 @@ def _direct_tiles(s_ids: np.ndarray, u_ids: np.ndarray, min_len: int, max_occurr
     ns, nu = len(s), len(u)
     if ns < min_len or nu < min_len:
         return []
-    # a gram is the bytes of its ids: exact, and slicing bytes beats numpy on short arrays
-    w = min_len * 8
-    sb = s_ids.astype("<u8", copy=False).tobytes()
-    ub = u_ids.astype("<u8", copy=False).tobytes()
-    s_hash = [sb[a:a + w] for a in range(0, 8 * (ns - min_len) + 1, 8)]
-    wanted = set(s_hash)  # only grams the suspect has can seed; their counts stay whole
+    s_grams = _gram_keys(s_ids, min_len)
+    wanted = set(s_grams)  # only grams the suspect has can seed; their counts stay whole
     positions: dict[bytes, list[int]] = {}
-    for j, h in enumerate([ub[a:a + w] for a in range(0, 8 * (nu - min_len) + 1, 8)]):
-        if h in wanted:
-            positions.setdefault(h, []).append(j)
+    for j, g in enumerate(_gram_keys(u_ids, min_len)):
+        if g in wanted:
+            positions.setdefault(g, []).append(j)
     marked_s = bytearray(ns)
     marked_u = bytearray(nu)
     tiles: list[Tile] = []
@@ -247,7 +243,7 @@ def _direct_tiles(s_ids: np.ndarray, u_ids: np.ndarray, min_len: int, max_occurr
         if r:
             marked_u = bytearray(nu)
         for _ in range(passes):
-            added = _direct_pass(s, u, s_hash, positions, marked_s, marked_u, min_len,
+            added = _direct_pass(s, u, s_grams, positions, marked_s, marked_u, min_len,
                                  max_occurrences, tiles)
             if not added:
                 break
@@ -255,11 +251,19 @@ def _direct_tiles(s_ids: np.ndarray, u_ids: np.ndarray, min_len: int, max_occurr
     return tiles
 
 
-def _direct_pass(s: list[int], u: list[int], s_hash: list[bytes],
+def _gram_keys(ids: np.ndarray, m: int) -> list[bytes]:
+    """Each ``m``-gram of ``ids`` as the bytes of its ids: an exact key (no hash to collide),
+    and slicing one bytes object beats numpy's per-call overhead on short arrays."""
+    joined = ids.astype("<u8", copy=False).tobytes()
+    width = 8 * m
+    return [joined[a:a + width] for a in range(0, 8 * (len(ids) - m) + 1, 8)]
+
+
+def _direct_pass(s: list[int], u: list[int], s_grams: list[bytes],
                  positions: dict[bytes, list[int]], marked_s: bytearray, marked_u: bytearray,
                  min_len: int, max_occurrences: int, tiles: list[Tile]) -> int:
     """One greedy pass: the maximal runs, longest first, that overlap no tile; how many."""
-    found = _direct_runs(s, u, s_hash, positions, marked_s, marked_u, min_len, max_occurrences)
+    found = _direct_runs(s, u, s_grams, positions, marked_s, marked_u, min_len, max_occurrences)
     added = 0
     for length, i, j in sorted(found, key=lambda t: (-t[0], t[1], t[2])):
         if marked_s.find(1, i, i + length) >= 0 or marked_u.find(1, j, j + length) >= 0:
@@ -271,16 +275,16 @@ def _direct_pass(s: list[int], u: list[int], s_hash: list[bytes],
     return added
 
 
-def _direct_runs(s: list[int], u: list[int], s_hash: list[bytes],
+def _direct_runs(s: list[int], u: list[int], s_grams: list[bytes],
                  positions: dict[bytes, list[int]], marked_s: bytearray, marked_u: bytearray,
                  min_len: int, max_occurrences: int) -> list[tuple[int, int, int]]:
     ns, nu = len(s), len(u)
     found: list[tuple[int, int, int]] = []
     end_s = -1  # the first tiled suspect token after i, or ns (found again once i passes it)
-    for i, h in enumerate(s_hash):
+    for i, g in enumerate(s_grams):
         if marked_s[i]:
             continue
-        occ = positions.get(h)
+        occ = positions.get(g)
         if not occ or len(occ) > max_occurrences:
             continue
         if end_s < i:
