@@ -333,6 +333,37 @@ def test_removing_an_upstream_drops_it_and_its_orphan_blobs(store, alpha, beta, 
     assert leftovers(store) == {}
 
 
+def test_a_band_key_held_by_many_fragments_keeps_all_of_them(store, tmp_path):
+    """24 files hold the same function: its band keys outgrow a Redis bucket field (16 ids)
+    and spill into sets; queries see every holder, and removals take them back out."""
+    def copies(name: str, n: int) -> Path:
+        files = {f"{name}/m{i}.py": f"# copy {i} of {name}\n" + SHAPES_PY for i in range(n)}
+        return write_tree(tmp_path / name, files)
+
+    first, second = copies("first", 12), copies("second", 12)
+    [parsed, *_] = parse_source(open_source(first)).files
+    record = fingerprint(parsed, store.params)
+    row = [i for i, idx in enumerate(record.fragment_rows)
+           if parsed.fragments[idx].name == "polygon_area"]
+    keys = record.band_keys[row]
+
+    def holders() -> set[str]:
+        found = store.query(keys, min_bands=store.params.bands).get(0, {})
+        return {blob for blob, _ in found}
+
+    add(store, first, "first")
+    assert len(holders()) == 12
+    add(store, second, "second")
+    assert len(holders()) == 24
+    store.remove_upstream("first")
+    assert holders() == {f.blob_id for f in open_source(second).files}
+    add(store, first, "first")  # added again, beside what is now a spilled set
+    assert len(holders()) == 24
+    store.remove_upstream("second")
+    store.remove_upstream("first")
+    assert holders() == set() and leftovers(store) == {}
+
+
 def leftovers(store: Store) -> dict[str, int]:
     """What an empty index still holds besides its parameters: nothing, if removal cleans up."""
     if type(store).__name__ == "SqliteStore":
@@ -340,7 +371,8 @@ def leftovers(store: Store) -> dict[str, int]:
         counts = {t: store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     else:
         keys = store.client.keys(store.keys.prefix + b"*")
-        counts = {k.decode(): 1 for k in keys if k not in (store.keys.meta, store.keys.gen)}
+        counters = (store.keys.meta, store.keys.gen, store.keys.next_fid)
+        counts = {k.decode(): 1 for k in keys if k not in counters}
     return {k: n for k, n in counts.items() if n}
 
 
@@ -399,9 +431,9 @@ def test_interrupted_redis_transaction_applies_nothing(redis_store, alpha, beta,
     gen = store.client.get(store.keys.gen)
     real_queue, calls = store._queue_bands, []
 
-    def queue_then_interrupt(pipe, key, members):
-        calls.append(key)
-        real_queue(pipe, key, members)
+    def queue_then_interrupt(pipe, bucket, fields, gone):
+        calls.append(bucket)
+        real_queue(pipe, bucket, fields, gone)
         if len(calls) == 10:
             raise KeyboardInterrupt
 

@@ -138,13 +138,13 @@ def artifact_stamp(info: UpstreamInfo) -> str:
     return f"{info.indexed_at or 0}:{info.commit or ''}"
 
 
-def old_schema(location: str, found: str | None) -> IndexError_:
-    """The one line for an index of another format: what to do about it."""
-    if found and found.isdigit() and int(found) < int(SCHEMA):
+def old_schema(location: str, found: str | None, reads: str = SCHEMA) -> IndexError_:
+    """The one line for an index of another format than ``reads``: what to do about it."""
+    if found and found.isdigit() and int(found) < int(reads):
         return IndexError_(f"{location}: index schema {found} was written by an older attrib "
-                           f"(this one reads schema {SCHEMA}); rebuild it: `attrib index add` "
+                           f"(this one reads schema {reads}); rebuild it: `attrib index add` "
                            "each upstream again into a new index")
-    return IndexError_(f"{location}: index schema {found!r} is not {SCHEMA!r} (not written by "
+    return IndexError_(f"{location}: index schema {found!r} is not {reads!r} (not written by "
                        "this attrib version); rebuild it with this one")
 
 

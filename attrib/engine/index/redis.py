@@ -1,38 +1,43 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The shared index: a Redis database, LSH band tables as sets.
+"""The shared index: a Redis database, LSH band tables as bucketed hashes.
 
 ``redis://host:port/db`` (also ``rediss://`` and ``unix:///path?db=N``) on
 one Redis server (not Cluster: a write is one transaction over many keys).
 All keys start with a basename, ``attrib:`` unless the location says
 ``?basename=NAME``, so several indexes can share one database.
 
-Band tables: one Redis set of fragment ids per band key, named
-``<basename>:lsh:<key>``, which is how datasketch's ``RedisSetStorage`` names
-its sets (``name + key``), so its ``getmany`` reads them.  We do not go through
-datasketch at run time: its package import pulls in scipy (4 s on a busy
-2-core machine, ten times a pre-commit hook's budget), its key table (one hash
-field per band key) doubled the commands of an add and a quarter of the memory,
-and ``MinHashLSH`` hashes bands its own way (the SQLite store must agree with
-this one, so attrib computes band keys in
-:func:`attrib.engine.fingerprint.band_keys`, band number mixed in, hence one table
-for all bands), answers a Jaccard threshold where matching wants a count
-of shared bands, and its ``insertion_session`` flushes every 50,000
-commands, which would make an ``add`` visible half-way.
+Band tables (schema 6): a fragment has an integer id (``next-fid`` counts them;
+``fid:<id >> 6>`` hashes name each id's blob and index).  A band key's fragment
+ids sit in one field of a bucket hash, ``<basename>:lsh:<top 18 bits of the
+key>``, the field being the key's other bits and the value its ids packed as
+4-byte integers.  Up to 16 ids fit (64 bytes), so a bucket of some tens of
+keys stays in Redis's compact listpack encoding: ~10 bytes per band entry
+where a set per key cost ~200 (schema 5).  A key held by more fragments
+"spills": its field holds the count, and its ids move to an integer set
+``spill:<key>`` (intset-encoded up to 512 members).  A write reads the fields
+it changes (under WATCH ``gen``, as before) and writes them whole.  One
+server, as before, not Cluster: a hash slot per bucket would be the way there
+(``benchmarks/README.md``).  Band keys are computed by
+:func:`attrib.engine.fingerprint.band_keys` (band number mixed in, so one
+table holds all bands), the same as in the SQLite store; datasketch is not
+used at run time (its package import pulls in scipy: 4 s on a busy 2-core
+machine, ten times a pre-commit hook's budget), and ``MinHashLSH`` answers a
+Jaccard threshold where matching wants a count of shared bands.
 
 A scan reads one generation: the first read of a store object takes ``gen`` and
-every upstream's version in one MULTI; the band sets of a query are read in one
-MULTI too, and when ``gen`` moved meanwhile, band members and blob holders of
-upstream versions the scan did not see are dropped.  So a scan sees the index
+every upstream's version in one MULTI; the band fields of a query are read in one
+MULTI too (spilled sets in a second), and when ``gen`` moved meanwhile, fragments
+and blob holders of upstream versions the scan did not see are dropped.  So a scan sees the index
 before a concurrent write or after it, never half of it.
 
 Other keys (redis-py): ``meta`` (schema and fingerprint parameters),
 ``gen`` (bumped by every write), ``upstreams`` (name -> JSON, with ``v``: the
 generation that wrote it), ``files:<name>`` (path -> JSON), ``where:<blob>`` (the
 files holding a blob, each with its upstream's ``v``), ``blobs`` (blob id ->
-encoded blob), ``frags:<blob>`` (fragment rows and 32-bit band keys: what a
-removal needs to find its band entries; no MinHash values, which an export
-recomputes from the blob).
-A fragment id in a band set is the blob's git id in binary plus a 4-byte index.
+encoded blob), ``frags:<blob>`` (fragment rows, their ids and 32-bit band keys:
+what a removal needs to find its band entries; no MinHash values, which an
+export recomputes from the blob).
+A fragment's name in ``fid:`` is its blob's git id in binary plus a 4-byte index.
 
 What an interrupted write leaves: every ``add_upstream``/``remove_upstream``
 reads what it replaces, then queues all its writes in one MULTI/EXEC that
@@ -54,6 +59,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import struct
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -65,12 +71,19 @@ import numpy as np
 from ...errors import IndexError_
 from ..fingerprint import Params, default_params
 from ...model import ParsedFile, UpstreamInfo
-from .base import (SCHEMA, BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
+from .base import (BlobRecord, IndexedFile, StaleBlobs, check_params, decode_blob,
                    old_schema, recompute)
 from .base import artifact_stamp, check_artifacts
 
 DEFAULT_BASENAME = "attrib"
 _CHUNK = 5000  # commands per read pipeline
+SCHEMA_REDIS = "6"  # SQLite's schema 5 blobs; band keys bucketed into hashes, integer ids
+BUCKET_BITS = 18  # band keys share a hash by their top 18 bits: 262,144 hashes
+INLINE = 16  # fragment ids a band field holds itself: 64 bytes, Redis's listpack limit
+_ID = np.dtype("<u4")  # a fragment id
+_SPILLED = b"*"  # + <u4 count: a band field whose ids are in its spill set
+FID_BITS = 6  # fragment names are kept 64 to a hash
+FID_MASK = (1 << FID_BITS) - 1
 T = TypeVar("T")
 
 
@@ -120,7 +133,10 @@ class _Keys:
         self.prefix = prefix
         self.meta, self.gen = prefix + b"meta", prefix + b"gen"
         self.upstreams, self.blobs = prefix + b"upstreams", prefix + b"blobs"
-        self.lsh = prefix + b"lsh:"  # + band key: that band's set of fragments
+        self.lsh = prefix + b"lsh:"  # + bucket: a hash, band key's low bits -> fragment ids
+        self.spill = prefix + b"spill:"  # + band key: the ids of a key held by > INLINE
+        self.fid = prefix + b"fid:"  # + id >> FID_BITS: a hash, id's low bits -> name
+        self.next_fid = prefix + b"next-fid"  # the first fragment id not given yet
         self.artifacts = prefix + b"artifacts"  # upstreams with model-artifact records
 
     def of(self, kind: str, name: str) -> bytes:  # files:<upstream>, where:<blob>, frags:<blob>
@@ -129,11 +145,13 @@ class _Keys:
 
 @dataclass(frozen=True)
 class _Staged:
-    """A blob ready to write: encoded before any write, so a bad one changes nothing."""
+    """A blob ready to write: encoded before any write, so a bad one changes nothing.
+    Its fragment ids are given in the transaction (:func:`_allocate`)."""
 
     data: bytes
-    fragments: dict[str, bytes]
-    bands: dict[bytes, list[bytes]]
+    rows: list[int]  # the fragment indexes that carry band keys
+    keys: bytes  # their band keys, <i4, one row of ``bands`` each
+    bands: list[list[int]]
 
 
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
@@ -194,12 +212,17 @@ class RedisStore:
             if not create:
                 raise IndexError_(f"{self.location}: no index here "
                                   "(build one with `attrib index add`)")
-            fields = {"schema": SCHEMA, **self.params.as_dict()}
+            fields = {"schema": SCHEMA_REDIS, "bucket_bits": str(BUCKET_BITS),
+                      **self.params.as_dict()}
             self.client.transaction(lambda pipe: self._initialise(pipe, fields), self.keys.meta)
             stored = self._meta()
-        if stored.get("schema") != SCHEMA:
-            raise old_schema(self.location, stored.get("schema"))
+        if stored.get("schema") != SCHEMA_REDIS:
+            raise old_schema(self.location, stored.get("schema"), SCHEMA_REDIS)
         check_params(stored, self.params, self.location)
+        bits = stored.get("bucket_bits", "")
+        if not (bits.isdigit() and 8 <= int(bits) <= 30):
+            raise IndexError_(f"{self.location}: index is corrupt (bucket_bits {bits!r})")
+        self.bucket_bits = int(bits)
 
     def _meta(self) -> dict[str, str]:
         return {k.decode(): v.decode() for k, v in self.client.hgetall(self.keys.meta).items()}
@@ -312,32 +335,70 @@ class RedisStore:
     def query(self, keys: np.ndarray, min_bands: int,
               max_postings: int = 1000) -> dict[int, dict[tuple[str, int], int]]:
         gen, _ = self._pinned()
-        fields = [_field(k) for k in np.unique(keys).tolist()]
-        # one MULTI: every band set as of one generation (datasketch's getmany is one per chunk)
+        wanted = np.unique(keys).tolist()
+        by_bucket: dict[bytes, list[int]] = defaultdict(list)
+        for k in wanted:
+            by_bucket[self._bucket(k)].append(k)
+        # one MULTI: every band field as of one generation
         pipe = self.client.pipeline(transaction=True)
-        for field in fields:
-            pipe.smembers(self.keys.lsh + field)
+        for bucket, in_it in by_bucket.items():
+            pipe.hmget(self.keys.lsh + bucket, [self._low(k) for k in in_it])
         pipe.get(self.keys.gen)
-        *sets, now = pipe.execute()
-        found: dict[bytes, set[bytes]] = dict(zip(fields, sets))
-        if now != gen:  # a write landed since this scan's first read: keep only what it saw
-            found = self._visible(found)
-        for field, members in found.items():  # a stop word, as in the SQLite store
-            if len(members) > max_postings:
-                found[field] = set()
-        out: dict[int, dict[tuple[str, int], int]] = {}
+        *values, now = pipe.execute()
+        postings: dict[int, Iterable[int]] = {}
+        spilled: list[int] = []
+        for in_it, got in zip(by_bucket.values(), values):
+            for k, value in zip(in_it, got):
+                if value is None:
+                    continue
+                count = _count(value)
+                if count > max_postings:
+                    continue  # a stop word, as in the SQLite store
+                if len(value) % 4:
+                    spilled.append(k)
+                else:
+                    postings[k] = _unpack(value)
+        if spilled:  # their ids are in sets of their own; a write landing meanwhile is
+            # caught by the generation check below, as for the fields
+            pipe = self.client.pipeline(transaction=True)
+            for k in spilled:
+                pipe.smembers(self.keys.spill + b"%d" % k)
+            pipe.get(self.keys.gen)
+            *sets, now2 = pipe.execute()
+            now = now if now2 == now else None
+            postings.update((k, [int(m) for m in members]) for k, members in zip(spilled, sets))
+        found: dict[int, Counter[int]] = {}
         for row in range(keys.shape[0]):
-            counts = Counter(m for k in keys[row].tolist() for m in found[_field(k)])
-            hits = {_fragment(m): n for m, n in counts.items() if n >= min_bands}
+            counter: Counter[int] = Counter()
+            for k in keys[row].tolist():
+                counter.update(postings.get(k, ()))
+            hits = Counter({f: n for f, n in counter.items() if n >= min_bands})
             if hits:
-                out[row] = hits
+                found[row] = hits
+        names = self._fragment_names({f for hits in found.values() for f in hits})
+        if now != gen:  # a write landed since this scan's first read: keep only what it saw
+            held = self.files_of_blobs({blob for blob, _ in names.values()})
+            names = {f: name for f, name in names.items() if name[0] in held}
+        out: dict[int, dict[tuple[str, int], int]] = {}
+        for row, hits in found.items():
+            # an id without a name was removed after the fields were read
+            named = {names[f]: n for f, n in hits.items() if f in names}
+            if named:
+                out[row] = named
         return out
 
-    def _visible(self, found: dict[bytes, set[bytes]]) -> dict[bytes, set[bytes]]:
-        """Band members whose blob a file of the pinned generation holds."""
-        blobs = sorted({_fragment(m)[0] for members in found.values() for m in members})
-        held = self.files_of_blobs(blobs)
-        return {k: {m for m in members if _fragment(m)[0] in held} for k, members in found.items()}
+    def _fragment_names(self, ids: set[int]) -> dict[int, tuple[str, int]]:
+        """Fragment id -> (blob id, fragment index), from the ``fid:`` hashes."""
+        order = sorted(ids)
+        got = self._each(order, lambda p, f: p.hget(self.keys.fid + b"%d" % (f >> FID_BITS),
+                                                     b"%d" % (f & FID_MASK)))
+        return {f: _fragment(name) for f, name in zip(order, got) if name is not None}
+
+    def _bucket(self, key: int) -> bytes:
+        return b"%d" % ((key & 0xFFFFFFFF) >> (32 - self.bucket_bits))
+
+    def _low(self, key: int) -> bytes:
+        return b"%d" % (key & ((1 << (32 - self.bucket_bits)) - 1))
 
     @_guarded
     def add_upstream(self, info: UpstreamInfo, files: list[IndexedFile],
@@ -369,20 +430,38 @@ class RedisStore:
         if missing:
             raise StaleBlobs(self.location, missing)
         orphans = self._orphans(old, wanted)
-        removals = self._band_removals(orphans)
+        removals, dropped = self._band_removals(orphans)
         version = int(self.client.get(self.keys.gen) or 0) + 1  # WATCHed: the gen EXEC makes
+        new = {b: s for b, s in staged.items() if b in wanted and b not in present} \
+            if info is not None else {}
+        first = int(self.client.get(self.keys.next_fid) or 0)  # WATCHed too: every write moves gen
+        ids, additions = _allocate(new, first)
+        if first + sum(len(x) for x in ids.values()) > 0xFFFFFFFF:
+            raise IndexError_(f"{self.location}: the index has used all 2**32 fragment ids; "
+                              "rebuild it into a new index")
+        changes, spills = self._band_changes(removals, additions)
         if info is not None:  # count every distinct blob's fragments, reused ones included
             reused = sorted(present - staged.keys())
-            rows = self._each(reused, lambda p, b: p.hget(self.keys.of("frags", b), "rows"))
-            count = sum(len(json.loads(r)) for r in rows if r)
-            count += sum(len(json.loads(s.fragments["rows"])) for b, s in staged.items()
-                         if b in wanted)
+            docs = self._each(reused, lambda p, b: p.hget(self.keys.of("frags", b), "rows"))
+            count = sum(len(json.loads(r)) for r in docs if r)
+            count += sum(len(s.rows) for b, s in staged.items() if b in wanted)
             info = dataclasses.replace(info, fragments=count)
         pipe.multi()
-        self._queue_drop(pipe, name, old, orphans, removals)
+        self._queue_drop(pipe, name, old, orphans, dropped)
         if info is not None:
-            new = {b: s for b, s in staged.items() if b in wanted and b not in present}
-            self._queue_add(pipe, info, files, new, version)
+            self._queue_add(pipe, info, files, new, ids, version)
+            pipe.set(self.keys.next_fid, first + sum(len(x) for x in ids.values()))
+        for bucket, (fields, gone) in changes.items():
+            self._queue_bands(pipe, bucket, fields, gone)
+        for key, (added, taken, empty) in spills.items():
+            spill = self.keys.spill + b"%d" % key
+            if empty:
+                pipe.delete(spill)
+                continue
+            if taken:
+                pipe.srem(spill, *taken)
+            if added:
+                pipe.sadd(spill, *added)
         pipe.incr(self.keys.gen)
 
     def _orphans(self, old: dict[str, list], keep: set[str]) -> list[str]:
@@ -392,22 +471,77 @@ class RedisStore:
         held = self._each(blobs, lambda p, b: p.scard(self.keys.of("where", b)))
         return [b for b, n in zip(blobs, held) if n <= mine[b]]
 
-    def _band_removals(self, orphans: list[str]) -> dict[bytes, list[bytes]]:
-        removals: dict[bytes, list[bytes]] = defaultdict(list)
-        docs = self._each(orphans, lambda p, b: p.hmget(self.keys.of("frags", b), "rows", "keys"))
-        for blob_id, (rows_doc, keys_doc) in zip(orphans, docs):
+    def _band_removals(self, orphans: list[str]) -> tuple[dict[int, list[int]], list[int]]:
+        """Band key -> the fragment ids of ``orphans`` it holds; and all their ids."""
+        removals: dict[int, list[int]] = defaultdict(list)
+        docs = self._each(orphans, lambda p, b: p.hmget(self.keys.of("frags", b), "rows", "keys",
+                                                        "ids"))
+        dropped: list[int] = []
+        for blob_id, (rows_doc, keys_doc, ids_doc) in zip(orphans, docs):
             rows = json.loads(rows_doc or "[]")
             if not rows:
                 continue
             keys = np.frombuffer(keys_doc, dtype="<i4").reshape(len(rows), -1)
-            for idx, row_keys in zip(rows, keys.tolist()):
-                member = _member(blob_id, idx)
+            ids = np.frombuffer(ids_doc, dtype=_ID).tolist()
+            if len(ids) != len(rows):
+                raise ValueError(f"blob {blob_id[:12]}: {len(ids)} fragment ids for "
+                                 f"{len(rows)} fragments")
+            dropped += ids
+            for fid, row_keys in zip(ids, keys.tolist()):
                 for k in row_keys:
-                    removals[_field(k)].append(member)
-        return removals
+                    removals[k].append(fid)
+        return removals, dropped
+
+    def _band_changes(self, removals: dict[int, list[int]],
+                      additions: dict[int, list[int]]) -> tuple[dict, dict]:
+        """Bucket -> (fields to set, fields to delete), from the fields as they are now; and
+        spilled key -> (ids to add, ids to drop, whether its set empties).
+
+        A field holds up to ``INLINE`` ids; past that it holds a count and its ids move to
+        a set of their own (``spill:<key>``), so no hash outgrows Redis's compact encoding.
+        """
+        shift, mask = 32 - self.bucket_bits, (1 << (32 - self.bucket_bits)) - 1
+        by_bucket: dict[bytes, list[tuple[int, bytes]]] = defaultdict(list)
+        for k in sorted(removals.keys() | additions.keys()):
+            by_bucket[b"%d" % ((k & 0xFFFFFFFF) >> shift)].append((k, b"%d" % (k & mask)))
+        buckets = list(by_bucket)
+        got = self._each(buckets, lambda p, b: p.hmget(self.keys.lsh + b,
+                                                        [low for _, low in by_bucket[b]]))
+        spills: dict[int, tuple[list[int], list[int], bool]] = {}
+        out: dict[bytes, tuple[dict, list]] = {}
+        nothing: list[int] = []
+        for bucket, values in zip(buckets, got):
+            fields: dict[bytes, bytes] = {}
+            gone: list[bytes] = []
+            for (k, low), value in zip(by_bucket[bucket], values):
+                dropped, added = removals.get(k, nothing), additions.get(k, nothing)
+                if value is None and len(added) <= INLINE:  # a new key: most of an add's
+                    fields[low] = _pack(added)  # (ids come sorted, never removed)
+                    continue
+                if value is not None and len(value) % 4:  # spilled: a count, and a set
+                    n = _count(value) - len(dropped) + len(added)
+                    spills[k] = (added, dropped, n <= 0)
+                    if n > 0:
+                        fields[low] = _spilled(n)
+                    else:
+                        gone.append(low)
+                    continue
+                held = set(_unpack(value)) if value is not None else set()
+                ids = sorted((held - set(dropped)) | set(added))
+                if not ids:
+                    if value is not None:
+                        gone.append(low)
+                elif len(ids) <= INLINE:
+                    fields[low] = _pack(ids)
+                else:
+                    spills[k] = (ids, [], False)
+                    fields[low] = _spilled(len(ids))
+            if fields or gone:
+                out[bucket] = (fields, gone)
+        return out, spills
 
     def _queue_drop(self, pipe: Any, name: str, old: dict[str, list], orphans: list[str],
-                    removals: dict[bytes, list[bytes]]) -> None:
+                    dropped: list[int]) -> None:
         version = self._versions_of(name)
         for path, (blob, *meta) in old.items():
             pipe.srem(self.keys.of("where", blob), _where(name, path, meta, version))
@@ -416,15 +550,18 @@ class RedisStore:
         for blob in orphans:
             pipe.hdel(self.keys.blobs, blob)
             pipe.delete(self.keys.of("frags", blob), self.keys.of("where", blob))
-        for key, members in removals.items():
-            pipe.srem(self.keys.lsh + key, *members)  # a set left empty is gone with it
+        by_hash: dict[int, list[bytes]] = defaultdict(list)
+        for fid in dropped:
+            by_hash[fid >> FID_BITS].append(b"%d" % (fid & FID_MASK))
+        for at, fields in by_hash.items():
+            pipe.hdel(self.keys.fid + b"%d" % at, *fields)
 
     def _versions_of(self, name: str) -> int:
         doc = self.client.hget(self.keys.upstreams, name)
         return int(json.loads(doc).get("v", 0)) if doc else 0
 
     def _queue_add(self, pipe: Any, info: UpstreamInfo, files: list[IndexedFile],
-                   new: dict[str, _Staged], version: int) -> None:
+                   new: dict[str, _Staged], ids: dict[str, list[int]], version: int) -> None:
         pipe.hset(self.keys.upstreams, info.name,
                   json.dumps({**dataclasses.asdict(info), "v": version}))
         if files:
@@ -433,17 +570,23 @@ class RedisStore:
         for f in files:
             member = _where(info.name, f.path, _meta(f), version)
             pipe.sadd(self.keys.of("where", f.blob_id), member)
-        bands: dict[bytes, list[bytes]] = defaultdict(list)
+        names: dict[int, dict[bytes, bytes]] = defaultdict(dict)
         for blob_id, s in new.items():
             pipe.hset(self.keys.blobs, blob_id, s.data)
-            pipe.hset(self.keys.of("frags", blob_id), mapping=s.fragments)
-            for key, members in s.bands.items():
-                bands[key] += members
-        for key, members in bands.items():
-            self._queue_bands(pipe, key, members)
+            pipe.hset(self.keys.of("frags", blob_id), mapping={
+                "rows": json.dumps(s.rows), "keys": s.keys,
+                "ids": np.array(ids[blob_id], dtype=_ID).tobytes()})
+            for fid, idx in zip(ids[blob_id], s.rows):
+                names[fid >> FID_BITS][b"%d" % (fid & FID_MASK)] = _name(blob_id, idx)
+        for at, mapping in names.items():
+            pipe.hset(self.keys.fid + b"%d" % at, mapping=mapping)
 
-    def _queue_bands(self, pipe: Any, key: bytes, members: list[bytes]) -> None:
-        pipe.sadd(self.keys.lsh + key, *members)
+    def _queue_bands(self, pipe: Any, bucket: bytes, fields: dict[bytes, bytes],
+                     gone: list[bytes]) -> None:
+        if gone:
+            pipe.hdel(self.keys.lsh + bucket, *gone)  # a hash left empty is gone with it
+        if fields:
+            pipe.hset(self.keys.lsh + bucket, mapping=fields)
 
     # -- model artifacts: keys of their own, artifacts:<upstream> (a hash: stamp, 0, 1, ...)
     # and the set artifacts (the upstreams that have some, to clean up after removals)
@@ -525,31 +668,63 @@ def _upstream(doc: Any) -> UpstreamInfo:
 
 
 def _stage(record: BlobRecord) -> _Staged:
-    blob_id = record.blob_id
-    bands: dict[bytes, list[bytes]] = defaultdict(list)
-    for row, idx in enumerate(record.fragment_rows):
-        for k in record.band_keys[row].tolist():
-            bands[_field(k)].append(_member(blob_id, idx))
-    # the band keys, so a removal finds its band entries (format 4: no MinHash values, which
-    # an export recomputes from the blob; 32-bit keys, 4 bytes each)
-    fragments = {"rows": json.dumps(list(record.fragment_rows)).encode(),
-                 "keys": np.ascontiguousarray(record.band_keys, dtype="<i4").tobytes()}
-    return _Staged(record.data, fragments, dict(bands))
+    _name(record.blob_id, 0)  # a blob id that is not a git object id fails before any write
+    # the band keys, so a removal finds its band entries (no MinHash values, which an export
+    # recomputes from the blob; 32-bit keys, 4 bytes each)
+    keys = np.ascontiguousarray(record.band_keys, dtype="<i4")
+    return _Staged(record.data, list(record.fragment_rows), keys.tobytes(),
+                   [row.tolist() for row in keys])
 
 
-def _field(key: int) -> bytes:
-    return b"%d" % key
+def _allocate(new: dict[str, _Staged],
+              first: int) -> tuple[dict[str, list[int]], dict[int, list[int]]]:
+    """Fragment ids for the new blobs' fragments, from ``first`` on (blob id order), and
+    the ids each band key gains."""
+    ids: dict[str, list[int]] = {}
+    additions: dict[int, list[int]] = defaultdict(list)
+    for blob_id in sorted(new):
+        s = new[blob_id]
+        ids[blob_id] = list(range(first, first + len(s.rows)))
+        first += len(s.rows)
+        for fid, row_keys in zip(ids[blob_id], s.bands):
+            for k in row_keys:
+                additions[k].append(fid)
+    return ids, additions
 
 
-def _member(blob_id: str, idx: int) -> bytes:
+def _pack(ids: list[int]) -> bytes:
+    return struct.pack(f"<{len(ids)}I", *ids)
+
+
+def _unpack(value: bytes) -> tuple[int, ...]:
+    return struct.unpack(f"<{len(value) // 4}I", value)
+
+
+def _count(value: bytes) -> int:
+    """How many fragment ids a band field stands for: its own, or its spilled set's."""
+    if len(value) % 4 == 0:
+        return len(value) // 4
+    if len(value) == 5 and value[:1] == _SPILLED:
+        return int.from_bytes(value[1:], "little")
+    raise ValueError(f"a band field of {len(value)} bytes is neither ids nor a count")
+
+
+def _spilled(n: int) -> bytes:
+    return _SPILLED + n.to_bytes(4, "little")
+
+
+def _name(blob_id: str, idx: int) -> bytes:
+    """A fragment's (blob, index) as stored: the blob's git id in binary, 4 bytes of index."""
     try:
         return bytes.fromhex(blob_id) + idx.to_bytes(4, "big")
     except ValueError:
         raise IndexError_(f"blob id {blob_id!r} is not a git object id") from None
 
 
-def _fragment(member: bytes) -> tuple[str, int]:
-    return member[:-4].hex(), int.from_bytes(member[-4:], "big")
+def _fragment(name: bytes) -> tuple[str, int]:
+    if len(name) < 5:
+        raise ValueError("a fragment name is not a blob id and an index")
+    return name[:-4].hex(), int.from_bytes(name[-4:], "big")
 
 
 def _meta(f: IndexedFile) -> list:
