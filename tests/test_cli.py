@@ -352,3 +352,21 @@ def test_readme_quick_start_shows_what_the_commands_print(tmp_path):
         found = next((i for i in range(at, len(real)) if real[i:i + len(chunk)] == chunk), None)
         assert found is not None, "README sample differs from the output:\n" + "\n".join(chunk)
         at = found + len(chunk)
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "1.5"])
+def test_a_bad_worker_count_is_one_line_for_every_command(tmp_path, monkeypatch, value):
+    """ATTRIB_WORKERS that is no positive whole number fails at once, even where nothing
+    would fork (a runner told to use one process must not silently get one per core)."""
+    monkeypatch.setenv("ATTRIB_WORKERS", value)
+    up = write_tree(tmp_path / "up", {"grid.py": UPSTREAM_PY})
+    for args in (["index", "add", str(up), "--name", "grid", "--index", str(tmp_path / "i.db")],
+                 ["compare", str(up), str(up)]):
+        code, out, err = run(*args)
+        assert code == 2 and out == ""
+        assert err.strip() == (f"attrib: error: ATTRIB_WORKERS={value!r} is not a positive "
+                               "whole number (1: never fork; unset: one worker per usable core)")
+    assert not (tmp_path / "i.db").exists()
+    monkeypatch.setenv("ATTRIB_WORKERS", "1")
+    code, out, err = run("compare", str(up), str(up))
+    assert code in (0, 1) and "error" not in err

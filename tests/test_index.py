@@ -364,6 +364,30 @@ def test_a_band_key_held_by_many_fragments_keeps_all_of_them(store, tmp_path):
     assert holders() == set() and leftovers(store) == {}
 
 
+def test_tied_candidates_are_the_same_whichever_store_holds_them(tmp_path, redis_server):
+    """30 upstream files tie for a suspect function, and a file gets 24 candidates: the
+    same 24 (the lowest blob ids) from SQLite and from Redis, whatever order each store
+    returns its fragments in."""
+    from conftest import fresh_redis_location
+    from attrib.engine.candidates import candidates
+    from attrib.engine.verify import MatchOptions
+
+    files = {f"m{i}.py": f"# copy {i}\n" + SHAPES_PY for i in range(30)}
+    root = write_tree(tmp_path / "many", files)
+    suspect = parse_source(open_source(write_tree(tmp_path / "suspect",
+                                                  {"copy.py": SHAPES_PY}))).files
+    everyone = sorted(f.blob_id for f in open_source(root).files)
+    got = []
+    for location in (str(tmp_path / "index.sqlite"), fresh_redis_location(redis_server)):
+        store = open_store(location, create=True)
+        try:
+            add(store, root, "many")
+            got.append(candidates(store, suspect, store.params, MatchOptions())[0])
+        finally:
+            store.close()
+    assert got[0] == got[1] == everyone[:MatchOptions().max_candidates]
+
+
 def leftovers(store: Store) -> dict[str, int]:
     """What an empty index still holds besides its parameters: nothing, if removal cleans up."""
     if type(store).__name__ == "SqliteStore":
@@ -431,11 +455,10 @@ def test_interrupted_redis_transaction_applies_nothing(redis_store, alpha, beta,
     gen = store.client.get(store.keys.gen)
     real_queue, calls = store._queue_bands, []
 
-    def queue_then_interrupt(pipe, bucket, fields, gone):
-        calls.append(bucket)
-        real_queue(pipe, bucket, fields, gone)
-        if len(calls) == 10:
-            raise KeyboardInterrupt
+    def queue_then_interrupt(pipe, changes):
+        calls.append(changes)
+        real_queue(pipe, changes)
+        raise KeyboardInterrupt
 
     monkeypatch.setattr(store, "_queue_bands", queue_then_interrupt)
     with pytest.raises(KeyboardInterrupt):

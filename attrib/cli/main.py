@@ -67,6 +67,10 @@ def cli() -> None:
     error fails (with --no-rules: any match), 2 usage or input error,
     3 internal error (a bug: please report it).
     """
+    if os.environ.get("ATTRIB_WORKERS"):  # a bad value fails every command, not only
+        from ..engine.cores import default_workers  # those with enough work to fork
+
+        default_workers()
 
 
 def main(argv: list[str] | None = None) -> None:

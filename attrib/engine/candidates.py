@@ -3,7 +3,8 @@
 
 Every eligible suspect fragment's MinHash band keys go to the index; a fragment
 of an upstream blob sharing ``min_bands`` bands makes that blob a candidate, and
-a file's candidates are ranked by the most bands any of its fragments shares.
+a file's candidates are ranked by the most bands any of its fragments shares (ties: by
+blob id, so both stores give the same list).
 """
 from __future__ import annotations
 
@@ -45,7 +46,10 @@ def candidates(store: Store, files: list[ParsedFile], params: Params,
         counter = best[rows[row]]
         for (blob_id, _idx), n in found.items():
             counter[blob_id] = max(counter[blob_id], n)
-    return {fi: [b for b, _ in c.most_common(options.max_candidates)] for fi, c in best.items()}
+    # ties by blob id: the same index gives the same candidates whatever order a store
+    # returns its fragments in (SQLite and Redis differ)
+    return {fi: [b for b, _ in sorted(c.items(), key=lambda bn: (-bn[1], bn[0]))
+                 [:options.max_candidates]] for fi, c in best.items()}
 
 
 def _focused(parsed: ParsedFile, chosen: list[int], lines: frozenset[int]) -> list[int]:

@@ -2,7 +2,6 @@
 """Parsing a source and writing its fingerprints to an index."""
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable
@@ -64,10 +63,12 @@ def fingerprint_files(files: list[SourceFile], params: Params, workers: int = 0,
                       progress: Progress | None = None) -> tuple[list[BlobRecord], list[Skip]]:
     """Parse and fingerprint ``files`` (distinct blobs), on ``workers`` processes.
 
-    ``workers`` 0 means one per core.  Small inputs stay in this process: a
-    pool costs more to start than it saves.
+    ``workers`` 0 means ``ATTRIB_WORKERS``, else one per usable core.  Small inputs
+    stay in this process: a pool costs more to start than it saves.
     """
-    workers = workers or os.cpu_count() or 1
+    from .cores import default_workers
+
+    workers = workers or default_workers()
     chunks = [files[i:i + 32] for i in range(0, len(files), 32)]
     records: list[BlobRecord] = []
     skipped: list[Skip] = []

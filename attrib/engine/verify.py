@@ -15,13 +15,13 @@ touch that are no other unit's home.  See :mod:`attrib.engine.match` for the flo
 """
 from __future__ import annotations
 
-import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
 from .background import common_for, is_common
+from .cores import default_workers
 from .arrays import distinct, shared_count, shingle_hashes, token_ids
 from .fingerprint import Params
 from ..errors import IndexError_
@@ -262,17 +262,6 @@ def _pair_task(state: tuple, t: int) -> list[Hit]:
     return _pair_hits(plan.parsed, pool.parsed(blob_id), pool.ids(blob_id), plan.s_ids,
                       plan.rare, plan.rare_hashes, plan.file_units, params, options,
                       blob_id in plan.vouched)
-
-
-def default_workers() -> int:
-    """``ATTRIB_WORKERS`` when set (1: never fork), else one per usable core."""
-    wanted = os.environ.get("ATTRIB_WORKERS", "").strip()
-    if wanted.isdigit() and int(wanted) > 0:
-        return int(wanted)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _can_fork() -> bool:

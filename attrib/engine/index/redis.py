@@ -14,8 +14,9 @@ key>``, the field being the key's other bits and the value its ids packed as
 keys stays in Redis's compact listpack encoding: ~10 bytes per band entry
 where a set per key cost ~200 (schema 5).  A key held by more fragments
 "spills": its field holds the count, and its ids move to an integer set
-``spill:<key>`` (intset-encoded up to 512 members).  A write reads the fields
-it changes (under WATCH ``gen``, as before) and writes them whole.  One
+``spill:<bucket>:<field>`` (intset-encoded up to 512 members).  A write sends
+each band key's gained and lost ids to a Lua script queued in its MULTI, which
+merges the fields when EXEC runs: no band field is read by the client.  One
 server, as before, not Cluster: a hash slot per bucket would be the way there
 (``benchmarks/README.md``).  Band keys are computed by
 :func:`attrib.engine.fingerprint.band_keys` (band number mixed in, so one
@@ -134,7 +135,7 @@ class _Keys:
         self.meta, self.gen = prefix + b"meta", prefix + b"gen"
         self.upstreams, self.blobs = prefix + b"upstreams", prefix + b"blobs"
         self.lsh = prefix + b"lsh:"  # + bucket: a hash, band key's low bits -> fragment ids
-        self.spill = prefix + b"spill:"  # + band key: the ids of a key held by > INLINE
+        self.spill = prefix + b"spill:"  # + bucket:field: the ids of a key held by > INLINE
         self.fid = prefix + b"fid:"  # + id >> FID_BITS: a hash, id's low bits -> name
         self.next_fid = prefix + b"next-fid"  # the first fragment id not given yet
         self.artifacts = prefix + b"artifacts"  # upstreams with model-artifact records
@@ -362,7 +363,7 @@ class RedisStore:
             # caught by the generation check below, as for the fields
             pipe = self.client.pipeline(transaction=True)
             for k in spilled:
-                pipe.smembers(self.keys.spill + b"%d" % k)
+                pipe.smembers(self.keys.spill + self._bucket(k) + b":" + self._low(k))
             pipe.get(self.keys.gen)
             *sets, now2 = pipe.execute()
             now = now if now2 == now else None
@@ -388,11 +389,16 @@ class RedisStore:
         return out
 
     def _fragment_names(self, ids: set[int]) -> dict[int, tuple[str, int]]:
-        """Fragment id -> (blob id, fragment index), from the ``fid:`` hashes."""
-        order = sorted(ids)
-        got = self._each(order, lambda p, f: p.hget(self.keys.fid + b"%d" % (f >> FID_BITS),
-                                                     b"%d" % (f & FID_MASK)))
-        return {f: _fragment(name) for f, name in zip(order, got) if name is not None}
+        """Fragment id -> (blob id, fragment index), from the ``fid:`` hashes (a blob's
+        fragments have neighbouring ids: one HMGET per hash)."""
+        by_hash: dict[int, list[int]] = defaultdict(list)
+        for f in sorted(ids):
+            by_hash[f >> FID_BITS].append(f)
+        hashes = list(by_hash)
+        got = self._each(hashes, lambda p, h: p.hmget(self.keys.fid + b"%d" % h,
+                                                      [b"%d" % (f & FID_MASK) for f in by_hash[h]]))
+        return {f: _fragment(name) for h, names in zip(hashes, got)
+                for f, name in zip(by_hash[h], names) if name is not None}
 
     def _bucket(self, key: int) -> bytes:
         return b"%d" % ((key & 0xFFFFFFFF) >> (32 - self.bucket_bits))
@@ -439,7 +445,7 @@ class RedisStore:
         if first + sum(len(x) for x in ids.values()) > 0xFFFFFFFF:
             raise IndexError_(f"{self.location}: the index has used all 2**32 fragment ids; "
                               "rebuild it into a new index")
-        changes, spills = self._band_changes(removals, additions)
+        changes = self._band_changes(removals, additions)
         if info is not None:  # count every distinct blob's fragments, reused ones included
             reused = sorted(present - staged.keys())
             docs = self._each(reused, lambda p, b: p.hget(self.keys.of("frags", b), "rows"))
@@ -451,17 +457,8 @@ class RedisStore:
         if info is not None:
             self._queue_add(pipe, info, files, new, ids, version)
             pipe.set(self.keys.next_fid, first + sum(len(x) for x in ids.values()))
-        for bucket, (fields, gone) in changes.items():
-            self._queue_bands(pipe, bucket, fields, gone)
-        for key, (added, taken, empty) in spills.items():
-            spill = self.keys.spill + b"%d" % key
-            if empty:
-                pipe.delete(spill)
-                continue
-            if taken:
-                pipe.srem(spill, *taken)
-            if added:
-                pipe.sadd(spill, *added)
+        for at in range(0, len(changes), _SCRIPT_KEYS):
+            self._queue_bands(pipe, changes[at:at + _SCRIPT_KEYS])
         pipe.incr(self.keys.gen)
 
     def _orphans(self, old: dict[str, list], keep: set[str]) -> list[str]:
@@ -493,52 +490,15 @@ class RedisStore:
         return removals, dropped
 
     def _band_changes(self, removals: dict[int, list[int]],
-                      additions: dict[int, list[int]]) -> tuple[dict, dict]:
-        """Bucket -> (fields to set, fields to delete), from the fields as they are now; and
-        spilled key -> (ids to add, ids to drop, whether its set empties).
-
-        A field holds up to ``INLINE`` ids; past that it holds a count and its ids move to
-        a set of their own (``spill:<key>``), so no hash outgrows Redis's compact encoding.
-        """
+                      additions: dict[int, list[int]]) -> list[tuple[bytes, bytes, bytes, bytes]]:
+        """Per band key touched: (bucket, field, ids it gains, ids it loses), ids packed."""
         shift, mask = 32 - self.bucket_bits, (1 << (32 - self.bucket_bits)) - 1
-        by_bucket: dict[bytes, list[tuple[int, bytes]]] = defaultdict(list)
-        for k in sorted(removals.keys() | additions.keys()):
-            by_bucket[b"%d" % ((k & 0xFFFFFFFF) >> shift)].append((k, b"%d" % (k & mask)))
-        buckets = list(by_bucket)
-        got = self._each(buckets, lambda p, b: p.hmget(self.keys.lsh + b,
-                                                        [low for _, low in by_bucket[b]]))
-        spills: dict[int, tuple[list[int], list[int], bool]] = {}
-        out: dict[bytes, tuple[dict, list]] = {}
         nothing: list[int] = []
-        for bucket, values in zip(buckets, got):
-            fields: dict[bytes, bytes] = {}
-            gone: list[bytes] = []
-            for (k, low), value in zip(by_bucket[bucket], values):
-                dropped, added = removals.get(k, nothing), additions.get(k, nothing)
-                if value is None and len(added) <= INLINE:  # a new key: most of an add's
-                    fields[low] = _pack(added)  # (ids come sorted, never removed)
-                    continue
-                if value is not None and len(value) % 4:  # spilled: a count, and a set
-                    n = _count(value) - len(dropped) + len(added)
-                    spills[k] = (added, dropped, n <= 0)
-                    if n > 0:
-                        fields[low] = _spilled(n)
-                    else:
-                        gone.append(low)
-                    continue
-                held = set(_unpack(value)) if value is not None else set()
-                ids = sorted((held - set(dropped)) | set(added))
-                if not ids:
-                    if value is not None:
-                        gone.append(low)
-                elif len(ids) <= INLINE:
-                    fields[low] = _pack(ids)
-                else:
-                    spills[k] = (ids, [], False)
-                    fields[low] = _spilled(len(ids))
-            if fields or gone:
-                out[bucket] = (fields, gone)
-        return out, spills
+        out = []
+        for k in sorted(removals.keys() | additions.keys()):
+            out.append((b"%d" % ((k & 0xFFFFFFFF) >> shift), b"%d" % (k & mask),
+                        _pack(additions.get(k, nothing)), _pack(removals.get(k, nothing))))
+        return out
 
     def _queue_drop(self, pipe: Any, name: str, old: dict[str, list], orphans: list[str],
                     dropped: list[int]) -> None:
@@ -581,12 +541,14 @@ class RedisStore:
         for at, mapping in names.items():
             pipe.hset(self.keys.fid + b"%d" % at, mapping=mapping)
 
-    def _queue_bands(self, pipe: Any, bucket: bytes, fields: dict[bytes, bytes],
-                     gone: list[bytes]) -> None:
-        if gone:
-            pipe.hdel(self.keys.lsh + bucket, *gone)  # a hash left empty is gone with it
-        if fields:
-            pipe.hset(self.keys.lsh + bucket, mapping=fields)
+    def _queue_bands(self, pipe: Any, changes: list[tuple[bytes, bytes, bytes, bytes]]) -> None:
+        """Queue :data:`_BANDS` over some band keys: Redis merges each field when EXEC runs,
+        so a write reads no band field and sends one command per few thousand keys."""
+        keys = [self.keys.lsh + bucket for bucket, *_ in changes]
+        args = [self.keys.spill]
+        for bucket, low, added, dropped in changes:
+            args += (low, bucket + b":" + low, added, dropped)
+        pipe.eval(_BANDS, len(keys), *keys, *args)
 
     # -- model artifacts: keys of their own, artifacts:<upstream> (a hash: stamp, 0, 1, ...)
     # and the set artifacts (the upstreams that have some, to clean up after removals)
@@ -692,6 +654,54 @@ def _allocate(new: dict[str, _Staged],
     return ids, additions
 
 
+_SCRIPT_KEYS = 2000  # band keys per script call
+# KEYS: bucket hashes; ARGV: the spill prefix, then per key: its field, its spill name,
+# the ids it gains and the ids it loses (<u4 each).  Ids only grow (next-fid), so appending
+# keeps a field sorted.  A field of more than INLINE ids becomes "*" + <u4 count, its ids
+# an integer set; a spilled key stays spilled until it is empty.
+_BANDS = f"""
+local spill, inline = ARGV[1], {INLINE}
+local function ids(packed)
+  local out = {{}}
+  for j = 1, #packed, 4 do out[#out + 1] = struct.unpack('<I4', packed, j) end
+  return out
+end
+for i = 1, #KEYS do
+  local at = 4 * i - 2
+  local field, name, added, dropped = ARGV[at], spill .. ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
+  local value = redis.call('HGET', KEYS[i], field)
+  if value and #value % 4 ~= 0 then
+    for _, id in ipairs(ids(dropped)) do redis.call('SREM', name, id) end
+    for _, id in ipairs(ids(added)) do redis.call('SADD', name, id) end
+    local n = redis.call('SCARD', name)
+    if n == 0 then redis.call('HDEL', KEYS[i], field)
+    else redis.call('HSET', KEYS[i], field, '*' .. struct.pack('<I4', n)) end
+  else
+    local kept = {{}}
+    if value then
+      local gone = {{}}
+      for _, id in ipairs(ids(dropped)) do gone[id] = true end
+      for _, id in ipairs(ids(value)) do
+        if not gone[id] then kept[#kept + 1] = id end
+      end
+    end
+    for _, id in ipairs(ids(added)) do kept[#kept + 1] = id end
+    if #kept == 0 then
+      if value then redis.call('HDEL', KEYS[i], field) end
+    elseif #kept <= inline then
+      local parts = {{}}
+      for j, id in ipairs(kept) do parts[j] = struct.pack('<I4', id) end
+      redis.call('HSET', KEYS[i], field, table.concat(parts))
+    else
+      for _, id in ipairs(kept) do redis.call('SADD', name, id) end
+      redis.call('HSET', KEYS[i], field, '*' .. struct.pack('<I4', #kept))
+    end
+  end
+end
+return #KEYS
+"""
+
+
 def _pack(ids: list[int]) -> bytes:
     return struct.pack(f"<{len(ids)}I", *ids)
 
@@ -707,10 +717,6 @@ def _count(value: bytes) -> int:
     if len(value) == 5 and value[:1] == _SPILLED:
         return int.from_bytes(value[1:], "little")
     raise ValueError(f"a band field of {len(value)} bytes is neither ids nor a count")
-
-
-def _spilled(n: int) -> bytes:
-    return _SPILLED + n.to_bytes(4, "little")
 
 
 def _name(blob_id: str, idx: int) -> bytes:
