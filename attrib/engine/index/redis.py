@@ -35,9 +35,10 @@ Other keys (redis-py): ``meta`` (schema and fingerprint parameters),
 ``gen`` (bumped by every write), ``upstreams`` (name -> JSON, with ``v``: the
 generation that wrote it), ``files:<name>`` (path -> JSON), ``where:<blob>`` (the
 files holding a blob, each with its upstream's ``v``), ``blobs`` (blob id ->
-encoded blob), ``frags:<blob>`` (fragment rows, their ids and 32-bit band keys:
-what a removal needs to find its band entries; no MinHash values, which an
-export recomputes from the blob).
+encoded blob), ``frags:<blob>`` (fragment rows and their ids: with the blob's band
+keys, computed again from its tokens, what a removal needs to find its band
+entries; no MinHash values or band keys are stored, which an export or a removal
+recomputes from the blob).
 A fragment's name in ``fid:`` is its blob's git id in binary plus a 4-byte index.
 
 What an interrupted write leaves: every ``add_upstream``/``remove_upstream``
@@ -151,8 +152,7 @@ class _Staged:
 
     data: bytes
     rows: list[int]  # the fragment indexes that carry band keys
-    keys: bytes  # their band keys, <i4, one row of ``bands`` each
-    bands: list[list[int]]
+    bands: list[list[int]]  # their band keys, one row each
 
 
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
@@ -469,22 +469,26 @@ class RedisStore:
         return [b for b, n in zip(blobs, held) if n <= mine[b]]
 
     def _band_removals(self, orphans: list[str]) -> tuple[dict[int, list[int]], list[int]]:
-        """Band key -> the fragment ids of ``orphans`` it holds; and all their ids."""
+        """Band key -> the fragment ids of ``orphans`` it holds; and all their ids.
+
+        The band keys are not stored (a quarter of the memory they would take beside the
+        band table itself): they are a function of the blob's tokens, computed again.
+        """
         removals: dict[int, list[int]] = defaultdict(list)
-        docs = self._each(orphans, lambda p, b: p.hmget(self.keys.of("frags", b), "rows", "keys",
-                                                        "ids"))
+        docs = self._each(orphans, lambda p, b: p.hmget(self.keys.of("frags", b), "rows", "ids"))
+        datas = self._each(orphans, lambda p, b: p.hget(self.keys.blobs, b))
         dropped: list[int] = []
-        for blob_id, (rows_doc, keys_doc, ids_doc) in zip(orphans, docs):
-            rows = json.loads(rows_doc or "[]")
-            if not rows:
+        for blob_id, (rows_doc, ids_doc), data in zip(orphans, docs, datas):
+            record = self._record(blob_id, data, rows_doc)
+            if not record.fragment_rows:
                 continue
-            keys = np.frombuffer(keys_doc, dtype="<i4").reshape(len(rows), -1)
-            ids = np.frombuffer(ids_doc, dtype=_ID).tolist()
-            if len(ids) != len(rows):
+            ids = np.frombuffer(ids_doc or b"", dtype=_ID).tolist()
+            if len(ids) != len(record.fragment_rows):
                 raise ValueError(f"blob {blob_id[:12]}: {len(ids)} fragment ids for "
-                                 f"{len(rows)} fragments")
+                                 f"{len(record.fragment_rows)} fragments")
             dropped += ids
-            for fid, row_keys in zip(ids, keys.tolist()):
+            keys = np.ascontiguousarray(record.band_keys, dtype="<i4").tolist()
+            for fid, row_keys in zip(ids, keys):
                 for k in row_keys:
                     removals[k].append(fid)
         return removals, dropped
@@ -534,7 +538,7 @@ class RedisStore:
         for blob_id, s in new.items():
             pipe.hset(self.keys.blobs, blob_id, s.data)
             pipe.hset(self.keys.of("frags", blob_id), mapping={
-                "rows": json.dumps(s.rows), "keys": s.keys,
+                "rows": json.dumps(s.rows),
                 "ids": np.array(ids[blob_id], dtype=_ID).tobytes()})
             for fid, idx in zip(ids[blob_id], s.rows):
                 names[fid >> FID_BITS][b"%d" % (fid & FID_MASK)] = _name(blob_id, idx)
@@ -631,11 +635,10 @@ def _upstream(doc: Any) -> UpstreamInfo:
 
 def _stage(record: BlobRecord) -> _Staged:
     _name(record.blob_id, 0)  # a blob id that is not a git object id fails before any write
-    # the band keys, so a removal finds its band entries (no MinHash values, which an export
-    # recomputes from the blob; 32-bit keys, 4 bytes each)
+    # 32-bit band keys, as the SQLite store keeps them (not stored here: a removal computes
+    # them again from the blob, as an export does its MinHash values)
     keys = np.ascontiguousarray(record.band_keys, dtype="<i4")
-    return _Staged(record.data, list(record.fragment_rows), keys.tobytes(),
-                   [row.tolist() for row in keys])
+    return _Staged(record.data, list(record.fragment_rows), keys.tolist())
 
 
 def _allocate(new: dict[str, _Staged],
