@@ -457,8 +457,8 @@ class RedisStore:
         if info is not None:
             self._queue_add(pipe, info, files, new, ids, version)
             pipe.set(self.keys.next_fid, first + sum(len(x) for x in ids.values()))
-        for at in range(0, len(changes), _SCRIPT_KEYS):
-            self._queue_bands(pipe, changes[at:at + _SCRIPT_KEYS])
+        for at in range(0, len(changes), _SCRIPT_BUCKETS):
+            self._queue_bands(pipe, changes[at:at + _SCRIPT_BUCKETS])
         pipe.incr(self.keys.gen)
 
     def _orphans(self, old: dict[str, list], keep: set[str]) -> list[str]:
@@ -494,14 +494,24 @@ class RedisStore:
         return removals, dropped
 
     def _band_changes(self, removals: dict[int, list[int]],
-                      additions: dict[int, list[int]]) -> list[tuple[bytes, bytes, bytes, bytes]]:
-        """Per band key touched: (bucket, field, ids it gains, ids it loses), ids packed."""
+                      additions: dict[int, list[int]]) -> list[tuple[bytes, bytes]]:
+        """Per bucket touched: its number, and what :data:`_BANDS` reads of it: the count of
+        its keys, then per key its field, how many ids it gains and loses, and those ids
+        (all <u4)."""
         shift, mask = 32 - self.bucket_bits, (1 << (32 - self.bucket_bits)) - 1
+        by_bucket: dict[int, list[int]] = defaultdict(list)
+        for k in removals.keys() | additions.keys():
+            by_bucket[(k & 0xFFFFFFFF) >> shift].append(k)
         nothing: list[int] = []
         out = []
-        for k in sorted(removals.keys() | additions.keys()):
-            out.append((b"%d" % ((k & 0xFFFFFFFF) >> shift), b"%d" % (k & mask),
-                        _pack(additions.get(k, nothing)), _pack(removals.get(k, nothing))))
+        for bucket in sorted(by_bucket):
+            keys = sorted(by_bucket[bucket])
+            parts = [struct.pack("<I", len(keys))]
+            for k in keys:
+                added, dropped = additions.get(k, nothing), removals.get(k, nothing)
+                parts.append(struct.pack(f"<3I{len(added) + len(dropped)}I", k & mask,
+                                         len(added), len(dropped), *added, *dropped))
+            out.append((b"%d" % bucket, b"".join(parts)))
         return out
 
     def _queue_drop(self, pipe: Any, name: str, old: dict[str, list], orphans: list[str],
@@ -545,14 +555,13 @@ class RedisStore:
         for at, mapping in names.items():
             pipe.hset(self.keys.fid + b"%d" % at, mapping=mapping)
 
-    def _queue_bands(self, pipe: Any, changes: list[tuple[bytes, bytes, bytes, bytes]]) -> None:
-        """Queue :data:`_BANDS` over some band keys: Redis merges each field when EXEC runs,
-        so a write reads no band field and sends one command per few thousand keys."""
-        keys = [self.keys.lsh + bucket for bucket, *_ in changes]
-        args = [self.keys.spill]
-        for bucket, low, added, dropped in changes:
-            args += (low, bucket + b":" + low, added, dropped)
-        pipe.eval(_BANDS, len(keys), *keys, *args)
+    def _queue_bands(self, pipe: Any, changes: list[tuple[bytes, bytes]]) -> None:
+        """Queue :data:`_BANDS` over some buckets: Redis merges each field when EXEC runs, so
+        a write reads no band field, and sends one command and one record per 1,000
+        buckets (an argument per band key cost most of an add's time in redis-py)."""
+        keys = [self.keys.lsh + bucket for bucket, _ in changes]
+        pipe.eval(_BANDS, len(keys), *keys, self.keys.spill, len(self.keys.lsh),
+                  b"".join(record for _, record in changes))
 
     # -- model artifacts: keys of their own, artifacts:<upstream> (a hash: stamp, 0, 1, ...)
     # and the set artifacts (the upstreams that have some, to clean up after removals)
@@ -657,56 +666,65 @@ def _allocate(new: dict[str, _Staged],
     return ids, additions
 
 
-_SCRIPT_KEYS = 2000  # band keys per script call
-# KEYS: bucket hashes; ARGV: the spill prefix, then per key: its field, its spill name,
-# the ids it gains and the ids it loses (<u4 each).  Ids only grow (next-fid), so appending
-# keeps a field sorted.  A field of more than INLINE ids becomes "*" + <u4 count, its ids
-# an integer set; a spilled key stays spilled until it is empty.
+_SCRIPT_BUCKETS = 1000  # bucket hashes per script call (~3,000 band keys)
+# KEYS: bucket hashes; ARGV: the spill prefix, the length of the bucket keys' prefix, and one
+# record of every bucket's changes (see RedisStore._band_changes).  Ids only grow (next-fid),
+# so appending keeps a field sorted.  A field of more than INLINE ids becomes "*" + <u4
+# count, its ids an integer set; a spilled key stays spilled until it is empty.
 _BANDS = f"""
-local spill, inline = ARGV[1], {INLINE}
+local spill, skip, data, inline = ARGV[1], tonumber(ARGV[2]), ARGV[3], {INLINE}
 local function ids(packed)
   local out = {{}}
   for j = 1, #packed, 4 do out[#out + 1] = struct.unpack('<I4', packed, j) end
   return out
 end
+local pos, count, low, gains, losses = 1
 for i = 1, #KEYS do
-  local at = 4 * i - 2
-  local field, name, added, dropped = ARGV[at], spill .. ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
-  local value = redis.call('HGET', KEYS[i], field)
-  if value and #value % 4 ~= 0 then
-    for _, id in ipairs(ids(dropped)) do redis.call('SREM', name, id) end
-    for _, id in ipairs(ids(added)) do redis.call('SADD', name, id) end
-    local n = redis.call('SCARD', name)
-    if n == 0 then redis.call('HDEL', KEYS[i], field)
-    else redis.call('HSET', KEYS[i], field, '*' .. struct.pack('<I4', n)) end
-  else
-    local kept = {{}}
-    if value then
-      local gone = {{}}
-      for _, id in ipairs(ids(dropped)) do gone[id] = true end
-      for _, id in ipairs(ids(value)) do
-        if not gone[id] then kept[#kept + 1] = id end
-      end
-    end
-    for _, id in ipairs(ids(added)) do kept[#kept + 1] = id end
-    if #kept == 0 then
-      if value then redis.call('HDEL', KEYS[i], field) end
-    elseif #kept <= inline then
-      local parts = {{}}
-      for j, id in ipairs(kept) do parts[j] = struct.pack('<I4', id) end
-      redis.call('HSET', KEYS[i], field, table.concat(parts))
+  local hash = KEYS[i]
+  local bucket = string.sub(hash, skip + 1)
+  count, pos = struct.unpack('<I4', data, pos)
+  for _ = 1, count do
+    low, gains, losses, pos = struct.unpack('<I4I4I4', data, pos)
+    local field = string.format('%d', low)
+    local added = string.sub(data, pos, pos + 4 * gains - 1)
+    local dropped = string.sub(data, pos + 4 * gains, pos + 4 * (gains + losses) - 1)
+    pos = pos + 4 * (gains + losses)
+    local value = redis.call('HGET', hash, field)
+    if not value and gains <= inline then
+      if gains > 0 then redis.call('HSET', hash, field, added) end
+    elseif value and #value % 4 ~= 0 then
+      local name = spill .. bucket .. ':' .. field
+      for _, id in ipairs(ids(dropped)) do redis.call('SREM', name, id) end
+      for _, id in ipairs(ids(added)) do redis.call('SADD', name, id) end
+      local n = redis.call('SCARD', name)
+      if n == 0 then redis.call('HDEL', hash, field)
+      else redis.call('HSET', hash, field, '*' .. struct.pack('<I4', n)) end
     else
-      for _, id in ipairs(kept) do redis.call('SADD', name, id) end
-      redis.call('HSET', KEYS[i], field, '*' .. struct.pack('<I4', #kept))
+      local kept = {{}}
+      if value then
+        local gone = {{}}
+        for _, id in ipairs(ids(dropped)) do gone[id] = true end
+        for _, id in ipairs(ids(value)) do
+          if not gone[id] then kept[#kept + 1] = id end
+        end
+      end
+      for _, id in ipairs(ids(added)) do kept[#kept + 1] = id end
+      if #kept == 0 then
+        if value then redis.call('HDEL', hash, field) end
+      elseif #kept <= inline then
+        local parts = {{}}
+        for j, id in ipairs(kept) do parts[j] = struct.pack('<I4', id) end
+        redis.call('HSET', hash, field, table.concat(parts))
+      else
+        local name = spill .. bucket .. ':' .. field
+        for _, id in ipairs(kept) do redis.call('SADD', name, id) end
+        redis.call('HSET', hash, field, '*' .. struct.pack('<I4', #kept))
+      end
     end
   end
 end
 return #KEYS
 """
-
-
-def _pack(ids: list[int]) -> bytes:
-    return struct.pack(f"<{len(ids)}I", *ids)
 
 
 def _unpack(value: bytes) -> tuple[int, ...]:
