@@ -13,8 +13,10 @@ key>``, the field being the key's other bits and the value its ids packed as
 4-byte integers.  Up to 16 ids fit (64 bytes), so a bucket of some tens of
 keys stays in Redis's compact listpack encoding: ~10 bytes per band entry
 where a set per key cost ~200 (schema 5).  A key held by more fragments
-"spills": its field holds the count, and its ids move to an integer set
-``spill:<bucket>:<field>`` (intset-encoded up to 512 members).  A write sends
+"spills": its field holds the count, and its ids move to a string of their
+own, ``spill:<bucket>:<field>``, packed the same way (a scan reads it as one
+reply: a set would be one reply per id, which at 10M lines was most of a
+query's time in redis-py).  A write sends
 each band key's gained and lost ids to a Lua script queued in its MULTI, which
 merges the fields when EXEC runs: no band field is read by the client.  One
 server, as before, not Cluster: a hash slot per bucket would be the way there
@@ -136,7 +138,7 @@ class _Keys:
         self.meta, self.gen = prefix + b"meta", prefix + b"gen"
         self.upstreams, self.blobs = prefix + b"upstreams", prefix + b"blobs"
         self.lsh = prefix + b"lsh:"  # + bucket: a hash, band key's low bits -> fragment ids
-        self.spill = prefix + b"spill:"  # + bucket:field: the ids of a key held by > INLINE
+        self.spill = prefix + b"spill:"  # + bucket:field: packed ids of a key past INLINE
         self.fid = prefix + b"fid:"  # + id >> FID_BITS: a hash, id's low bits -> name
         self.next_fid = prefix + b"next-fid"  # the first fragment id not given yet
         self.artifacts = prefix + b"artifacts"  # upstreams with model-artifact records
@@ -359,15 +361,15 @@ class RedisStore:
                     spilled.append(k)
                 else:
                     postings[k] = _unpack(value)
-        if spilled:  # their ids are in sets of their own; a write landing meanwhile is
+        if spilled:  # their ids are in strings of their own; a write landing meanwhile is
             # caught by the generation check below, as for the fields
             pipe = self.client.pipeline(transaction=True)
             for k in spilled:
-                pipe.smembers(self.keys.spill + self._bucket(k) + b":" + self._low(k))
+                pipe.get(self.keys.spill + self._bucket(k) + b":" + self._low(k))
             pipe.get(self.keys.gen)
-            *sets, now2 = pipe.execute()
+            *packed, now2 = pipe.execute()
             now = now if now2 == now else None
-            postings.update((k, [int(m) for m in members]) for k, members in zip(spilled, sets))
+            postings.update((k, _unpack(ids or b"")) for k, ids in zip(spilled, packed))
         found: dict[int, Counter[int]] = {}
         for row in range(keys.shape[0]):
             counter: Counter[int] = Counter()
@@ -670,7 +672,8 @@ _SCRIPT_BUCKETS = 1000  # bucket hashes per script call (~3,000 band keys)
 # KEYS: bucket hashes; ARGV: the spill prefix, the length of the bucket keys' prefix, and one
 # record of every bucket's changes (see RedisStore._band_changes).  Ids only grow (next-fid),
 # so appending keeps a field sorted.  A field of more than INLINE ids becomes "*" + <u4
-# count, its ids an integer set; a spilled key stays spilled until it is empty.
+# count, its ids a string of its own, packed the same way (one reply to read, where a set
+# was one per id); a spilled key stays spilled until it is empty.
 _BANDS = f"""
 local spill, skip, data, inline = ARGV[1], tonumber(ARGV[2]), ARGV[3], {INLINE}
 local function ids(packed)
@@ -694,11 +697,24 @@ for i = 1, #KEYS do
       if gains > 0 then redis.call('HSET', hash, field, added) end
     elseif value and #value % 4 ~= 0 then
       local name = spill .. bucket .. ':' .. field
-      for _, id in ipairs(ids(dropped)) do redis.call('SREM', name, id) end
-      for _, id in ipairs(ids(added)) do redis.call('SADD', name, id) end
-      local n = redis.call('SCARD', name)
-      if n == 0 then redis.call('HDEL', hash, field)
-      else redis.call('HSET', hash, field, '*' .. struct.pack('<I4', n)) end
+      local held = redis.call('GET', name) or ''
+      if losses > 0 then
+        local gone, parts = {{}}, {{}}
+        for j = 1, #dropped, 4 do gone[string.sub(dropped, j, j + 3)] = true end
+        for j = 1, #held, 4 do
+          local id = string.sub(held, j, j + 3)
+          if not gone[id] then parts[#parts + 1] = id end
+        end
+        held = table.concat(parts)
+      end
+      held = held .. added
+      if #held == 0 then
+        redis.call('DEL', name)
+        redis.call('HDEL', hash, field)
+      else
+        redis.call('SET', name, held)
+        redis.call('HSET', hash, field, '*' .. struct.pack('<I4', #held / 4))
+      end
     else
       local kept = {{}}
       if value then
@@ -716,8 +732,9 @@ for i = 1, #KEYS do
         for j, id in ipairs(kept) do parts[j] = struct.pack('<I4', id) end
         redis.call('HSET', hash, field, table.concat(parts))
       else
-        local name = spill .. bucket .. ':' .. field
-        for _, id in ipairs(kept) do redis.call('SADD', name, id) end
+        local parts = {{}}
+        for j, id in ipairs(kept) do parts[j] = struct.pack('<I4', id) end
+        redis.call('SET', spill .. bucket .. ':' .. field, table.concat(parts))
         redis.call('HSET', hash, field, '*' .. struct.pack('<I4', #kept))
       end
     end
