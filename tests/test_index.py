@@ -551,6 +551,35 @@ def test_redis_basenames_keep_indexes_apart(redis_server, alpha):
         second.close()
 
 
+def test_a_new_redis_index_takes_its_bucket_bits_from_the_location(redis_server, alpha,
+                                                                   tmp_path):
+    """?bucket_bits=N sets how a new index buckets its band keys (a bigger index wants more);
+    it is kept in the index, and asking another of an existing index is one line."""
+    from conftest import fresh_redis_location
+
+    location = fresh_redis_location(redis_server)
+    store = open_store(f"{location}?bucket_bits=20", create=True)
+    try:
+        add(store, alpha, "alpha")
+        buckets = {int(k.rsplit(b":", 1)[1]) for k in store.client.scan_iter(
+            match=store.keys.lsh + b"*")}
+        assert buckets and max(buckets) >= 1 << 18 and max(buckets) < 1 << 20
+        assert scan(store, tmp_path, {"copy.py": SHAPES_PY})
+    finally:
+        store.close()
+    again = open_store(location)  # read with the bits it was made with
+    try:
+        assert again.bucket_bits == 20 and scan(again, tmp_path, {"copy.py": SHAPES_PY})
+    finally:
+        again.close()
+    for asked, message in (("18", "was created with bucket_bits=20; bucket_bits=18 applies "
+                                  "only to a new index"),
+                           ("40", "bucket_bits='40' is not a whole number from 12 to 24")):
+        with pytest.raises(IndexError_) as err:
+            open_store(f"{location}?bucket_bits={asked}")
+        assert message in str(err.value) and "\n" not in str(err.value)
+
+
 def test_redis_password_is_not_shown(redis_server):
     with pytest.raises(IndexError_) as err:
         open_store(f"redis://user:s3cret@127.0.0.1:{redis_server.port}/0")

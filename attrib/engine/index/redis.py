@@ -4,13 +4,14 @@
 ``redis://host:port/db`` (also ``rediss://`` and ``unix:///path?db=N``) on
 one Redis server (not Cluster: a write is one transaction over many keys).
 All keys start with a basename, ``attrib:`` unless the location says
-``?basename=NAME``, so several indexes can share one database.
+``?basename=NAME``, so several indexes can share one database.  A new index
+takes ``?bucket_bits=N`` (12 to 24, default 18; see below).
 
 Band tables (schema 6): a fragment has an integer id (``next-fid`` counts them;
 ``fid:<id >> 6>`` hashes name each id's blob and index).  A band key's fragment
 ids sit in one field of a bucket hash, ``<basename>:lsh:<top 18 bits of the
-key>``, the field being the key's other bits and the value its ids packed as
-4-byte integers.  Up to 16 ids fit (64 bytes), so a bucket of some tens of
+key>`` (``bucket_bits``, kept in ``meta``), the field being the key's other
+bits and the value its ids packed as 4-byte integers.  Up to 16 ids fit (64 bytes), so a bucket of some tens of
 keys stays in Redis's compact listpack encoding: ~10 bytes per band entry
 where a set per key cost ~200 (schema 5).  A key held by more fragments
 "spills": its field holds the count, and its ids move to a string of their
@@ -82,7 +83,10 @@ from .base import artifact_stamp, check_artifacts
 DEFAULT_BASENAME = "attrib"
 _CHUNK = 5000  # commands per read pipeline
 SCHEMA_REDIS = "6"  # SQLite's schema 5 blobs; band keys bucketed into hashes, integer ids
-BUCKET_BITS = 18  # band keys share a hash by their top 18 bits: 262,144 hashes
+BUCKET_BITS = 18  # band keys share a hash by their top 18 bits: 262,144 hashes, ~44 fields
+# each at 10M lines; listpack holds 128, so from ~25M lines a new index wants more
+# (``?bucket_bits=N`` when it is created)
+MIN_BITS, MAX_BITS = 12, 24
 INLINE = 16  # fragment ids a band field holds itself: 64 bytes, Redis's listpack limit
 _ID = np.dtype("<u4")  # a fragment id
 _SPILLED = b"*"  # + <u4 count: a band field whose ids are in its spill set
@@ -108,13 +112,24 @@ def _redact(location: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def bucket_bits(location: str) -> int | None:
+    """``?bucket_bits=N`` of ``location``: how a new index buckets its band keys."""
+    given = [v for k, v in parse_qsl(urlsplit(location).query) if k == "bucket_bits"]
+    if not given:
+        return None
+    if not (given[-1].isdigit() and MIN_BITS <= int(given[-1]) <= MAX_BITS):
+        raise IndexError_(f"{_redact(location)}: bucket_bits={given[-1]!r} is not a whole number "
+                          f"from {MIN_BITS} to {MAX_BITS}")
+    return int(given[-1])
+
+
 def connection(location: str) -> tuple[dict[str, Any], bytes]:
     """``redis.Redis`` keyword arguments and the key prefix for ``location``."""
     redis = _import_redis()
     parts = urlsplit(location)
     query = parse_qsl(parts.query)
     basename = next((v for k, v in query if k == "basename"), DEFAULT_BASENAME)
-    rest = urlencode([(k, v) for k, v in query if k != "basename"])
+    rest = urlencode([(k, v) for k, v in query if k not in ("basename", "bucket_bits")])
     try:
         kwargs = redis.connection.parse_url(urlunsplit(parts._replace(query=rest)))
     except ValueError as exc:
@@ -195,27 +210,28 @@ class RedisStore:
              params: Params | None = None) -> "RedisStore":
         redis = _import_redis()
         kwargs, prefix = connection(location)
+        wanted_bits = bucket_bits(location)
         try:
             store = cls(_redact(location), redis.Redis(**kwargs), kwargs, prefix,
                         params or default_params())
         except TypeError as exc:  # an option redis-py does not know, from the URL's query
             raise IndexError_(f"{_redact(location)}: not a Redis location ({exc})") from None
         try:
-            store._attach(create)
+            store._attach(create, wanted_bits)
         except BaseException:
             store.close()
             raise
         return store
 
     @_guarded
-    def _attach(self, create: bool) -> None:
+    def _attach(self, create: bool, wanted_bits: int | None) -> None:
         self.client.ping()
         stored = self._meta()
         if not stored:
             if not create:
                 raise IndexError_(f"{self.location}: no index here "
                                   "(build one with `attrib index add`)")
-            fields = {"schema": SCHEMA_REDIS, "bucket_bits": str(BUCKET_BITS),
+            fields = {"schema": SCHEMA_REDIS, "bucket_bits": str(wanted_bits or BUCKET_BITS),
                       **self.params.as_dict()}
             self.client.transaction(lambda pipe: self._initialise(pipe, fields), self.keys.meta)
             stored = self._meta()
@@ -223,9 +239,12 @@ class RedisStore:
             raise old_schema(self.location, stored.get("schema"), SCHEMA_REDIS)
         check_params(stored, self.params, self.location)
         bits = stored.get("bucket_bits", "")
-        if not (bits.isdigit() and 8 <= int(bits) <= 30):
+        if not (bits.isdigit() and MIN_BITS <= int(bits) <= MAX_BITS):
             raise IndexError_(f"{self.location}: index is corrupt (bucket_bits {bits!r})")
         self.bucket_bits = int(bits)
+        if wanted_bits is not None and wanted_bits != self.bucket_bits:
+            raise IndexError_(f"{self.location}: this index was created with bucket_bits="
+                              f"{bits}; bucket_bits={wanted_bits} applies only to a new index")
 
     def _meta(self) -> dict[str, str]:
         return {k.decode(): v.decode() for k, v in self.client.hgetall(self.keys.meta).items()}
