@@ -11,15 +11,16 @@ Band tables (schema 6): a fragment has an integer id (``next-fid`` counts them;
 ``fid:<id >> 6>`` hashes name each id's blob and index).  A band key's fragment
 ids sit in one field of a bucket hash, ``<basename>:lsh:<top 18 bits of the
 key>`` (``bucket_bits``, kept in ``meta``), the field being the key's other
-bits and the value its ids packed as 4-byte integers.  Up to 16 ids fit (64 bytes), so a bucket of some tens of
-keys stays in Redis's compact listpack encoding: ~10 bytes per band entry
-where a set per key cost ~200 (schema 5).  A key held by more fragments
+bits and the value its ids packed as 4-byte integers.  Up to 16 ids fit (64
+bytes), so a bucket of some tens of keys stays in Redis's compact listpack
+encoding: ~23 bytes per band entry at 10M lines, blobs included, where a set
+per key cost ~200 (schema 5).  A key held by more fragments
 "spills": its field holds the count, and its ids move to a string of their
 own, ``spill:<bucket>:<field>``, packed the same way (a scan reads it as one
 reply: a set would be one reply per id, which at 10M lines was most of a
-query's time in redis-py).  A write sends
-each band key's gained and lost ids to a Lua script queued in its MULTI, which
-merges the fields when EXEC runs: no band field is read by the client.  One
+query's time in redis-py).  A write sends each band key's gained and lost ids
+to a Lua script queued in its MULTI, which merges the fields when EXEC runs: no
+band field is read by the client.  One
 server, as before, not Cluster: a hash slot per bucket would be the way there
 (``benchmarks/README.md``).  Band keys are computed by
 :func:`attrib.engine.fingerprint.band_keys` (band number mixed in, so one
@@ -30,9 +31,10 @@ Jaccard threshold where matching wants a count of shared bands.
 
 A scan reads one generation: the first read of a store object takes ``gen`` and
 every upstream's version in one MULTI; the band fields of a query are read in one
-MULTI too (spilled sets in a second), and when ``gen`` moved meanwhile, fragments
-and blob holders of upstream versions the scan did not see are dropped.  So a scan sees the index
-before a concurrent write or after it, never half of it.
+MULTI too (spill strings in a second), and when ``gen`` moved meanwhile,
+fragments and blob holders of upstream versions the scan did not see are
+dropped.  So a scan sees the index before a concurrent write or after it, never
+half of it.
 
 Other keys (redis-py): ``meta`` (schema and fingerprint parameters),
 ``gen`` (bumped by every write), ``upstreams`` (name -> JSON, with ``v``: the
@@ -88,8 +90,7 @@ BUCKET_BITS = 18  # band keys share a hash by their top 18 bits: 262,144 hashes,
 # (``?bucket_bits=N`` when it is created)
 MIN_BITS, MAX_BITS = 12, 24
 INLINE = 16  # fragment ids a band field holds itself: 64 bytes, Redis's listpack limit
-_ID = np.dtype("<u4")  # a fragment id
-_SPILLED = b"*"  # + <u4 count: a band field whose ids are in its spill set
+_SPILLED = b"*"  # + <u4 count: a band field whose ids are in its spill string
 FID_BITS = 6  # fragment names are kept 64 to a hash
 FID_MASK = (1 << FID_BITS) - 1
 T = TypeVar("T")
@@ -463,7 +464,8 @@ class RedisStore:
             if info is not None else {}
         first = int(self.client.get(self.keys.next_fid) or 0)  # WATCHed too: every write moves gen
         ids, additions = _allocate(new, first)
-        if first + sum(len(x) for x in ids.values()) > 0xFFFFFFFF:
+        after = first + sum(len(x) for x in ids.values())
+        if after > 0xFFFFFFFF:
             raise IndexError_(f"{self.location}: the index has used all 2**32 fragment ids; "
                               "rebuild it into a new index")
         changes = self._band_changes(removals, additions)
@@ -477,7 +479,7 @@ class RedisStore:
         self._queue_drop(pipe, name, old, orphans, dropped)
         if info is not None:
             self._queue_add(pipe, info, files, new, ids, version)
-            pipe.set(self.keys.next_fid, first + sum(len(x) for x in ids.values()))
+            pipe.set(self.keys.next_fid, after)
         for at in range(0, len(changes), _SCRIPT_BUCKETS):
             self._queue_bands(pipe, changes[at:at + _SCRIPT_BUCKETS])
         pipe.incr(self.keys.gen)
@@ -492,8 +494,8 @@ class RedisStore:
     def _band_removals(self, orphans: list[str]) -> tuple[dict[int, list[int]], list[int]]:
         """Band key -> the fragment ids of ``orphans`` it holds; and all their ids.
 
-        The band keys are not stored (a quarter of the memory they would take beside the
-        band table itself): they are a function of the blob's tokens, computed again.
+        The band keys are not stored (they were an eighth of an index's memory): they are a
+        function of the blob's tokens, computed again.
         """
         removals: dict[int, list[int]] = defaultdict(list)
         docs = self._each(orphans, lambda p, b: p.hmget(self.keys.of("frags", b), "rows", "ids"))
@@ -503,7 +505,7 @@ class RedisStore:
             record = self._record(blob_id, data, rows_doc)
             if not record.fragment_rows:
                 continue
-            ids = np.frombuffer(ids_doc or b"", dtype=_ID).tolist()
+            ids = _unpack(ids_doc or b"")
             if len(ids) != len(record.fragment_rows):
                 raise ValueError(f"blob {blob_id[:12]}: {len(ids)} fragment ids for "
                                  f"{len(record.fragment_rows)} fragments")
@@ -570,7 +572,7 @@ class RedisStore:
             pipe.hset(self.keys.blobs, blob_id, s.data)
             pipe.hset(self.keys.of("frags", blob_id), mapping={
                 "rows": json.dumps(s.rows),
-                "ids": np.array(ids[blob_id], dtype=_ID).tobytes()})
+                "ids": _pack(ids[blob_id])})
             for fid, idx in zip(ids[blob_id], s.rows):
                 names[fid >> FID_BITS][b"%d" % (fid & FID_MASK)] = _name(blob_id, idx)
         for at, mapping in names.items():
@@ -689,16 +691,22 @@ def _allocate(new: dict[str, _Staged],
 
 _SCRIPT_BUCKETS = 1000  # bucket hashes per script call (~3,000 band keys)
 # KEYS: bucket hashes; ARGV: the spill prefix, the length of the bucket keys' prefix, and one
-# record of every bucket's changes (see RedisStore._band_changes).  Ids only grow (next-fid),
-# so appending keeps a field sorted.  A field of more than INLINE ids becomes "*" + <u4
-# count, its ids a string of its own, packed the same way (one reply to read, where a set
-# was one per id); a spilled key stays spilled until it is empty.
+# record of every bucket's changes (see RedisStore._band_changes).  Ids stay packed (4-byte
+# strings, compared as such) and only grow (next-fid), so appending keeps a field sorted.
+# A field of more than INLINE ids becomes "*" + <u4 count, its ids a string of its own,
+# packed the same way (one reply to read, where a set was one per id); a spilled key stays
+# spilled until it is empty.
 _BANDS = f"""
 local spill, skip, data, inline = ARGV[1], tonumber(ARGV[2]), ARGV[3], {INLINE}
-local function ids(packed)
-  local out = {{}}
-  for j = 1, #packed, 4 do out[#out + 1] = struct.unpack('<I4', packed, j) end
-  return out
+local function without(packed, dropped)
+  if #dropped == 0 then return packed end
+  local gone, kept = {{}}, {{}}
+  for j = 1, #dropped, 4 do gone[string.sub(dropped, j, j + 3)] = true end
+  for j = 1, #packed, 4 do
+    local id = string.sub(packed, j, j + 3)
+    if not gone[id] then kept[#kept + 1] = id end
+  end
+  return table.concat(kept)
 end
 local pos, count, low, gains, losses = 1
 for i = 1, #KEYS do
@@ -712,50 +720,19 @@ for i = 1, #KEYS do
     local dropped = string.sub(data, pos + 4 * gains, pos + 4 * (gains + losses) - 1)
     pos = pos + 4 * (gains + losses)
     local value = redis.call('HGET', hash, field)
-    if not value and gains <= inline then
-      if gains > 0 then redis.call('HSET', hash, field, added) end
-    elseif value and #value % 4 ~= 0 then
-      local name = spill .. bucket .. ':' .. field
-      local held = redis.call('GET', name) or ''
-      if losses > 0 then
-        local gone, parts = {{}}, {{}}
-        for j = 1, #dropped, 4 do gone[string.sub(dropped, j, j + 3)] = true end
-        for j = 1, #held, 4 do
-          local id = string.sub(held, j, j + 3)
-          if not gone[id] then parts[#parts + 1] = id end
-        end
-        held = table.concat(parts)
-      end
-      held = held .. added
-      if #held == 0 then
-        redis.call('DEL', name)
-        redis.call('HDEL', hash, field)
-      else
-        redis.call('SET', name, held)
-        redis.call('HSET', hash, field, '*' .. struct.pack('<I4', #held / 4))
-      end
+    local spilled = value and #value % 4 ~= 0
+    local name = spill .. bucket .. ':' .. field
+    local ids = value or ''
+    if spilled then ids = redis.call('GET', name) or '' end
+    ids = without(ids, dropped) .. added
+    if #ids == 0 then
+      if value then redis.call('HDEL', hash, field) end
+      if spilled then redis.call('DEL', name) end
+    elseif #ids <= 4 * inline and not spilled then
+      redis.call('HSET', hash, field, ids)
     else
-      local kept = {{}}
-      if value then
-        local gone = {{}}
-        for _, id in ipairs(ids(dropped)) do gone[id] = true end
-        for _, id in ipairs(ids(value)) do
-          if not gone[id] then kept[#kept + 1] = id end
-        end
-      end
-      for _, id in ipairs(ids(added)) do kept[#kept + 1] = id end
-      if #kept == 0 then
-        if value then redis.call('HDEL', hash, field) end
-      elseif #kept <= inline then
-        local parts = {{}}
-        for j, id in ipairs(kept) do parts[j] = struct.pack('<I4', id) end
-        redis.call('HSET', hash, field, table.concat(parts))
-      else
-        local parts = {{}}
-        for j, id in ipairs(kept) do parts[j] = struct.pack('<I4', id) end
-        redis.call('SET', spill .. bucket .. ':' .. field, table.concat(parts))
-        redis.call('HSET', hash, field, '*' .. struct.pack('<I4', #kept))
-      end
+      redis.call('SET', name, ids)
+      redis.call('HSET', hash, field, '*' .. struct.pack('<I4', #ids / 4))
     end
   end
 end
@@ -763,12 +740,17 @@ return #KEYS
 """
 
 
+def _pack(ids: list[int]) -> bytes:
+    """Fragment ids as stored: 4-byte little-endian integers."""
+    return struct.pack(f"<{len(ids)}I", *ids)
+
+
 def _unpack(value: bytes) -> tuple[int, ...]:
     return struct.unpack(f"<{len(value) // 4}I", value)
 
 
 def _count(value: bytes) -> int:
-    """How many fragment ids a band field stands for: its own, or its spilled set's."""
+    """How many fragment ids a band field stands for: its own, or its spill string's."""
     if len(value) % 4 == 0:
         return len(value) // 4
     if len(value) == 5 and value[:1] == _SPILLED:
