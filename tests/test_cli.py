@@ -370,3 +370,74 @@ def test_a_bad_worker_count_is_one_line_for_every_command(tmp_path, monkeypatch,
     monkeypatch.setenv("ATTRIB_WORKERS", "1")
     code, out, err = run("compare", str(up), str(up))
     assert code in (0, 1) and "error" not in err
+
+
+def _stdlib_tree(root: Path, *modules: str) -> Path:
+    """Standard-library modules copied into ``root``: real code, enough to start the parsers."""
+    import sysconfig
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    root.mkdir(parents=True)
+    for module in modules:
+        shutil.copy(stdlib / module, root / module)
+    return root
+
+
+def _listed(location: str) -> list[tuple]:
+    code, out, err = run("index", "list", "--index", location, "--format", "json")
+    assert code == 0, err
+    return sorted((u["name"], u["files"], u["fragments"], u["lines"], u["license"])
+                  for u in json.loads(out)["upstreams"])
+
+
+def test_several_upstreams_in_one_add_make_the_index_one_add_each_makes(tmp_path,
+                                                                       store_location):
+    # big enough for the worker pool, and "texts" shares a blob with "parsers": the batch
+    # parses it while "parsers" is being written, and must store it once
+    parsers = _stdlib_tree(tmp_path / "parsers", "argparse.py", "textwrap.py", "shlex.py")
+    texts = _stdlib_tree(tmp_path / "texts", "textwrap.py", "difflib.py")
+    grid = write_tree(tmp_path / "grid", {"grid.py": UPSTREAM_PY})
+    code, out, err = run("index", "add", str(parsers), str(texts), str(grid),
+                         "--license", "PSF-2.0", "--index", store_location)
+    assert code == 0, err
+    assert [line.split(":")[0] for line in out.splitlines()] == [
+        "indexed parsers", "indexed texts", "indexed grid"]
+    one_each = str(tmp_path / "one-each.sqlite")
+    for tree in (parsers, texts, grid):
+        assert run("index", "add", str(tree), "--license", "PSF-2.0", "--index", one_each)[0] == 0
+    assert _listed(store_location) == _listed(one_each)
+    assert {u[0] for u in _listed(store_location)} == {"parsers", "texts", "grid"}
+    suspect = write_tree(tmp_path / "suspect", {"copied.py": COPY_PY,
+                                                "wrap.py": (texts / "textwrap.py").read_text()})
+    reports = [json.loads(run("scan", str(suspect), "--index", where, "--format", "json")[1])
+               for where in (store_location, one_each)]
+    found = [sorted((m["path"], m["upstream"], m["upstream_path"]) for m in r["matches"])
+             for r in reports]
+    assert found[0] == found[1]
+    assert ("copied.py", "grid", "grid.py") in found[0]
+    assert {("wrap.py", "parsers", "textwrap.py"), ("wrap.py", "texts", "textwrap.py")} & set(found[0])
+
+
+def test_several_upstreams_refuse_one_name_and_clashing_names_before_writing(tmp_path):
+    a = write_tree(tmp_path / "a" / "lib", {"grid.py": UPSTREAM_PY})
+    b = write_tree(tmp_path / "b" / "lib", {"other.py": UNRELATED_PY})
+    idx = tmp_path / "idx.sqlite"
+    for args, needle in [(["--name", "x"], "--name names one upstream"),
+                         (["--url", "https://example.org/x"], "--url names one upstream"),
+                         ([], "would both be upstream 'lib'")]:
+        code, out, err = run("index", "add", str(a), str(b), *args, "--index", str(idx))
+        assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+    code, _, err = run("index", "add", str(a), str(tmp_path / "gone"), "--index", str(idx))
+    assert code == 2 and "gone: no such file or directory" in err
+    assert not idx.exists()  # refused before the index was opened
+
+
+def test_an_upstream_that_cannot_be_read_stops_the_rest_after_the_last_is_written(tmp_path):
+    a = write_tree(tmp_path / "grid", {"grid.py": UPSTREAM_PY})
+    c = write_tree(tmp_path / "other", {"other.py": UNRELATED_PY})
+    idx = str(tmp_path / "idx.sqlite")
+    code, out, err = run("index", "add", str(a), f"file://{tmp_path}/no-repo", str(c),
+                         "--index", idx)
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert out.startswith("indexed grid:")
+    assert [u[0] for u in _listed(idx)] == ["grid"]

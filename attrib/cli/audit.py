@@ -136,11 +136,8 @@ def _store(index_location: str | None, against: tuple[str, ...], max_file_bytes:
     if len(places) != len(against):
         raise UsageError("--against takes either indexed names or paths/URLs, not both")
     from ..engine.index.sqlite import SqliteStore
-    from .index import _add
+    from .index import _add_many
 
     store = SqliteStore.open(":memory:", create=True)
-    names = []
-    for place in places:
-        info = _add(store, place, None, None, None, None, max_file_bytes)
-        names.append(info.name)
-    return store, tuple(names)
+    infos = _add_many(store, tuple(places), None, None, None, None, max_file_bytes)
+    return store, tuple(info.name for info in infos)

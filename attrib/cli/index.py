@@ -29,47 +29,94 @@ def index() -> None:
 
 
 @index.command()
-@click.argument("location", metavar="PATH|GIT-URL")
+@click.argument("locations", nargs=-1, required=True, metavar="PATH|GIT-URL...")
 @click.option("--ref", metavar="REF", help="Index this git ref (default: the files as they are; "
                                            "HEAD for a URL).")
-@click.option("--name", metavar="NAME", help="Upstream name (default: directory or repo name).")
+@click.option("--name", metavar="NAME", help="Upstream name (default: directory or repo name); "
+                                             "only with one upstream.")
 @click.option("--license", "license_id", metavar="SPDX",
               help="The upstream's licence as an SPDX id (default: detected).")
-@click.option("--url", metavar="URL", help="Where people find the upstream (default: detected).")
+@click.option("--url", metavar="URL", help="Where people find the upstream (default: detected); "
+                                           "only with one upstream.")
 @click.option("--artifact-license", "artifact_licenses", multiple=True, metavar="ARTIFACT=SPDX",
               help="A licence of its own for one artifact, e.g. "
                    "weights=LicenseRef-MiniCPM-Model-License; repeatable.")
 @index_option
 @max_bytes_option
-def add(location: str, ref: str | None, name: str | None, license_id: str | None,
+def add(locations: tuple[str, ...], ref: str | None, name: str | None, license_id: str | None,
         url: str | None, artifact_licenses: tuple[str, ...], index_location: str | None,
         max_file_bytes: int) -> None:
-    """Index the upstream at PATH or GIT-URL, replacing one of the same name.
+    """Index the upstream at each PATH or GIT-URL, replacing one of the same name.
 
     Blobs the index already holds are not parsed again, so re-adding an
     upstream at a new ref costs only its changed files. A URL is cloned bare
     into a temporary directory with hooks disabled; nothing in it is run.
 
+    Several upstreams are added one after the other in one process, each in
+    its own transaction (an interruption keeps those already done). --ref,
+    --license and --artifact-license then apply to each of them.
+
     \b
     Examples:
       attrib index add examples/minicpmv --name MiniCPM-V --license Apache-2.0
       attrib index add ../transformers --ref v4.40.0 --index team.sqlite
+      attrib index add upstreams/* --index team.sqlite
     """
     from ..engine.index import open_store
 
     artifacts = _artifacts(artifact_licenses)
+    _check_several(locations, name, url)
     if license_id:
         from ..licenses import validate_spdx
 
         license_id = validate_spdx(license_id)
     store = open_store(index_location, create=True)
+
+    def done(info) -> None:
+        click.echo(f"indexed {info.name}: {info.files} files, {info.lines} lines, "
+                   f"licence {info.license or 'unknown'}"
+                   + (f", commit {info.commit[:10]}" if info.commit else "")
+                   + f" -> {store.location}")
+
     try:
-        info = _add(store, location, ref, name, license_id, url, max_file_bytes, artifacts)
+        _add_many(store, locations, ref, name, license_id, url, max_file_bytes, artifacts, done)
     finally:
         store.close()
-    click.echo(f"indexed {info.name}: {info.files} files, {info.lines} lines, "
-               f"licence {info.license or 'unknown'}"
-               + (f", commit {info.commit[:10]}" if info.commit else "") + f" -> {store.location}")
+
+
+def _check_several(locations: tuple[str, ...], name: str | None, url: str | None) -> None:
+    """Several upstreams in one ``index add``: each must exist and get a name of its own."""
+    from pathlib import Path
+
+    from ..errors import SourceError, UsageError
+    from ..upstreams import is_url
+
+    if len(locations) == 1:
+        return
+    for flag, value in (("--name", name), ("--url", url)):
+        if value:
+            raise UsageError(f"{flag} names one upstream; give it with one PATH|GIT-URL, "
+                             f"not {len(locations)}")
+    seen: dict[str, str] = {}
+    for location in locations:
+        if not is_url(location) and not Path(location).exists():
+            raise SourceError(f"{location}: no such file or directory")
+        default = _default_name(location)
+        if default in seen:
+            raise UsageError(f"{seen[default]} and {location} would both be upstream {default!r}; "
+                             "add them one at a time with --name")
+        seen[default] = location
+
+
+def _default_name(location: str) -> str:
+    """An upstream's name when --name is not given: its repository's or directory's name."""
+    from pathlib import Path
+
+    from ..upstreams import is_url
+
+    if is_url(location):
+        return location.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    return Path(location).resolve().name
 
 
 def _artifacts(pairs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -87,37 +134,102 @@ def _artifacts(pairs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 def _add(store, location: str, ref: str | None, name: str | None, license_id: str | None,
          url: str | None, max_file_bytes: int, artifacts: tuple[tuple[str, str], ...] = ()):
-    from pathlib import Path
+    return _add_many(store, (location,), ref, name, license_id, url, max_file_bytes,
+                     artifacts)[0]
 
-    from ..errors import SourceError
-    from ..engine.indexing import index_source
-    from ..licenses import detect_source
-    from ..model import UpstreamInfo
-    from ..engine.sources import Limits, open_source, read_git, with_history
-    from ..upstreams import is_url, local_repo, remote_url
 
-    limits = Limits(max_file_bytes=max_file_bytes)
-    with local_repo(location) as path:
-        if is_url(location):
-            source = read_git(path, ref or "HEAD", limits)
-            default_name = location.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
-        else:
-            if not path.exists():
-                raise SourceError(f"{location}: no such file or directory")
-            source = open_source(path, ref, limits)
-            default_name = path.resolve().name
-            if ref is None and path.is_dir():
-                source = with_history(source, path)
-        info = UpstreamInfo(
-            name=name or default_name,
-            location=location if is_url(location) else str(Path(location).resolve()),
-            ref=ref, commit=source.commit, license=license_id or detect_source(source),
-            url=url or (location if is_url(location) else remote_url(path)), artifacts=artifacts)
-        with progress(f"Indexing {info.name}", len(source.files)) as bar:
-            info, _ = index_source(store, source, info, progress=bar)
-        _add_artifacts(store, info.name, source,
-                       path if ref is None and not is_url(location) and path.is_dir() else None)
-    return info
+def _add_many(store, locations: tuple[str, ...], ref: str | None, name: str | None,
+              license_id: str | None, url: str | None, max_file_bytes: int,
+              artifacts: tuple[tuple[str, str], ...] = (), done=None) -> list:
+    """Add each upstream in turn, each in its own transaction; ``done(info)`` after each.
+
+    The next upstream is read and handed to the parsers before the last one is
+    written, so its parsing runs while the store writes.  When the next one cannot
+    be read, the last one is still written before the error stops the rest.
+    """
+    from ..engine.indexing import Parsers
+
+    infos = []
+    waiting = None
+    with Parsers(store.params) as parsers:
+        try:
+            for location in locations:
+                try:
+                    upcoming = _Opened(store, parsers, location, ref, name, license_id, url,
+                                       max_file_bytes, artifacts)
+                except Exception:
+                    if waiting is not None:
+                        last, waiting = waiting, None
+                        infos.append(last.finish(done))
+                    raise
+                last, waiting = waiting, upcoming
+                if last is not None:
+                    infos.append(last.finish(done))
+            if waiting is not None:
+                last, waiting = waiting, None
+                infos.append(last.finish(done))
+        finally:
+            if waiting is not None:
+                waiting.close()
+    return infos
+
+
+class _Opened:
+    """One upstream of an ``index add``: read, and its new blobs handed to the parsers."""
+
+    def __init__(self, store, parsers, location: str, ref: str | None, name: str | None,
+                 license_id: str | None, url: str | None, max_file_bytes: int,
+                 artifacts: tuple[tuple[str, str], ...]) -> None:
+        from contextlib import ExitStack
+        from pathlib import Path
+
+        from ..errors import SourceError
+        from ..engine.indexing import Pending
+        from ..licenses import detect_source
+        from ..model import UpstreamInfo
+        from ..engine.sources import Limits, open_source, read_git, with_history
+        from ..upstreams import is_url, local_repo, remote_url
+
+        limits = Limits(max_file_bytes=max_file_bytes)
+        self.store = store
+        self._stack = ExitStack()
+        try:
+            path = self._stack.enter_context(local_repo(location))
+            if is_url(location):
+                source = read_git(path, ref or "HEAD", limits)
+            else:
+                if not path.exists():
+                    raise SourceError(f"{location}: no such file or directory")
+                source = open_source(path, ref, limits)
+                if ref is None and path.is_dir():
+                    source = with_history(source, path)
+            self.source = source
+            self.local = path if ref is None and not is_url(location) and path.is_dir() else None
+            self.info = UpstreamInfo(
+                name=name or _default_name(location),
+                location=location if is_url(location) else str(Path(location).resolve()),
+                ref=ref, commit=source.commit, license=license_id or detect_source(source),
+                url=url or (location if is_url(location) else remote_url(path)),
+                artifacts=artifacts)
+            self.pending = Pending(store, source, parsers)
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def finish(self, done=None):
+        """Write it to the store (with its model artifacts); closes what it opened."""
+        try:
+            with progress(f"Indexing {self.info.name}", len(self.source.files)) as bar:
+                info, _ = self.pending.finish(self.info, progress=bar)
+            _add_artifacts(self.store, info.name, self.source, self.local)
+        finally:
+            self.close()
+        if done is not None:
+            done(info)
+        return info
+
+    def close(self) -> None:
+        self._stack.close()
 
 
 def _add_artifacts(store, name: str, source, local) -> None:

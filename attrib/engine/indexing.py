@@ -59,6 +59,11 @@ def _fingerprint_chunk(job: tuple[list[SourceFile], Params]) -> tuple[list[BlobR
     return [fingerprint(p, params) for p in parsed.files], list(parsed.skipped)
 
 
+# below this much source a pool costs more to start than it saves (parsing runs at ~1 MB/s)
+POOL_BYTES = 96 * 1024
+CHUNK_BYTES = 32 * 1024  # the least a worker is handed at once
+
+
 def fingerprint_files(files: list[SourceFile], params: Params, workers: int = 0,
                       progress: Progress | None = None) -> tuple[list[BlobRecord], list[Skip]]:
     """Parse and fingerprint ``files`` (distinct blobs), on ``workers`` processes.
@@ -66,32 +71,85 @@ def fingerprint_files(files: list[SourceFile], params: Params, workers: int = 0,
     ``workers`` 0 means ``ATTRIB_WORKERS``, else one per usable core.  Small inputs
     stay in this process: a pool costs more to start than it saves.
     """
-    from .cores import default_workers
-
-    workers = workers or default_workers()
-    chunks = [files[i:i + 32] for i in range(0, len(files), 32)]
-    records: list[BlobRecord] = []
-    skipped: list[Skip] = []
-    if workers < 2 or len(files) < 128:
-        results: Iterable = map(_fingerprint_chunk, ((c, params) for c in chunks))
-        return _collect(results, chunks, records, skipped, progress)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        results = pool.map(_fingerprint_chunk, ((c, params) for c in chunks))
-        return _collect(results, chunks, records, skipped, progress)
+    with Parsers(params, workers) as parsers:
+        return parsers.start(files).results(progress)
 
 
-def _collect(results: Iterable, chunks: list, records: list[BlobRecord], skipped: list[Skip],
-             progress: Progress | None) -> tuple[list[BlobRecord], list[Skip]]:
-    for chunk, (done, skips) in zip(chunks, results):
-        records += done
-        skipped += skips
-        if progress:
-            progress(len(chunk))
-    return records, skipped
+class Parsers:
+    """Parsing and fingerprinting on worker processes, started when first worth it.
+
+    :meth:`start` hands files to the workers and returns at once, so the caller can
+    write one upstream while the workers parse the next.  Kept for a whole ``index
+    add`` of several upstreams: the pool starts once.
+    """
+
+    def __init__(self, params: Params, workers: int = 0) -> None:
+        from .cores import default_workers
+
+        self.params = params
+        self.workers = workers or default_workers()
+        self._pool = None
+
+    def __enter__(self) -> "Parsers":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def start(self, files: list[SourceFile]) -> "_Parsing":
+        size = sum(len(f.data) for f in files)
+        if self.workers < 2 or (self._pool is None and size < POOL_BYTES):
+            return _Parsing(_chunks(files, CHUNK_BYTES), self.params, None)
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+            self._pool = ProcessPoolExecutor(self.workers,
+                                             mp_context=multiprocessing.get_context(method))
+        # about eight chunks a worker, so one slow file does not leave the other cores idle
+        chunks = _chunks(files, max(CHUNK_BYTES, size // (self.workers * 8)))
+        return _Parsing(chunks, self.params,
+                        [self._pool.submit(_fingerprint_chunk, (c, self.params)) for c in chunks])
+
+
+@dataclass
+class _Parsing:
+    """Files being parsed: in the workers (``futures``), or here when the results are asked."""
+
+    chunks: list[list[SourceFile]]
+    params: Params
+    futures: list | None
+
+    def results(self, progress: Progress | None = None) -> tuple[list[BlobRecord], list[Skip]]:
+        records: list[BlobRecord] = []
+        skipped: list[Skip] = []
+        for i, chunk in enumerate(self.chunks):
+            done, skips = (self.futures[i].result() if self.futures is not None
+                           else _fingerprint_chunk((chunk, self.params)))
+            records += done
+            skipped += skips
+            if progress:
+                progress(len(chunk))
+        return records, skipped
+
+
+def _chunks(files: list[SourceFile], target: int) -> list[list[SourceFile]]:
+    """``files`` in order, cut into runs of about ``target`` bytes (at most 64 files each)."""
+    chunks: list[list[SourceFile]] = []
+    run: list[SourceFile] = []
+    size = 0
+    for f in files:
+        run.append(f)
+        size += len(f.data)
+        if size >= target or len(run) == 64:
+            chunks.append(run)
+            run, size = [], 0
+    if run:
+        chunks.append(run)
+    return chunks
 
 
 def index_source(store: Store, source: Source, info: UpstreamInfo,
@@ -101,33 +159,51 @@ def index_source(store: Store, source: Source, info: UpstreamInfo,
     Blobs the index already holds are not parsed again; the rest are parsed
     and fingerprinted on ``workers`` processes (0: one per core).
     """
-    files = supported(source.files)
-    known = store.known_blobs({f.blob_id for f in files})
-    todo = list({f.blob_id: f for f in files if f.blob_id not in known}.values())
-    if progress and len(todo) < len(files):
-        progress(len(files) - len(todo))
-    records, skipped = fingerprint_files(todo, store.params, workers, progress)
-    failed = {s.path for s in skipped}
-    bad_blobs = {f.blob_id for f in todo if f.path in failed}
-    kept = [f for f in files if f.blob_id not in bad_blobs]
-    lines = sum(f.data.count(b"\n") for f in kept)
-    info = replace(info, ref=source.ref or info.ref, commit=source.commit or info.commit,
-                   files=len(kept), fragments=sum(len(r.fragment_rows) for r in records),
-                   lines=lines, indexed_at=int(time.time()),
-                   notice=info.notice if info.notice is not None else notice_text(source),
-                   copyrights=info.copyrights or license_copyrights(source))
-    indexed = [IndexedFile(info.name, f.path, f.blob_id, f.date, f.commit, f.author, f.first_date,
-                           f.author_date, f.first_author_date) for f in kept]
-    try:
-        store.add_upstream(info, indexed, records)
-    except StaleBlobs as exc:
-        # another writer dropped blobs we meant to reuse: parse those too and try once more
-        again = list({f.blob_id: f for f in kept if f.blob_id in exc.missing}.values())
-        more, _ = fingerprint_files(again, store.params, 1)
-        store.add_upstream(info, indexed, records + more)
-    result = Parsed((), tuple(sorted([*source.skipped, *skipped], key=lambda s: s.path)),
-                    len(source.files) - len(files))
-    return info, result
+    with Parsers(store.params, workers) as parsers:
+        return Pending(store, source, parsers).finish(info, progress)
+
+
+class Pending:
+    """An upstream whose new blobs are being parsed; :meth:`finish` writes it to the store.
+
+    Started before the previous upstream of a batch is written, it parses while that
+    write runs.  A blob the two share is then parsed twice and stored once.
+    """
+
+    def __init__(self, store: Store, source: Source, parsers: Parsers) -> None:
+        self.store, self.source, self.parsers = store, source, parsers
+        self.files = supported(source.files)
+        known = store.known_blobs({f.blob_id for f in self.files})
+        self.todo = list({f.blob_id: f for f in self.files if f.blob_id not in known}.values())
+        self.parsing = parsers.start(self.todo)
+
+    def finish(self, info: UpstreamInfo,
+               progress: Progress | None = None) -> tuple[UpstreamInfo, Parsed]:
+        store, source, files, todo = self.store, self.source, self.files, self.todo
+        if progress and len(todo) < len(files):
+            progress(len(files) - len(todo))
+        records, skipped = self.parsing.results(progress)
+        failed = {s.path for s in skipped}
+        bad_blobs = {f.blob_id for f in todo if f.path in failed}
+        kept = [f for f in files if f.blob_id not in bad_blobs]
+        lines = sum(f.data.count(b"\n") for f in kept)
+        info = replace(info, ref=source.ref or info.ref, commit=source.commit or info.commit,
+                       files=len(kept), fragments=sum(len(r.fragment_rows) for r in records),
+                       lines=lines, indexed_at=int(time.time()),
+                       notice=info.notice if info.notice is not None else notice_text(source),
+                       copyrights=info.copyrights or license_copyrights(source))
+        indexed = [IndexedFile(info.name, f.path, f.blob_id, f.date, f.commit, f.author,
+                               f.first_date, f.author_date, f.first_author_date) for f in kept]
+        try:
+            store.add_upstream(info, indexed, records)
+        except StaleBlobs as exc:
+            # another writer dropped blobs we meant to reuse: parse those too and try once more
+            again = list({f.blob_id: f for f in kept if f.blob_id in exc.missing}.values())
+            more, _ = self.parsers.start(again).results()
+            store.add_upstream(info, indexed, records + more)
+        result = Parsed((), tuple(sorted([*source.skipped, *skipped], key=lambda s: s.path)),
+                        len(source.files) - len(files))
+        return info, result
 
 
 NOTICE_FILES = ("NOTICE", "NOTICE.txt", "NOTICE.md", "NOTICE.rst")
