@@ -170,7 +170,7 @@ class _Staged:
 
     data: bytes
     rows: list[int]  # the fragment indexes that carry band keys
-    bands: list[list[int]]  # their band keys, one row each
+    bands: np.ndarray  # their band keys (<i4), one row each
 
 
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
@@ -491,13 +491,13 @@ class RedisStore:
         held = self._each(blobs, lambda p, b: p.scard(self.keys.of("where", b)))
         return [b for b, n in zip(blobs, held) if n <= mine[b]]
 
-    def _band_removals(self, orphans: list[str]) -> tuple[dict[int, list[int]], list[int]]:
+    def _band_removals(self, orphans: list[str]) -> tuple["_Postings", list[int]]:
         """Band key -> the fragment ids of ``orphans`` it holds; and all their ids.
 
         The band keys are not stored (they were an eighth of an index's memory): they are a
         function of the blob's tokens, computed again.
         """
-        removals: dict[int, list[int]] = defaultdict(list)
+        removals = _Postings()
         docs = self._each(orphans, lambda p, b: p.hmget(self.keys.of("frags", b), "rows", "ids"))
         datas = self._each(orphans, lambda p, b: p.hget(self.keys.blobs, b))
         dropped: list[int] = []
@@ -510,32 +510,43 @@ class RedisStore:
                 raise ValueError(f"blob {blob_id[:12]}: {len(ids)} fragment ids for "
                                  f"{len(record.fragment_rows)} fragments")
             dropped += ids
-            keys = np.ascontiguousarray(record.band_keys, dtype="<i4").tolist()
-            for fid, row_keys in zip(ids, keys):
-                for k in row_keys:
-                    removals[k].append(fid)
+            keys = np.ascontiguousarray(record.band_keys, dtype="<i4")
+            removals.add_ids(keys.reshape(len(keys), -1), ids)
         return removals, dropped
 
-    def _band_changes(self, removals: dict[int, list[int]],
-                      additions: dict[int, list[int]]) -> list[tuple[bytes, bytes]]:
+    def _band_changes(self, removals: "_Postings",
+                      additions: "_Postings") -> list[tuple[bytes, bytes]]:
         """Per bucket touched: its number, and what :data:`_BANDS` reads of it: the count of
         its keys, then per key its field, how many ids it gains and loses, and those ids
-        (all <u4)."""
+        (all <u4); buckets and their keys in order, each key's ids in the order given."""
         shift, mask = 32 - self.bucket_bits, (1 << (32 - self.bucket_bits)) - 1
-        by_bucket: dict[int, list[int]] = defaultdict(list)
-        for k in removals.keys() | additions.keys():
-            by_bucket[(k & 0xFFFFFFFF) >> shift].append(k)
-        nothing: list[int] = []
-        out = []
-        for bucket in sorted(by_bucket):
-            keys = sorted(by_bucket[bucket])
-            parts = [struct.pack("<I", len(keys))]
-            for k in keys:
-                added, dropped = additions.get(k, nothing), removals.get(k, nothing)
-                parts.append(struct.pack(f"<3I{len(added) + len(dropped)}I", k & mask,
-                                         len(added), len(dropped), *added, *dropped))
-            out.append((b"%d" % bucket, b"".join(parts)))
-        return out
+        add_keys, add_ids = additions.arrays()
+        drop_keys, drop_ids = removals.arrays()
+        key = np.concatenate((add_keys, drop_keys)) & 0xFFFFFFFF
+        if not len(key):
+            return []
+        fid = np.concatenate((add_ids, drop_ids))
+        dropped = np.r_[np.zeros(len(add_keys), dtype=bool), np.ones(len(drop_keys), dtype=bool)]
+        order = np.lexsort((dropped, key))  # stable: a key's ids keep the order they came in
+        key, fid, dropped = key[order], fid[order], dropped[order]
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])  # each distinct key's start
+        uniq = key[first]
+        sizes = np.diff(np.r_[first, len(key)])
+        losses = np.add.reduceat(dropped.astype(np.int64), first)
+        bucket = uniq >> shift
+        opens = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])  # a bucket's first key
+        rank = np.cumsum(np.r_[False, bucket[1:] != bucket[:-1]])  # each key's bucket, 0...
+        # each key's record starts after its bucket's count and everything before it
+        head = rank + 1 + 3 * np.arange(len(uniq)) + (np.cumsum(sizes) - sizes)
+        out = np.zeros(len(opens) + 3 * len(uniq) + len(key), dtype="<u4")
+        out[head], out[head + 1], out[head + 2] = uniq & mask, sizes - losses, losses
+        out[np.repeat(head + 3 - first, sizes) + np.arange(len(key))] = fid
+        starts = head[opens] - 1
+        out[starts] = np.diff(np.r_[opens, len(uniq)])
+        data = out.tobytes()
+        ends = np.r_[starts[1:], len(out)] * 4
+        return [(b"%d" % b, data[a:e]) for b, a, e in
+                zip(bucket[opens].tolist(), (starts * 4).tolist(), ends.tolist())]
 
     def _queue_drop(self, pipe: Any, name: str, old: dict[str, list], orphans: list[str],
                     dropped: list[int]) -> None:
@@ -670,23 +681,48 @@ def _stage(record: BlobRecord) -> _Staged:
     # 32-bit band keys, as the SQLite store keeps them (not stored here: a removal computes
     # them again from the blob, as an export does its MinHash values)
     keys = np.ascontiguousarray(record.band_keys, dtype="<i4")
-    return _Staged(record.data, list(record.fragment_rows), keys.tolist())
+    return _Staged(record.data, list(record.fragment_rows),
+                   keys.reshape(len(keys), -1) if keys.size else np.zeros((0, 0), dtype="<i4"))
 
 
 def _allocate(new: dict[str, _Staged],
-              first: int) -> tuple[dict[str, list[int]], dict[int, list[int]]]:
+              first: int) -> tuple[dict[str, list[int]], "_Postings"]:
     """Fragment ids for the new blobs' fragments, from ``first`` on (blob id order), and
-    the ids each band key gains."""
+    the (band key, id) entries they add."""
     ids: dict[str, list[int]] = {}
-    additions: dict[int, list[int]] = defaultdict(list)
+    postings = _Postings()
     for blob_id in sorted(new):
         s = new[blob_id]
         ids[blob_id] = list(range(first, first + len(s.rows)))
+        postings.add(s.bands, first)
         first += len(s.rows)
-        for fid, row_keys in zip(ids[blob_id], s.bands):
-            for k in row_keys:
-                additions[k].append(fid)
-    return ids, additions
+    return ids, postings
+
+
+class _Postings:
+    """(band key, fragment id) entries in the order they were given, gathered as arrays."""
+
+    def __init__(self) -> None:
+        self.keys: list[np.ndarray] = []
+        self.ids: list[np.ndarray] = []
+
+    def add(self, bands: np.ndarray, first: int) -> None:
+        """The band keys of consecutive fragments ``first``, ``first + 1``, ... (one row each)."""
+        if bands.size:
+            self.keys.append(bands.reshape(-1).astype(np.int64))
+            self.ids.append(np.repeat(np.arange(first, first + len(bands), dtype=np.int64),
+                                      bands.shape[1]))
+
+    def add_ids(self, bands: np.ndarray, ids: list[int]) -> None:
+        """The band keys of the fragments ``ids`` (one row each)."""
+        if bands.size:
+            self.keys.append(bands.reshape(-1).astype(np.int64))
+            self.ids.append(np.repeat(np.asarray(ids, dtype=np.int64), bands.shape[1]))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.keys:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(self.keys), np.concatenate(self.ids)
 
 
 _SCRIPT_BUCKETS = 1000  # bucket hashes per script call (~3,000 band keys)
