@@ -39,7 +39,7 @@ from .engine.index.base import (SCHEMA, BlobRecord, IndexedFile, Store, check_pa
                                 parse_blob)
 from .engine.index.base import artifact_stamp
 from .engine.index.sqlite import AUTHOR_DATES, SqliteStore, is_wal_file
-from .engine.indexing import index_source
+from .engine.indexing import Parsers, Pending
 from .model import ParsedFile, Source, UpstreamInfo
 from .engine.sources import open_source, read_git, resolve_commit, with_history
 from .upstreams import is_clone, is_url, local_repo, remote_url
@@ -513,18 +513,19 @@ def _build(tmp: str, pins: list[_Pin], progress: Callable[[str], None] | None,
            offline: bool) -> list[UpstreamInfo]:
     store = SqliteStore.open(tmp, create=True)
     try:
-        for pin in pins:
-            if offline and is_url(pin.location):
-                raise SourceError(f"{pin.location}: not in the index cache, and offline")
-            if progress:
-                progress(f"indexing {pin.declared.name} ({pin.state})")
-            _index_pin(store, pin)
+        with Parsers(store.params) as parsers:  # one worker pool for all the upstreams
+            for pin in pins:
+                if offline and is_url(pin.location):
+                    raise SourceError(f"{pin.location}: not in the index cache, and offline")
+                if progress:
+                    progress(f"indexing {pin.declared.name} ({pin.state})")
+                _index_pin(store, pin, parsers)
         return store.upstreams()
     finally:
         store.close()  # the last connection: the WAL is checkpointed, the file stands alone
 
 
-def _index_pin(store: SqliteStore, pin: _Pin) -> None:
+def _index_pin(store: SqliteStore, pin: _Pin, parsers: Parsers) -> None:
     from .licenses import detect_source
 
     u = pin.declared
@@ -539,7 +540,7 @@ def _index_pin(store: SqliteStore, pin: _Pin) -> None:
             license=u.license or detect_source(source),
             url=u.url or (pin.location if is_url(pin.location) else remote_url(path)),
             artifacts=tuple(sorted(u.artifacts.items())))
-        index_source(store, source, info)
+        Pending(store, source, parsers).finish(info)
 
 
 def _cached(cache: Path, pins: list[_Pin]) -> str:
