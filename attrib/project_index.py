@@ -39,7 +39,7 @@ from .engine.index.base import (SCHEMA, BlobRecord, IndexedFile, Store, check_pa
                                 parse_blob)
 from .engine.index.base import artifact_stamp
 from .engine.index.sqlite import AUTHOR_DATES, SqliteStore, is_wal_file
-from .engine.indexing import Parsers, Pending
+from .engine.indexing import Parsers, index_source
 from .model import ParsedFile, Source, UpstreamInfo
 from .engine.sources import open_source, read_git, resolve_commit, with_history
 from .upstreams import is_clone, is_url, local_repo, remote_url
@@ -540,7 +540,7 @@ def _index_pin(store: SqliteStore, pin: _Pin, parsers: Parsers) -> None:
             license=u.license or detect_source(source),
             url=u.url or (pin.location if is_url(pin.location) else remote_url(path)),
             artifacts=tuple(sorted(u.artifacts.items())))
-        Pending(store, source, parsers).finish(info)
+        index_source(store, source, info, parsers=parsers)
 
 
 def _cached(cache: Path, pins: list[_Pin]) -> str:

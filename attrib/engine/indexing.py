@@ -153,14 +153,18 @@ def _chunks(files: list[SourceFile], target: int) -> list[list[SourceFile]]:
 
 
 def index_source(store: Store, source: Source, info: UpstreamInfo,
-                 progress: Progress | None = None, workers: int = 0) -> tuple[UpstreamInfo, Parsed]:
+                 progress: Progress | None = None, workers: int = 0,
+                 parsers: "Parsers | None" = None) -> tuple[UpstreamInfo, Parsed]:
     """Add (or replace) upstream ``info.name`` with the files of ``source``.
 
     Blobs the index already holds are not parsed again; the rest are parsed
-    and fingerprinted on ``workers`` processes (0: one per core).
+    and fingerprinted on ``workers`` processes (0: one per core), or by
+    ``parsers`` kept for several upstreams.
     """
-    with Parsers(store.params, workers) as parsers:
+    if parsers is not None:
         return Pending(store, source, parsers).finish(info, progress)
+    with Parsers(store.params, workers) as own:
+        return Pending(store, source, own).finish(info, progress)
 
 
 class Pending:
