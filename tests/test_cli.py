@@ -441,3 +441,20 @@ def test_an_upstream_that_cannot_be_read_stops_the_rest_after_the_last_is_writte
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert out.startswith("indexed grid:")
     assert [u[0] for u in _listed(idx)] == ["grid"]
+
+
+def test_a_blob_the_batch_moves_from_one_upstream_to_the_next_stays_indexed(tmp_path,
+                                                                           store_location):
+    # "b" was read (and its blob found already indexed) before "a" was written; writing "a"
+    # drops that blob, which only the old "a" held, so "b" must parse it after all
+    a = write_tree(tmp_path / "a", {"grid.py": UPSTREAM_PY, "other.py": UNRELATED_PY})
+    assert run("index", "add", str(a), "--index", store_location)[0] == 0
+    (a / "grid.py").unlink()
+    b = write_tree(tmp_path / "b", {"grid.py": UPSTREAM_PY})
+    code, out, err = run("index", "add", str(a), str(b), "--index", store_location)
+    assert code == 0, err
+    assert [(u[0], u[1]) for u in _listed(store_location)] == [("a", 1), ("b", 1)]
+    suspect = write_tree(tmp_path / "suspect", {"copied.py": COPY_PY})
+    report = json.loads(run("scan", str(suspect), "--index", store_location,
+                            "--format", "json")[1])
+    assert {(m["upstream"], m["upstream_path"]) for m in report["matches"]} == {("b", "grid.py")}
