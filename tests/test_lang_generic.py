@@ -35,6 +35,7 @@ def test_renaming_and_layout_do_not_change_c_tokens():
 
 @pytest.mark.parametrize("path,language", [
     ("a.js", "javascript"), ("a.ts", "typescript"), ("a.c", "c"), ("a.cpp", "cpp"),
+    ("mmap.ipp", "cpp"), ("vector.inl", "cpp"), ("list.tpp", "cpp"), ("a.hxx", "cpp"),
     ("A.java", "java"), ("a.go", "go"), ("a.rs", "rust"), ("a.py", "python"), ("a.txt", None),
 ])
 def test_language_table(path, language):

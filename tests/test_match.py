@@ -318,3 +318,86 @@ def test_verification_forked_over_workers_finds_what_one_process_finds(tmp_path,
     parallel = run("2")
     assert forks, "the verification never forked: the test compares nothing"
     assert serial and parallel == serial
+
+
+RING_IPP = """\
+template <typename T>
+void ring<T>::push(const T& value) {
+    if (count_ == capacity_) {
+        head_ = (head_ + 1) % capacity_;
+        --count_;
+    }
+    slots_[(head_ + count_) % capacity_] = value;
+    ++count_;
+}
+
+template <typename T>
+bool ring<T>::pop(T& out) {
+    if (count_ == 0) {
+        return false;
+    }
+    out = slots_[head_];
+    head_ = (head_ + 1) % capacity_;
+    --count_;
+    return true;
+}
+
+template <typename T>
+std::size_t ring<T>::drain(std::vector<T>& into, std::size_t limit) {
+    std::size_t taken = 0;
+    T item;
+    while (taken < limit && pop(item)) {
+        into.push_back(item);
+        ++taken;
+    }
+    return taken;
+}
+"""
+
+CIRCULAR_INL = """\
+template <typename E>
+void circular<E>::append(const E& e)
+{
+    if (size_ == cap_)
+    {
+        start_ = (start_ + 1) % cap_;
+        --size_;
+    }
+    buf_[(start_ + size_) % cap_] = e;
+    ++size_;
+}
+
+template <typename E>
+bool circular<E>::take(E& result)
+{
+    if (size_ == 0)
+        return false;
+    result = buf_[start_];
+    start_ = (start_ + 1) % cap_;
+    --size_;
+    return true;
+}
+
+template <typename E>
+std::size_t circular<E>::flush(std::vector<E>& sink, std::size_t most)
+{
+    std::size_t n = 0;
+    E e;
+    while (n < most && take(e))
+    {
+        sink.push_back(e);
+        ++n;
+    }
+    return n;
+}
+"""
+
+
+def test_a_copy_kept_in_a_cpp_implementation_file_is_found(tmp_path):
+    # template and inline definitions live in .ipp/.inl/.tpp files (mio, Boost): a copy
+    # there, renamed and re-braced, is code like any .cpp
+    report = compare(tmp_path, {"include/circular.inl": CIRCULAR_INL},
+                     {"include/ring/detail/ring.ipp": RING_IPP})
+    [match] = report.matches
+    assert (match.path, match.upstream_path) == ("include/circular.inl", "include/ring/detail/ring.ipp")
+    assert set(match.names) == {"append", "take", "flush"}

@@ -25,7 +25,11 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     ".ts": (_GENERIC, "typescript"), ".tsx": (_GENERIC, "typescript"),
     ".c": (_GENERIC, "c"), ".h": (_GENERIC, "c"),
     ".cc": (_GENERIC, "cpp"), ".cpp": (_GENERIC, "cpp"), ".cxx": (_GENERIC, "cpp"),
-    ".hpp": (_GENERIC, "cpp"), ".hh": (_GENERIC, "cpp"), ".cu": (_GENERIC, "cpp"),
+    ".hpp": (_GENERIC, "cpp"), ".hh": (_GENERIC, "cpp"), ".hxx": (_GENERIC, "cpp"),
+    ".cu": (_GENERIC, "cpp"), ".cuh": (_GENERIC, "cpp"),
+    # where C++ libraries keep inline and template definitions (Boost's .ipp, .inl, .tpp)
+    ".ipp": (_GENERIC, "cpp"), ".inl": (_GENERIC, "cpp"), ".tpp": (_GENERIC, "cpp"),
+    ".txx": (_GENERIC, "cpp"),
     ".java": (_GENERIC, "java"), ".go": (_GENERIC, "go"), ".rs": (_GENERIC, "rust"),
 }
 
