@@ -349,3 +349,29 @@ def test_a_licence_text_in_the_copied_files_header_ships_the_licence(tmp_path, f
     [f] = [f for f in report["findings"] if f["check"] == "license-text"]
     assert f["status"] == ("pass" if full_text else "fail"), f
     assert verdict_of(report) == ("copy with credit" if full_text else "partial")
+
+
+@pytest.mark.parametrize("spdx", ["GPL-3.0-only", "Apache-2.0"])
+def test_a_licences_short_notice_in_the_header_is_no_copy_of_the_licence(tmp_path, spdx):
+    """The GPL's "This program is free software ... see <https://www.gnu.org/licenses/>" and
+    Apache's "Licensed under ... You may obtain a copy of the License at" point to the licence;
+    GPL-3.0 §4 and Apache-2.0 §4(a) ask for a copy of it (gpt4free's poe wrapper shipped the
+    notice alone)."""
+    from attrib.licenses.references import DATA
+    from compliance_fixtures import HOLDER, copy_files, upstream_repo
+    from helpers import git_repo
+
+    up = upstream_repo(tmp_path / "upstream", spdx)
+    files = copy_files(spdx, "license-missing")
+    notice = (DATA / f"{spdx.removesuffix('-only')}.notice.txt").read_text(encoding="utf-8")
+    text = HOLDER + "\n\n" + notice
+    files["pool/pool.py"] = "".join(f"# {line}".rstrip() + "\n" for line in text.splitlines()) \
+        + files["pool/pool.py"]
+    git_repo(tmp_path / "suspect", [(files, "initial import", 1_704_067_200)], author="Copier")
+    idx = str(tmp_path / "idx.sqlite")
+    attrib("index", "add", str(up), "--name", UPSTREAM_NAME, "--index", idx)
+    code, out, err = attrib("scan", str(tmp_path / "suspect"), "--index", idx, "--format", "json")
+    report = json.loads(out)
+    [f] = [f for f in report["findings"] if f["check"] == "license-text"]
+    assert f["status"] == "fail", f
+    assert "no copy of the" in f["message"]

@@ -40,6 +40,7 @@ class _Found:
     last: int
     start: int  # word positions of everything the reference accounts for
     end: int
+    notice: bool = False  # the licence's standard short notice, not its text
 
 
 # ---------------------------------------------------------------- licence texts
@@ -69,7 +70,7 @@ def _match(words: list[str]) -> list[_Found]:
         region = _region(ref, [(p, sh) for p, sh in every if p not in used])
         if region is None:
             continue
-        found.append(_Found(ref.key, ref.versioned, min(score, 1.0), *region))
+        found.append(_Found(ref.key, ref.versioned, min(score, 1.0), *region, ref.notice))
         used.update(p for p, _ in every)
     return sorted(found, key=lambda f: f.first)
 
@@ -250,10 +251,11 @@ def _first_line(text: str, pattern: re.Pattern[str]) -> int:
 def full_texts(text: str) -> frozenset[str]:
     """The licences whose full text ``text`` holds (matched against the reference texts),
     whatever else it says: an SPDX line or a "licensed under" sentence names a licence
-    without carrying it."""
+    without carrying it, and so does the GPL's "This program is free software ... see
+    <https://www.gnu.org/licenses/>" notice, which points to the licence it is not."""
     words, _ = _words(text[:MAX_BYTES])
     found = _match(words) if len(words) >= SHINGLE else []
-    return frozenset(f.key for f in found if f.score >= 0.9)
+    return frozenset(f.key for f in found if f.score >= 0.9 and not f.notice)
 
 
 def detect_license_text(text: str, path: str = "") -> Detection:
