@@ -328,24 +328,32 @@ def test_without_history_the_verdict_says_direction_unknown(tmp_path):
     assert code == 1
 
 
-@pytest.mark.parametrize("full_text", [True, False])
-def test_a_licence_text_in_the_copied_files_header_ships_the_licence(tmp_path, full_text):
-    """MIT's text with the upstream's copyright line atop the copied file is the copy MIT asks
-    for, with no LICENSE file (gorp); an SPDX line alone names the licence but carries no text."""
-    from compliance_fixtures import HOLDER, copy_files, license_text, upstream_repo
+def _scan_with_header(tmp_path, spdx: str, header: str | None) -> dict:
+    """The report of a copy whose pool.py opens with ``header`` (commented), in a repository
+    with no licence file, against an upstream licensed ``spdx``."""
+    from compliance_fixtures import copy_files, upstream_repo
     from helpers import git_repo
 
-    up = upstream_repo(tmp_path / "upstream", "MIT")
-    files = copy_files("MIT", "license-missing")
-    if full_text:
-        text = HOLDER + "\n\n" + license_text("MIT")
-        files["pool/pool.py"] = "".join(f"# {line}".rstrip() + "\n" for line in text.splitlines()) \
-            + files["pool/pool.py"]
+    up = upstream_repo(tmp_path / "upstream", spdx)
+    files = copy_files(spdx, "license-missing")
+    if header is not None:
+        files["pool/pool.py"] = "".join(f"# {line}".rstrip() + "\n"
+                                        for line in header.splitlines()) + files["pool/pool.py"]
     git_repo(tmp_path / "suspect", [(files, "initial import", 1_704_067_200)], author="Copier")
     idx = str(tmp_path / "idx.sqlite")
     attrib("index", "add", str(up), "--name", UPSTREAM_NAME, "--index", idx)
     code, out, err = attrib("scan", str(tmp_path / "suspect"), "--index", idx, "--format", "json")
-    report = json.loads(out)
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("full_text", [True, False])
+def test_a_licence_text_in_the_copied_files_header_ships_the_licence(tmp_path, full_text):
+    """MIT's text with the upstream's copyright line atop the copied file is the copy MIT asks
+    for, with no LICENSE file (gorp); an SPDX line alone names the licence but carries no text."""
+    from compliance_fixtures import HOLDER, license_text
+
+    report = _scan_with_header(tmp_path, "MIT",
+                               HOLDER + "\n\n" + license_text("MIT") if full_text else None)
     [f] = [f for f in report["findings"] if f["check"] == "license-text"]
     assert f["status"] == ("pass" if full_text else "fail"), f
     assert verdict_of(report) == ("copy with credit" if full_text else "partial")
@@ -358,20 +366,10 @@ def test_a_licences_short_notice_in_the_header_is_no_copy_of_the_licence(tmp_pat
     GPL-3.0 §4 and Apache-2.0 §4(a) ask for a copy of it (gpt4free's poe wrapper shipped the
     notice alone)."""
     from attrib.licenses.references import DATA
-    from compliance_fixtures import HOLDER, copy_files, upstream_repo
-    from helpers import git_repo
+    from compliance_fixtures import HOLDER
 
-    up = upstream_repo(tmp_path / "upstream", spdx)
-    files = copy_files(spdx, "license-missing")
     notice = (DATA / f"{spdx.removesuffix('-only')}.notice.txt").read_text(encoding="utf-8")
-    text = HOLDER + "\n\n" + notice
-    files["pool/pool.py"] = "".join(f"# {line}".rstrip() + "\n" for line in text.splitlines()) \
-        + files["pool/pool.py"]
-    git_repo(tmp_path / "suspect", [(files, "initial import", 1_704_067_200)], author="Copier")
-    idx = str(tmp_path / "idx.sqlite")
-    attrib("index", "add", str(up), "--name", UPSTREAM_NAME, "--index", idx)
-    code, out, err = attrib("scan", str(tmp_path / "suspect"), "--index", idx, "--format", "json")
-    report = json.loads(out)
+    report = _scan_with_header(tmp_path, spdx, HOLDER + "\n\n" + notice)
     [f] = [f for f in report["findings"] if f["check"] == "license-text"]
     assert f["status"] == "fail", f
     assert "no copy of the" in f["message"]
