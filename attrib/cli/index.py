@@ -150,7 +150,14 @@ def _add_many(store, locations: tuple[str, ...], ref: str | None, name: str | No
     from ..engine.indexing import Parsers
 
     infos = []
-    waiting = None
+    waiting = None  # read and parsing, not written yet
+
+    def write_waiting() -> None:
+        nonlocal waiting
+        if waiting is not None:
+            last, waiting = waiting, None
+            infos.append(last.finish(done))
+
     with Parsers(store.params) as parsers:
         try:
             for location in locations:
@@ -158,16 +165,14 @@ def _add_many(store, locations: tuple[str, ...], ref: str | None, name: str | No
                     upcoming = _Opened(store, parsers, location, ref, name, license_id, url,
                                        max_file_bytes, artifacts)
                 except Exception:
-                    if waiting is not None:
-                        last, waiting = waiting, None
-                        infos.append(last.finish(done))
+                    write_waiting()
                     raise
+                # ``upcoming`` is held before the last one is written: a failed write
+                # closes it too
                 last, waiting = waiting, upcoming
                 if last is not None:
                     infos.append(last.finish(done))
-            if waiting is not None:
-                last, waiting = waiting, None
-                infos.append(last.finish(done))
+            write_waiting()
         finally:
             if waiting is not None:
                 waiting.close()

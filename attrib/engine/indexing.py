@@ -161,10 +161,10 @@ def index_source(store: Store, source: Source, info: UpstreamInfo,
     and fingerprinted on ``workers`` processes (0: one per core), or by
     ``parsers`` kept for several upstreams.
     """
-    if parsers is not None:
-        return Pending(store, source, parsers).finish(info, progress)
-    with Parsers(store.params, workers) as own:
-        return Pending(store, source, own).finish(info, progress)
+    from contextlib import nullcontext
+
+    with nullcontext(parsers) if parsers else Parsers(store.params, workers) as chosen:
+        return Pending(store, source, chosen).finish(info, progress)
 
 
 class Pending:

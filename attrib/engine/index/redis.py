@@ -511,7 +511,7 @@ class RedisStore:
                                  f"{len(record.fragment_rows)} fragments")
             dropped += ids
             keys = np.ascontiguousarray(record.band_keys, dtype="<i4")
-            removals.add_ids(keys.reshape(len(keys), -1), ids)
+            removals.add(keys.reshape(len(keys), -1), ids)
         return removals, dropped
 
     def _band_changes(self, removals: "_Postings",
@@ -694,7 +694,7 @@ def _allocate(new: dict[str, _Staged],
     for blob_id in sorted(new):
         s = new[blob_id]
         ids[blob_id] = list(range(first, first + len(s.rows)))
-        postings.add(s.bands, first)
+        postings.add(s.bands, ids[blob_id])
         first += len(s.rows)
     return ids, postings
 
@@ -706,14 +706,7 @@ class _Postings:
         self.keys: list[np.ndarray] = []
         self.ids: list[np.ndarray] = []
 
-    def add(self, bands: np.ndarray, first: int) -> None:
-        """The band keys of consecutive fragments ``first``, ``first + 1``, ... (one row each)."""
-        if bands.size:
-            self.keys.append(bands.reshape(-1).astype(np.int64))
-            self.ids.append(np.repeat(np.arange(first, first + len(bands), dtype=np.int64),
-                                      bands.shape[1]))
-
-    def add_ids(self, bands: np.ndarray, ids: list[int]) -> None:
+    def add(self, bands: np.ndarray, ids: list[int]) -> None:
         """The band keys of the fragments ``ids`` (one row each)."""
         if bands.size:
             self.keys.append(bands.reshape(-1).astype(np.int64))
